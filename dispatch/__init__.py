@@ -1,0 +1,1 @@
+"""Notice dispatch: routing, rendering, the durable outbox and delivery channels."""

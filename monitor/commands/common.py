@@ -1,0 +1,25 @@
+"""Helpers shared by commands: loading config with clean errors."""
+
+from __future__ import annotations
+
+import sys
+
+from monitor.config import Config, ConfigError, load_config
+
+
+class CommandError(Exception):
+    """A command failed; `code` is the exit status (2 bad input, 1 runtime)."""
+
+    def __init__(self, message: str, code: int = 2) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def load_or_report(directory: str) -> Config | None:
+    """Load the config, or print every problem to stderr and return None."""
+    try:
+        return load_config(directory)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return None

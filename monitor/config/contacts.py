@@ -1,0 +1,61 @@
+"""Models of contacts.toml: HQ, member units (annex 8.3), streets (annex 8.4), people, groups."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from monitor.config.types import Identifier, StrictModel
+
+Role = Literal["总指挥", "副总指挥", "办公室主任", "值班员"]
+INCIDENT_SITE = "事发地镇政府（街道办事处）"
+
+
+class HqConfig(StrictModel):
+    """区通信网络指挥部 and its office (§2.1, §2.2)."""
+
+    name: str = "区通信网络指挥部"
+    office_name: str = "区通信网络指挥部办公室"
+    office_unit: str = "区工信局"
+
+
+class UnitConfig(StrictModel):
+    """[[unit]]: a unit of annex 8.3, an operator, or a town/street of annex 8.4."""
+
+    name: str = Field(min_length=1)
+    kind: Literal["department", "operator", "street"] = "department"
+    member: bool = True
+    duty_phone: str | None = None
+    emails: list[str] = []
+    mobiles: list[str] = []
+
+
+class PersonConfig(StrictModel):
+    """[[person]]: someone who acts (总指挥, 副总指挥, …) or receives notices."""
+
+    id: Identifier
+    name: str = Field(min_length=1)
+    unit: str
+    title: str = ""
+    roles: list[Role] = []
+    emails: list[str] = []
+    mobiles: list[str] = []
+
+
+class WorkingGroupConfig(StrictModel):
+    """[[working_group]] (§2.4). INCIDENT_SITE stands for the town/street concerned."""
+
+    name: str = Field(min_length=1)
+    lead: str
+    members: list[str] = []
+    duties: str = ""
+
+
+class ContactsConfig(StrictModel):
+    """contacts.toml."""
+
+    hq: HqConfig = HqConfig()
+    unit: list[UnitConfig] = []
+    person: list[PersonConfig] = []
+    working_group: list[WorkingGroupConfig] = []

@@ -1,0 +1,224 @@
+"""Models of commwatch.toml: storage, metrics, probes, state thresholds, SNMP credentials."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from monitor.config.notifiers import NotifierConfig
+from monitor.config.types import Duration, Identifier, Secret, StrictModel
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def expand_env(text: str) -> str:
+    """Expand ${VAR} and ${VAR:-default} (systemd's $STATE_DIRECTORY, for one)."""
+
+    def substitute(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        value = os.environ.get(name)
+        if value:
+            return value
+        if default is not None:
+            return default
+        raise ValueError(f"environment variable {name} is not set and has no default")
+
+    return _ENV_REF.sub(substitute, text)
+
+
+class StorageConfig(StrictModel):
+    """Where state lives: SQLite by default, PostgreSQL by URL."""
+
+    url: str = "sqlite:///${STATE_DIRECTORY:-var}/commwatch.db"
+    retention: Duration = timedelta(days=30)
+    flush_interval: Duration = timedelta(seconds=2)
+    batch_size: int = Field(default=5000, ge=1, le=100_000)
+    busy_timeout: Duration = timedelta(seconds=5)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        value = expand_env(value)
+        if not value.startswith(("sqlite://", "postgresql")):
+            raise ValueError("storage url must start with sqlite:// or postgresql")
+        return value
+
+
+def _split_listen(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit():
+        raise ValueError('listen is "HOST:PORT", e.g. "127.0.0.1:9810" or "[::1]:9810"')
+    host = host.strip("[]")
+    ipaddress.ip_address(host)
+    number = int(port)
+    if not 0 <= number <= 65535:
+        raise ValueError(f"port {number} is out of range")
+    return host, number
+
+
+class MetricsConfig(StrictModel):
+    """The Prometheus endpoint; bound to this address only."""
+
+    listen: str = "127.0.0.1:9810"
+    enabled: bool = True
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        _split_listen(value)
+        return value
+
+    @property
+    def host(self) -> str:
+        return _split_listen(self.listen)[0]
+
+    @property
+    def port(self) -> int:
+        return _split_listen(self.listen)[1]
+
+
+class LoggingConfig(StrictModel):
+    """Log lines for journald: one event a line."""
+
+    format: Literal["kv", "json"] = "kv"
+    level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class IcmpProbeConfig(StrictModel):
+    """ICMP echo rounds."""
+
+    interval: Duration = timedelta(seconds=30)
+    count: int = Field(default=3, ge=1, le=100)
+    timeout: Duration = timedelta(seconds=1)
+    packet_interval: Duration = timedelta(milliseconds=200)
+    pacing: Duration = timedelta(microseconds=20)
+    payload_size: int = Field(default=56, ge=0, le=1400)
+    privileged: Literal["auto", "raw", "dgram"] = "auto"
+
+    @model_validator(mode="after")
+    def _fits_interval(self) -> IcmpProbeConfig:
+        busy = self.packet_interval * (self.count - 1) + self.timeout
+        if busy >= self.interval:
+            raise ValueError(
+                f"a round takes up to {busy.total_seconds():g}s "
+                f"(packet_interval × (count-1) + timeout), not less than interval "
+                f"{self.interval.total_seconds():g}s"
+            )
+        return self
+
+
+class SnmpProbeConfig(StrictModel):
+    """SNMP polling rounds."""
+
+    interval: Duration = timedelta(seconds=60)
+    timeout: Duration = timedelta(seconds=2)
+    retries: int = Field(default=1, ge=0, le=10)
+    max_concurrency: int = Field(default=200, ge=1, le=5000)
+    max_repetitions: int = Field(default=25, ge=1, le=200)
+    receive_buffer: int = Field(default=4 << 20, ge=65536)
+
+
+class ProbesConfig(StrictModel):
+    icmp: IcmpProbeConfig = IcmpProbeConfig()
+    snmp: SnmpProbeConfig = SnmpProbeConfig()
+
+
+class StateConfig(StrictModel):
+    """Defaults of the per-node state machine; a node may override each."""
+
+    fail_after: int = Field(default=3, ge=1, le=100)
+    recover_after: int = Field(default=2, ge=1, le=100)
+    degraded_loss: float = Field(default=0.2, gt=0.0, le=1.0)
+    degraded_rtt: Duration = timedelta(milliseconds=200)
+    flap_window: int = Field(default=20, ge=4, le=200)
+    flap_high: float = Field(default=0.5, gt=0.0, le=1.0)
+    flap_low: float = Field(default=0.25, ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _hysteresis(self) -> StateConfig:
+        if self.flap_low >= self.flap_high:
+            raise ValueError("flap_low must be below flap_high")
+        return self
+
+
+class SnmpAuthConfig(StrictModel):
+    """One SNMP credential, referenced by name from nodes (snmp_exporter's auths)."""
+
+    version: Literal["1", "2c", "3"]
+    community: Secret | None = None
+    user: str | None = None
+    auth_protocol: Literal["SHA", "SHA224", "SHA256", "SHA384", "SHA512", "MD5"] | None = None
+    auth_key: Secret | None = None
+    priv_protocol: Literal["AES", "AES192", "AES256", "DES"] | None = None
+    priv_key: Secret | None = None
+    context: str = ""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SnmpAuthConfig:
+        if self.version in ("1", "2c"):
+            if self.community is None:
+                raise ValueError(f"SNMP v{self.version} needs community")
+            if self.user or self.auth_key or self.priv_key:
+                raise ValueError(f"SNMP v{self.version} takes community only, not user or keys")
+            return self
+        if not self.user:
+            raise ValueError("SNMP v3 needs user")
+        if (self.auth_key is None) != (self.auth_protocol is None):
+            raise ValueError("auth_key and auth_protocol go together")
+        if (self.priv_key is None) != (self.priv_protocol is None):
+            raise ValueError("priv_key and priv_protocol go together")
+        if self.priv_key is not None and self.auth_key is None:
+            raise ValueError("privacy (priv_key) needs authentication (auth_key) too")
+        return self
+
+    @property
+    def security_level(self) -> str:
+        if self.priv_key is not None:
+            return "authPriv"
+        if self.auth_key is not None:
+            return "authNoPriv"
+        return "noAuthNoPriv"
+
+
+class SnmpConfig(StrictModel):
+    auth: dict[Identifier, SnmpAuthConfig] = {}
+
+
+class TrapConfig(StrictModel):
+    """SNMP trap/inform receiver."""
+
+    enabled: bool = False
+    listen: str = "127.0.0.1:10162"
+    auth: list[Identifier] = []
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        _split_listen(value)
+        return value
+
+
+class SelfMonitorConfig(StrictModel):
+    """commwatch's view of its own uplink: reference nodes it must be able to reach."""
+
+    uplink_nodes: list[Identifier] = []
+    uplink_min_up: int = Field(default=1, ge=1)
+
+
+class DaemonConfig(StrictModel):
+    """commwatch.toml."""
+
+    storage: StorageConfig = StorageConfig()
+    metrics: MetricsConfig = MetricsConfig()
+    logging: LoggingConfig = LoggingConfig()
+    probes: ProbesConfig = ProbesConfig()
+    state: StateConfig = StateConfig()
+    snmp: SnmpConfig = SnmpConfig()
+    traps: TrapConfig = TrapConfig()
+    self_monitor: SelfMonitorConfig = SelfMonitorConfig()
+    notifier: list[NotifierConfig] = []

@@ -1,0 +1,91 @@
+"""ConfigError: every problem names the file, the key path and the bad value."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+_ABSENT = object()
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One error in one file."""
+
+    file: str
+    path: str
+    message: str
+    value: Any = _ABSENT
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.path}" if self.path else self.file
+        if self.value is _ABSENT:
+            return f"{where}: {self.message}"
+        return f"{where}: {self.message} (got {_show(self.value)})"
+
+
+class ConfigError(Exception):
+    """The configuration is invalid; `problems` lists every error found."""
+
+    def __init__(self, problems: Sequence[ConfigProblem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, dict | list) or (isinstance(value, str) and len(value) > 80):
+        text = repr(value)
+        return text if len(text) <= 80 else text[:77] + "..."
+    return repr(value)
+
+
+def key_path(loc: Iterable[int | str], data: Any) -> str:
+    """Render a pydantic location as TOML: node[2](id=cmcc-1).system."""
+    parts: list[str] = []
+    current = data
+    for item in loc:
+        if isinstance(item, int):
+            label = f"[{item}]"
+            if isinstance(current, list) and 0 <= item < len(current):
+                current = current[item]
+                if isinstance(current, dict):
+                    ident = current.get("id", current.get("name"))
+                    if isinstance(ident, str):
+                        label += f"({ident})"
+            else:
+                current = None
+            parts.append(label)
+            continue
+        if item in ("email", "sms_http", "file") and parts and parts[-1].endswith(")"):
+            continue
+        parts.append(("." if parts else "") + str(item))
+        current = current.get(item) if isinstance(current, dict) else None
+    return "".join(parts)
+
+
+def problems_from_validation(file: str, exc: ValidationError, data: Any) -> list[ConfigProblem]:
+    """Translate pydantic's errors into ConfigProblems with TOML key paths."""
+    problems = []
+    for error in exc.errors(include_url=False):
+        loc = [p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key (a typo?)"
+        if error["type"] == "missing":
+            problems.append(ConfigProblem(file, key_path(loc, data), "required key is missing"))
+            continue
+        value = _secret_safe(loc, error.get("input", _ABSENT))
+        problems.append(ConfigProblem(file, key_path(loc, data), message, value))
+    return problems
+
+
+_SECRET_KEYS = {"community", "auth_key", "priv_key", "password", "secret_key"}
+
+
+def _secret_safe(loc: Sequence[int | str], value: Any) -> Any:
+    if any(isinstance(p, str) and p in _SECRET_KEYS for p in loc):
+        return "<secret>"
+    return value

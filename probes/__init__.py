@@ -1,0 +1,1 @@
+"""Probe plugins: one module each, one registry (see probes.registry)."""
