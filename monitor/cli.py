@@ -8,11 +8,19 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 from collections.abc import Sequence
 
 from monitor import __version__
+from monitor.cli_support import (  # re-exported for command modules
+    EXIT_OK,
+    EXIT_RUNTIME,
+    EXIT_USAGE,
+    add_config_option,
+    default_config_dir,
+)
+
+__all__ = ["EXIT_OK", "EXIT_RUNTIME", "EXIT_USAGE", "add_config_option", "build_parser", "main"]
 
 # Each module exposes `register(subparsers)`, which adds its parser(s) and sets
 # `handler` (a callable taking the parsed args and returning an exit code).
@@ -22,26 +30,6 @@ COMMAND_MODULES = (
     "monitor.commands.probe_once",
     "monitor.commands.status",
 )
-
-EXIT_OK = 0
-EXIT_RUNTIME = 1
-EXIT_USAGE = 2
-
-
-def default_config_dir() -> str:
-    """-c defaults to $COMMWATCH_CONFIG, then /etc/commwatch."""
-    return os.environ.get("COMMWATCH_CONFIG") or "/etc/commwatch"
-
-
-def add_config_option(parser: argparse.ArgumentParser) -> None:
-    """The shared `-c DIR` option."""
-    parser.add_argument(
-        "-c",
-        "--config",
-        metavar="DIR",
-        default=None,
-        help="config directory (default: $COMMWATCH_CONFIG, then /etc/commwatch)",
-    )
 
 
 def build_parser() -> argparse.ArgumentParser:

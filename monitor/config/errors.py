@@ -78,6 +78,8 @@ def problems_from_validation(file: str, exc: ValidationError, data: Any) -> list
             problems.append(ConfigProblem(file, key_path(loc, data), "required key is missing"))
             continue
         value = _secret_safe(loc, error.get("input", _ABSENT))
+        if isinstance(value, dict):
+            value = _ABSENT  # a whole table: the path already says which
         problems.append(ConfigProblem(file, key_path(loc, data), message, value))
     return problems
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -36,8 +37,12 @@ def _duplicates(file: str, table: str, keys: Iterable[str], what: str) -> list[C
 
 def _unknown(file: str, path: str, what: str, value: str, known: Iterable[str]) -> ConfigProblem:
     names = sorted(known)
-    hint = ", ".join(names[:8]) + (", …" if len(names) > 8 else "")
-    return ConfigProblem(file, path, f"unknown {what} (known: {hint or 'none'})", value)
+    close = difflib.get_close_matches(value, names, n=3, cutoff=0.6)
+    if close:
+        hint = f"did you mean {', '.join(close)}?"
+    else:
+        hint = "known: " + (", ".join(names[:8]) + (", …" if len(names) > 8 else "") or "none")
+    return ConfigProblem(file, path, f"unknown {what} {value!r} ({hint})")
 
 
 def _contacts(config: Config) -> list[ConfigProblem]:

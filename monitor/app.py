@@ -1,0 +1,212 @@
+"""The composition root: config → store → probes → scheduler → node table → plan → dispatch.
+
+Signals: SIGHUP reloads the config atomically (build, validate, swap; a bad
+config keeps the old one running); SIGTERM/SIGINT stop probing, drain the
+outbox for a bounded time, flush and close the database, and exit 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Coroutine, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from monitor import sdnotify
+from monitor.config import Config, ConfigError, load_config
+from monitor.config.inventory import NodeConfig
+from monitor.db import create_schema, open_engine, redact_url
+from monitor.metrics import DaemonMetrics, MetricsServer
+from monitor.node_table import NodeTable
+from monitor.plan_runtime import PlanRuntime
+from monitor.scheduler import ProbeScheduler
+from monitor.store import Store
+from monitor.store_writer import StoreWriter
+from monitor.telemetry import register_sources
+from probes.base import Probe, ProbeError
+from probes.registry import PROBES, build_probes
+
+log = logging.getLogger(__name__)
+
+DRAIN_SECONDS = 10.0
+
+
+class Daemon:
+    """One running commwatch; `run()` returns the process exit code."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.stopping = asyncio.Event()
+        self.table = NodeTable(config)
+        self.metrics = DaemonMetrics(self.table)
+        self.scheduler = ProbeScheduler(self.metrics, self._run_round)
+        self.probes: dict[str, Probe] = {}
+        self.engine = open_engine(
+            config.daemon.storage.url, config.daemon.storage.busy_timeout.total_seconds()
+        )
+        self.store = Store(self.engine)
+        self.writer = StoreWriter(self.store, config.daemon.storage)
+        self.plan = PlanRuntime(config, self.engine, self.metrics)
+        self.server: MetricsServer | None = None
+        self._reloading = asyncio.Lock()
+        self._background: set[asyncio.Task[Any]] = set()
+
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def run(self) -> int:
+        """Start everything, wait for a stop signal, shut down cleanly."""
+        await asyncio.to_thread(create_schema, self.engine)
+        restored = await asyncio.to_thread(self.store.load_node_states)
+        await asyncio.to_thread(self.store.sync_nodes, self.config.inventory.node)
+        self.table.reconfigure(self.config, restored)
+        self.writer.start()
+        self.metrics.config_loaded(True)
+        self._start_metrics_server()
+        register_sources(self.metrics, self)
+        await self.plan.start(self.table.statuses())
+        self.probes = build_probes(self.config)
+        self.scheduler.start()
+        self._plan_jobs()
+        self._install_signals()
+        watchdog = asyncio.create_task(self._watchdog())
+        sdnotify.ready(f"probing {len(self.config.nodes)} nodes")
+        log.info(
+            "commwatch started",
+            extra={
+                "fields": {
+                    "config": str(self.config.directory),
+                    "nodes": len(self.config.nodes),
+                    "storage": redact_url(self.config.daemon.storage.url),
+                }
+            },
+        )
+        await self.stopping.wait()
+        sdnotify.stopping()
+        watchdog.cancel()
+        await self._shutdown()
+        return 0
+
+    def _start_metrics_server(self) -> None:
+        metrics_config = self.config.daemon.metrics
+        if not metrics_config.enabled:
+            return
+        self.server = MetricsServer(self.metrics.registry, metrics_config.host, metrics_config.port)
+        self.server.start()
+
+    def _plan_jobs(self) -> None:
+        for kind in ("icmp", "snmp"):
+            nodes = [n for n in self.config.inventory.node if kind in n.probes]
+            interval = getattr(self.config.daemon.probes, kind).interval
+            self.scheduler.plan(kind, nodes, interval)
+
+    async def _run_round(self, kind: str, nodes: Sequence[NodeConfig]) -> None:
+        probe = self.probes.get(kind)
+        if probe is None:
+            return
+        try:
+            results = await probe.probe_round(nodes)
+        except ProbeError as exc:
+            self.metrics.probe_errors.labels(kind).inc()
+            log.error("probe cannot run", extra={"fields": {"probe": kind, "error": str(exc)}})
+            return
+        now = datetime.now(UTC)
+        changed = False
+        for result in results:
+            self.writer.submit_sample(result)
+            self.metrics.results.labels(kind, "ok" if result.ok else result.error or "failed").inc()
+            before = self.table.states().get(result.node)
+            change = self.table.apply(result, now)
+            after = self.table.states().get(result.node)
+            if after is not None and after != before:
+                self.writer.submit_state(result.node, after)
+            if change is not None:
+                changed = True
+                self.writer.submit_transition(change, after)
+                self.metrics.state_changes.labels(change.current.value).inc()
+                log.warning(
+                    "node state changed",
+                    extra={
+                        "fields": {
+                            "node": change.node,
+                            "from": change.previous.value,
+                            "to": change.current.value,
+                            "reason": change.reason,
+                        }
+                    },
+                )
+        await self.plan.evaluate(self.table.statuses(), now, changed)
+
+    def _install_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, self.stopping.set)
+        loop.add_signal_handler(signal.SIGINT, self.stopping.set)
+        loop.add_signal_handler(signal.SIGHUP, lambda: self._spawn(self.reload()))
+
+    async def reload(self) -> bool:
+        """Build and validate the new config, then swap; keep the old one on error."""
+        async with self._reloading:
+            sdnotify.notify("RELOADING=1")
+            try:
+                config = await asyncio.to_thread(load_config, self.config.directory)
+            except ConfigError as exc:
+                self.metrics.config_loaded(False)
+                for problem in exc.problems:
+                    log.error("config reload rejected", extra={"fields": {"problem": str(problem)}})
+                sdnotify.ready("config reload rejected; running on the previous config")
+                return False
+            self._swap(config)
+            await asyncio.to_thread(self.store.sync_nodes, config.inventory.node)
+            self.metrics.config_loaded(True)
+            sdnotify.ready(f"probing {len(config.nodes)} nodes")
+            log.info("config reloaded", extra={"fields": {"nodes": len(config.nodes)}})
+            return True
+
+    def _swap(self, config: Config) -> None:
+        old = self.config
+        for section in ("storage", "metrics"):
+            if getattr(old.daemon, section) != getattr(config.daemon, section):
+                log.warning("config change needs a restart", extra={"fields": {"section": section}})
+        self.config = config
+        self.table.reconfigure(config)
+        self.plan.reconfigure(config)
+        if old.daemon.probes != config.daemon.probes or old.daemon.snmp != config.daemon.snmp:
+            stale, self.probes = self.probes, build_probes(config)
+            for probe in stale.values():
+                self._spawn(probe.close())
+        else:
+            self.probes = build_probes_missing(config, self.probes)
+        self._plan_jobs()
+
+    async def _watchdog(self) -> None:
+        period = sdnotify.watchdog_interval()
+        if period is None:
+            return
+        while True:
+            sdnotify.watchdog()
+            await asyncio.sleep(period)
+
+    async def _shutdown(self) -> None:
+        log.info("commwatch stopping")
+        await self.scheduler.shutdown()
+        for probe in self.probes.values():
+            await probe.close()
+        await self.plan.stop(DRAIN_SECONDS)
+        await asyncio.to_thread(self.writer.close, DRAIN_SECONDS)
+        if self.server is not None:
+            self.server.stop()
+        self.engine.dispose()
+        log.info("commwatch stopped")
+
+
+def build_probes_missing(config: Config, current: dict[str, Probe]) -> dict[str, Probe]:
+    """Keep running probers and add those that newly configured nodes need."""
+    wanted = {kind for node in config.inventory.node for kind in node.probes}
+    missing = wanted - set(current)
+    if not missing:
+        return dict(current)
+    return {**current, **{kind: PROBES[kind](config) for kind in sorted(missing)}}

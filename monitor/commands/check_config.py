@@ -1,0 +1,63 @@
+"""`commwatch check-config`: validate the config directory; exit 0 or 2."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from monitor.cli_support import add_config_option
+from monitor.commands.common import load_or_report
+from monitor.config import Config
+
+# Extra checks that warn without failing (weak crypto, units nobody can reach, …).
+# Each takes a loaded Config and returns human-readable warnings.
+WarningCheck = Callable[[Config], list[str]]
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the check-config command."""
+    parser = subparsers.add_parser(
+        "check-config", help="validate the config files and the references between them"
+    )
+    add_config_option(parser)
+    parser.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load everything, print errors (exit 2) or a summary and warnings (exit 0)."""
+    config = load_or_report(args.config)
+    if config is None:
+        return 2
+    if args.quiet:
+        return 0
+    for warning in collect_warnings(config):
+        print(f"warning: {warning}", file=sys.stderr)
+    nodes = config.inventory.node
+    print(
+        f"{config.directory}: OK — {len(config.systems)} systems, {len(nodes)} nodes, "
+        f"{len(config.units)} units, {len(config.people)} people, "
+        f"{len(config.daemon.notifier)} notifiers"
+    )
+    return 0
+
+
+def collect_warnings(config: Config) -> list[str]:
+    """Warnings from every registered check."""
+    warnings: list[str] = []
+    for check in _warning_checks():
+        warnings.extend(check(config))
+    return warnings
+
+
+def _warning_checks() -> list[WarningCheck]:
+    from monitor.config.advice import config_advice
+
+    checks: list[WarningCheck] = [config_advice]
+    try:
+        from dispatch.router import contact_warnings
+    except ImportError:
+        return checks
+    checks.append(contact_warnings)
+    return checks

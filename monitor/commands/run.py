@@ -1,0 +1,43 @@
+"""`commwatch run`: the daemon."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from monitor.cli_support import add_config_option
+from monitor.commands.common import load_or_report
+from monitor.config import Config
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the run command."""
+    parser = subparsers.add_parser("run", help="run the monitoring daemon")
+    add_config_option(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Validate the config (exit 2 on error), then run until SIGTERM/SIGINT (exit 0)."""
+    config = load_or_report(args.config)
+    if config is None:
+        return 2
+    from monitor.logs import setup_logging
+
+    setup_logging(config.daemon.logging.format, config.daemon.logging.level)
+    try:
+        return asyncio.run(_run(config))
+    except OSError as exc:
+        log.error("commwatch cannot run", extra={"fields": {"error": str(exc)}})
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+async def _run(config: Config) -> int:
+    from monitor.app import Daemon
+
+    return await Daemon(config).run()

@@ -1,0 +1,95 @@
+"""`commwatch status`: nodes and their state, from the database."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from monitor.cli_support import add_config_option
+from monitor.commands.common import load_or_report
+from monitor.db import create_schema, open_engine, redact_url
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the status command."""
+    parser = subparsers.add_parser("status", help="show every node's state from the database")
+    add_config_option(parser)
+    parser.add_argument("--json", action="store_true", help="one JSON object per node")
+    parser.add_argument("--problems", action="store_true", help="only nodes that are not UP")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the node table; exit 1 when the database cannot be read."""
+    config = load_or_report(args.config)
+    if config is None:
+        return 2
+    url = config.daemon.storage.url
+    from monitor.store import Store
+
+    engine = open_engine(url)
+    try:
+        create_schema(engine)
+        rows = Store(engine).node_table()
+    except SQLAlchemyError as exc:
+        cause = getattr(exc, "orig", None) or exc
+        print(f"error: cannot read {redact_url(url)}: {cause}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    names = {node.id: node.name for node in config.inventory.node}
+    records = [_record(row) for row in rows if row.node_id in names]
+    if args.problems:
+        records = [r for r in records if r["status"] != "UP"]
+    if args.json:
+        for record in records:
+            print(json.dumps(record, ensure_ascii=False))
+        return 0
+    _print_table(records, names)
+    return 0
+
+
+def _record(row: Any) -> dict[str, Any]:
+    return {
+        "node": row.node_id,
+        "system": row.system,
+        "address": row.address,
+        "status": row.status or "UNKNOWN",
+        "since": row.since.isoformat() if row.since else None,
+        "reason": row.reason or "",
+        "last_probe_at": row.last_at.isoformat() if row.last_at else None,
+        "rtt_ms": row.last_rtt_ms,
+        "loss": row.last_loss,
+    }
+
+
+_ROW = "{:<28} {:<20} {:<16} {:<12} {:>8} {:>9} {:>5}  {}"
+
+
+_ROW = "{:<28} {:<20} {:<16} {:<12} {:>8} {:>9} {:>5}  {}"
+
+
+def _print_table(records: list[dict[str, Any]], names: dict[str, str]) -> None:
+    now = datetime.now(UTC)
+    print(_ROW.format("NODE", "SYSTEM", "ADDRESS", "STATE", "FOR", "RTT", "LOSS", "REASON"))
+    for r in records:
+        since = datetime.fromisoformat(r["since"]) if r["since"] else None
+        age = _age((now - since).total_seconds()) if since else "-"
+        rtt = f"{r['rtt_ms']:.2f}ms" if r["rtt_ms"] is not None else "-"
+        loss = f"{r['loss']:.0%}" if r["loss"] is not None else "-"
+        reason = r["reason"] or names.get(r["node"], "")
+        print(
+            _ROW.format(r["node"], r["system"], r["address"], r["status"], age, rtt, loss, reason)
+        )
+
+
+def _age(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds)}s"
