@@ -29,7 +29,7 @@ from prometheus_client.registry import Collector
 from monitor import __version__
 
 log = logging.getLogger(__name__)
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 STATE_CODES: dict[str, int] = {
     "UNKNOWN": 0,

@@ -1,0 +1,90 @@
+"""The daemon on the shipped inventory (loopback nodes): probes, persists, serves metrics, reloads, stops."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.daemon_harness import ROOT, DaemonProcess, daemon_toml, free_port, make_config
+from tests.requirements import require_binary, require_root
+
+
+@pytest.fixture
+def daemon(tmp_path: Path) -> Iterator[DaemonProcess]:
+    require_root()
+    port = free_port()
+    config = make_config(tmp_path / "config", daemon_toml(f"sqlite:///{tmp_path}/cw.db", port))
+    process = DaemonProcess(config, port, tmp_path / "daemon.log")
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_daemon_probes_persists_and_serves_metrics(daemon: DaemonProcess) -> None:
+    daemon.wait_for(
+        "all 18 shipped nodes UP", lambda: daemon.sample("commwatch_nodes", 'state="UP"') == 18.0
+    )
+    body = daemon.metrics()
+    assert 'commwatch_node_up{node="cmcc-core-1",system="cmcc"} 1.0' in body
+    assert "commwatch_config_last_reload_successful 1.0" in body
+    daemon.wait_for("states flushed", lambda: _all_up_in_db(daemon.config_dir))
+    if require_binary("promtool"):
+        check = subprocess.run(
+            ["promtool", "check", "metrics"], input=body, capture_output=True, text=True, timeout=30
+        )
+        assert check.returncode == 0, check.stdout + check.stderr
+    assert daemon.stop() == 0
+    assert "commwatch stopped" in daemon.log()
+
+
+def _all_up_in_db(config_dir: Path) -> bool:
+    result = _cli("status", "-c", str(config_dir), "--json")
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    return len(rows) == 18 and all(row["status"] == "UP" for row in rows)
+
+
+def test_sighup_with_a_broken_config_keeps_the_old_one(daemon: DaemonProcess) -> None:
+    daemon.wait_for("first round", lambda: daemon.sample("commwatch_nodes", 'state="UP"') == 18.0)
+    nodes = daemon.config_dir / "nodes.toml"
+    good = nodes.read_text(encoding="utf-8")
+    nodes.write_text(good + '\n[[node]]\nid = "broken"\nsystem = "nope"\n', encoding="utf-8")
+    daemon.signal(signal.SIGHUP)
+    daemon.wait_for(
+        "reload rejected", lambda: daemon.sample("commwatch_config_last_reload_successful") == 0.0
+    )
+    rounds = daemon.sample("commwatch_probe_rounds_total", 'probe="icmp"') or 0.0
+    daemon.wait_for(
+        "still probing",
+        lambda: (daemon.sample("commwatch_probe_rounds_total", 'probe="icmp"') or 0) > rounds,
+    )
+    assert "config reload rejected" in daemon.log()
+    extra = (
+        '\n[[node]]\nid = "extra-1"\nname = "新增节点"\nsystem = "cmcc"\naddress = "127.0.1.99"\n'
+    )
+    nodes.write_text(good + extra, encoding="utf-8")
+    daemon.signal(signal.SIGHUP)
+    daemon.wait_for(
+        "reload accepted", lambda: daemon.sample("commwatch_config_last_reload_successful") == 1.0
+    )
+    daemon.wait_for(
+        "new node probed",
+        lambda: daemon.sample("commwatch_node_up", 'node="extra-1",system="cmcc"') == 1.0,
+    )
+    assert daemon.stop() == 0
