@@ -18,6 +18,7 @@ from monitor import sdnotify
 from monitor.config import Config, ConfigError, load_config
 from monitor.config.inventory import NodeConfig
 from monitor.db import create_schema, open_engine, redact_url
+from monitor.logs import setup_logging
 from monitor.metrics import DaemonMetrics, MetricsServer
 from monitor.node_table import NodeTable
 from monitor.plan_runtime import PlanRuntime
@@ -150,7 +151,7 @@ class Daemon:
     async def reload(self) -> bool:
         """Build and validate the new config, then swap; keep the old one on error."""
         async with self._reloading:
-            sdnotify.notify("RELOADING=1")
+            sdnotify.reloading()
             try:
                 config = await asyncio.to_thread(load_config, self.config.directory)
             except ConfigError as exc:
@@ -171,6 +172,8 @@ class Daemon:
         for section in ("storage", "metrics"):
             if getattr(old.daemon, section) != getattr(config.daemon, section):
                 log.warning("config change needs a restart", extra={"fields": {"section": section}})
+        if old.daemon.logging != config.daemon.logging:
+            setup_logging(config.daemon.logging.format, config.daemon.logging.level)
         self.config = config
         self.table.reconfigure(config)
         self.plan.reconfigure(config)

@@ -71,9 +71,6 @@ def _record(row: Any) -> dict[str, Any]:
 _ROW = "{:<28} {:<20} {:<16} {:<12} {:>8} {:>9} {:>5}  {}"
 
 
-_ROW = "{:<28} {:<20} {:<16} {:<12} {:>8} {:>9} {:>5}  {}"
-
-
 def _print_table(records: list[dict[str, Any]], names: dict[str, str]) -> None:
     now = datetime.now(UTC)
     print(_ROW.format("NODE", "SYSTEM", "ADDRESS", "STATE", "FOR", "RTT", "LOSS", "REASON"))
