@@ -72,6 +72,7 @@ class Message:
     subject: str
     text: str
     html: str | None = None
+    key: str = ""  # stable per delivery: the Message-ID, the outbox file name, the DLR id
 
 
 @dataclass(frozen=True)

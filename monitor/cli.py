@@ -29,6 +29,14 @@ COMMAND_MODULES = (
     "monitor.commands.check_config",
     "monitor.commands.probe_once",
     "monitor.commands.status",
+    "monitor.commands.assess",
+    "monitor.commands.incident",
+    "monitor.commands.warning",
+    "monitor.commands.response",
+    "monitor.commands.event",
+    "monitor.commands.report",
+    "monitor.commands.notify_test",
+    "monitor.commands.schema",
 )
 
 

@@ -9,15 +9,45 @@ PostgreSQL by URL. Every table module registers its tables on `metadata`;
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Dialect, Engine, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import make_url
 
 log = logging.getLogger(__name__)
 
 metadata = MetaData()
+
+PG_CONNECT_TIMEOUT_S = 10
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend.
+
+    Binding a naive datetime is an error; values are stored in UTC and read back
+    aware in UTC (SQLite keeps no zone, PostgreSQL answers in the session's zone).
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is UTC:
+            return value
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; commwatch stores aware UTC times")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 def open_engine(url: str, busy_timeout_s: float = 5.0) -> Engine:
@@ -27,7 +57,13 @@ def open_engine(url: str, busy_timeout_s: float = 5.0) -> Engine:
         return _sqlite_engine(url, busy_timeout_s)
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    connect_args: dict[str, Any] = {}
+    if "connect_timeout" not in parsed.query:
+        # without it a blackholed server hangs a connect for the kernel's SYN timeout (~2 min)
+        connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT_S
+    return create_engine(
+        parsed, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args=connect_args
+    )
 
 
 def _sqlite_engine(url: str, busy_timeout_s: float) -> Engine:
@@ -50,6 +86,8 @@ def _sqlite_engine(url: str, busy_timeout_s: float) -> Engine:
 
 def create_schema(engine: Engine) -> None:
     """Create every registered table that does not exist yet."""
+    import dispatch.models  # noqa: F401  (outbox: notices and deliveries)
+    import monitor.incident_models  # (incidents, events, notice requests)
     import monitor.models  # noqa: F401  (registers the core tables)
 
     metadata.create_all(engine)

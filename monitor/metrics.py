@@ -178,7 +178,7 @@ class DaemonMetrics:
             registry=r,
         )
         self.lag_histogram = Histogram(
-            "commwatch_scheduler_lag_histogram_seconds",
+            "commwatch_scheduler_start_delay_seconds",
             "How late rounds start",
             ["probe"],
             buckets=LAG_BUCKETS,

@@ -4,6 +4,11 @@ Each primary-probe round yields an Observation (ok, degraded or failed). A node
 goes DOWN after `fail_after` consecutive failed rounds, DEGRADED after
 `fail_after` consecutive rounds that answered badly, and back UP after
 `recover_after` consecutive good rounds.
+
+The machine itself only ever yields UNKNOWN, UP, DEGRADED and DOWN (the *raw*
+status). UNREACHABLE (`monitor.topology`), FLAPPING (`monitor.flapping`) and
+MAINTENANCE (`monitor.windows`) are overlays computed across nodes after a
+round; `monitor.situation` composes them.
 """
 
 from __future__ import annotations
@@ -22,6 +27,18 @@ class Status(StrEnum):
     UP = "UP"
     DEGRADED = "DEGRADED"
     DOWN = "DOWN"
+    UNREACHABLE = "UNREACHABLE"  # every parent is DOWN/UNREACHABLE: not a separate cause
+    FLAPPING = "FLAPPING"  # changes too often: held, neither raises nor clears an incident
+    MAINTENANCE = "MAINTENANCE"  # inside a maintenance window (display only)
+
+
+RAW_STATUSES = frozenset({Status.UNKNOWN, Status.UP, Status.DEGRADED, Status.DOWN})
+OUT_STATUSES = frozenset({Status.DOWN, Status.UNREACHABLE})
+
+
+def is_out(status: Status) -> bool:
+    """True when the node counts against its system's business (DOWN or UNREACHABLE)."""
+    return status in OUT_STATUSES
 
 
 class Outcome(StrEnum):
@@ -111,7 +128,7 @@ def _count(state: NodeState, outcome: Outcome) -> NodeState:
 def _target(state: NodeState, outcome: Outcome, limits: Thresholds) -> Status | None:
     if state.failed_streak >= limits.fail_after:
         return Status.DOWN
-    current = state.status
+    current = state.status if state.status in RAW_STATUSES else Status.UNKNOWN
     if current is Status.UNKNOWN:
         return {Outcome.OK: Status.UP, Outcome.DEGRADED: Status.DEGRADED}.get(outcome)
     if current is Status.DOWN:

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from monitor.config.notifiers import NotifierConfig
+from monitor.config.notifiers import DispatchConfig, NotifierConfig
 from monitor.config.types import Duration, Identifier, Secret, StrictModel
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -154,7 +154,9 @@ class SnmpAuthConfig(StrictModel):
     user: str | None = None
     auth_protocol: Literal["SHA", "SHA224", "SHA256", "SHA384", "SHA512", "MD5"] | None = None
     auth_key: Secret | None = None
-    priv_protocol: Literal["AES", "AES192", "AES256", "DES"] | None = None
+    # AES192/AES256: draft-blumenthal key extension (net-snmp AES-192/AES-256);
+    # AES192C/AES256C: Reeder key extension (Cisco, net-snmp AES-256-C).
+    priv_protocol: Literal["AES", "AES192", "AES256", "AES192C", "AES256C", "DES"] | None = None
     priv_key: Secret | None = None
     context: str = ""
 
@@ -195,11 +197,23 @@ class TrapConfig(StrictModel):
     enabled: bool = False
     listen: str = "127.0.0.1:10162"
     auth: list[Identifier] = []
+    # snmpEngineIDs (hex, e.g. "0x8000000001020304") of devices sending v3 *traps*;
+    # each v3 user in auth is also registered for these (v3 informs need none).
+    v3_engine_ids: list[str] = []
 
     @field_validator("listen")
     @classmethod
     def _listen(cls, value: str) -> str:
         _split_listen(value)
+        return value
+
+    @field_validator("v3_engine_ids")
+    @classmethod
+    def _engine_ids(cls, value: list[str]) -> list[str]:
+        for engine_id in value:
+            digits = engine_id.removeprefix("0x").removeprefix("0X")
+            if not re.fullmatch(r"(?:[0-9A-Fa-f]{2}){5,32}", digits):
+                raise ValueError(f"{engine_id!r} is not a hex snmpEngineID of 5 to 32 bytes")
         return value
 
 
@@ -222,3 +236,4 @@ class DaemonConfig(StrictModel):
     traps: TrapConfig = TrapConfig()
     self_monitor: SelfMonitorConfig = SelfMonitorConfig()
     notifier: list[NotifierConfig] = []
+    dispatch: DispatchConfig = DispatchConfig()

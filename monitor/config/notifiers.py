@@ -1,13 +1,44 @@
-"""Models of the [[notifier]] tables in commwatch.toml: one per delivery channel."""
+"""Models of the [[notifier]] tables and the [dispatch] section of commwatch.toml.
+
+`[[notifier]]` names the delivery channels (one per gateway); `[dispatch]`
+holds the outbox policy and the routing rules (`[[dispatch.route]]`): which
+notice kinds, in which situation, go to whom, by which channel.
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from monitor.config.contacts import INCIDENT_SITE, Role
+from monitor.config.errors import ConfigProblem
 from monitor.config.types import Duration, Identifier, Secret, StrictModel
+
+if TYPE_CHECKING:
+    from monitor.config.model import Config
+
+# dispatch.base.NoticeKind values (kept in step by tests/dispatch/test_router.py).
+NoticeKindName = Literal[
+    "detection",
+    "warning_proposal",
+    "warning",
+    "upgrade",
+    "downgrade",
+    "response_proposal",
+    "response_start",
+    "response_end",
+    "brief_report",
+    "follow_up",
+    "report_reminder",
+    "report_overdue",
+    "lift_proposal",
+    "lift",
+    "closed",
+]
+ChannelName = Literal["email", "sms"]
 
 
 class _NotifierBase(StrictModel):
@@ -24,6 +55,7 @@ class EmailNotifierConfig(_NotifierBase):
     port: int = Field(default=587, ge=1, le=65535)
     security: Literal["none", "starttls", "tls"] = "starttls"
     sender: str
+    sender_name: str = "区通信网络指挥部办公室"
     username: str | None = None
     password: Secret | None = None
     ca_file: str | None = None
@@ -57,6 +89,20 @@ class SmsHttpNotifierConfig(_NotifierBase):
     sign: str | None = None
     add_serial: str = ""
 
+    @model_validator(mode="after")
+    def _preset_needs(self) -> SmsHttpNotifierConfig:
+        if self.preset == "kannel" and (self.username is None or self.password is None):
+            raise ValueError("preset kannel needs username and password (a sendsms-user)")
+        if self.preset == "yunmas":
+            missing = [
+                key
+                for key in ("ec_name", "ap_id", "secret_key", "sign")
+                if getattr(self, key) is None
+            ]
+            if missing:
+                raise ValueError(f"preset yunmas needs {', '.join(missing)}")
+        return self
+
 
 class FileNotifierConfig(_NotifierBase):
     """Writes each notice to a directory: the demo default and an audit trail."""
@@ -69,3 +115,135 @@ NotifierConfig = Annotated[
     EmailNotifierConfig | SmsHttpNotifierConfig | FileNotifierConfig,
     Field(discriminator="type"),
 ]
+
+
+class RouteConfig(StrictModel):
+    """[[dispatch.route]]: when (every non-empty condition holds) → whom → by which channels."""
+
+    name: str = Field(min_length=1)
+    # -- when: an empty list matches anything ---------------------------------
+    kinds: list[NoticeKindName] = []
+    scenarios: list[Literal[1, 2, 3]] = []
+    levels: list[Literal["I", "II"]] = []
+    operators: list[str] = []  # only when one of these operator units is concerned
+    streets: list[str] = []  # only when one of these towns/streets is concerned
+    # -- whom -------------------------------------------------------------------
+    hq_office: bool = False  # the office unit and its 办公室主任/值班员
+    units: list[str] = []
+    roles: list[Role] = []
+    people: list[Identifier] = []
+    working_groups: list[str] = []  # lead and members; INCIDENT_SITE = the streets concerned
+    concerned_operators: bool = False  # units responsible for the affected operator networks
+    concerned_units: bool = False  # units responsible for the affected key systems
+    concerned_streets: bool = False
+    member_units: bool = False  # every member unit (§2.1) plus the streets concerned
+    issuer: bool = False  # who issued the warning (谁发布、谁解除)
+    starter: bool = False  # who started the response (谁启动、谁结束)
+    # -- how --------------------------------------------------------------------
+    channels: list[ChannelName] = Field(default=["email", "sms"], min_length=1)
+    fallback: bool = False  # true: only the first channel; the next when it fails
+
+    @field_validator("channels")
+    @classmethod
+    def _unique(cls, value: list[ChannelName]) -> list[ChannelName]:
+        if len(set(value)) != len(value):
+            raise ValueError("a channel is listed twice")
+        return value
+
+
+_OPERATIONAL: list[NoticeKindName] = [
+    "warning",
+    "upgrade",
+    "downgrade",
+    "follow_up",
+    "response_start",
+    "response_end",
+    "lift",
+]
+
+DEFAULT_ROUTES: list[RouteConfig] = [
+    RouteConfig(name="指挥部办公室接收全部通知", hq_office=True),
+    RouteConfig(
+        name="指挥部领导：预警、响应与解除建议及报告超时",
+        kinds=[
+            "warning_proposal",
+            "response_proposal",
+            "upgrade",
+            "lift_proposal",
+            "report_overdue",
+        ],
+        roles=["总指挥", "副总指挥"],
+    ),
+    RouteConfig(name="谁发布、谁解除：发布人收到解除建议", kinds=["lift_proposal"], issuer=True),
+    RouteConfig(
+        name="相关运营企业与责任单位",
+        kinds=_OPERATIONAL,
+        concerned_operators=True,
+        concerned_units=True,
+    ),
+    RouteConfig(name="事发地镇（街道）", kinds=_OPERATIONAL, concerned_streets=True),
+    RouteConfig(
+        name="情形1：全体成员单位",
+        kinds=["warning", "upgrade", "lift"],
+        scenarios=[1],
+        member_units=True,
+        channels=["email", "sms"],
+        fallback=True,
+    ),
+    RouteConfig(
+        name="应急响应启动与结束：全体成员单位（§4.3 通知成员单位）",
+        kinds=["response_start", "response_end"],
+        member_units=True,
+        fallback=True,
+    ),
+]
+
+
+class DispatchConfig(StrictModel):
+    """[dispatch]: the outbox policy, notice templates and routing rules."""
+
+    coalesce_window: Duration = timedelta(seconds=10)
+    poll_interval: Duration = timedelta(seconds=1)
+    retry_base: Duration = timedelta(seconds=5)
+    retry_max: Duration = timedelta(minutes=10)
+    concurrency: int = Field(default=4, ge=1, le=64)
+    timezone: str = "Asia/Shanghai"
+    templates: str | None = None
+    route: list[RouteConfig] = DEFAULT_ROUTES
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Shanghai)") from None
+        return value
+
+
+def route_problems(config: Config) -> list[ConfigProblem]:
+    """Dangling names in [[dispatch.route]]: units, people, working groups, operators, streets."""
+    file = "commwatch.toml"
+    units = set(config.units)
+    operators = {u.name for u in config.contacts.unit if u.kind == "operator"}
+    groups = {g.name for g in config.contacts.working_group}
+    problems: list[ConfigProblem] = []
+    for i, route in enumerate(config.daemon.dispatch.route):
+        where = f"dispatch.route[{i}]({route.name})"
+        checks: tuple[tuple[str, str, list[str], set[str]], ...] = (
+            ("units", "unit", route.units, units | {INCIDENT_SITE}),
+            ("people", "person", route.people, set(config.people)),
+            ("working_groups", "working group", route.working_groups, groups),
+            ("operators", "operator unit", route.operators, operators),
+            ("streets", "street", route.streets, set(config.streets)),
+        )
+        for key, what, values, known in checks:
+            for j, value in enumerate(values):
+                if value not in known:
+                    hint = "、".join(sorted(known)[:6]) or "none"
+                    problems.append(
+                        ConfigProblem(
+                            file, f"{where}.{key}[{j}]", f"unknown {what} (known: {hint})", value
+                        )
+                    )
+    return problems

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from monitor.config.types import Duration, StrictModel
 from monitor.config.windows import GuaranteePeriod
@@ -31,8 +31,15 @@ class SpreadConfig(StrictModel):
 
     window: Duration = timedelta(minutes=15)
     growth: bool = True
-    min_streets: int = Field(default=3, ge=0)
+    min_streets: int = Field(default=4, ge=0)
     multiple_operators: bool = True
+
+    @field_validator("window")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("the spread window must be longer than 0s")
+        return value
 
 
 class WarningConfig(StrictModel):

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from monitor.config.contacts import INCIDENT_SITE
 from monitor.config.errors import ConfigProblem
+from monitor.config.notifiers import route_problems
 
 if TYPE_CHECKING:
     from monitor.config.model import Config
@@ -153,6 +154,7 @@ def _daemon(config: Config) -> list[ConfigProblem]:
         file, "self_monitor.uplink_nodes", "node", daemon.self_monitor.uplink_nodes, config.nodes
     )
     problems += _refs(file, "traps.auth", "SNMP credential", daemon.traps.auth, daemon.snmp.auth)
+    problems += route_problems(config)
     return problems
 
 

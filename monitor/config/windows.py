@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from monitor.config.types import Duration, StrictModel
 
@@ -21,6 +22,15 @@ class WindowSchedule(StrictModel):
     at: time | None = None
     duration: Duration | None = None
     timezone: str = "Asia/Shanghai"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f'unknown time zone {value!r} (e.g. "Asia/Shanghai")') from None
+        return value
 
     @model_validator(mode="after")
     def _one_kind(self) -> WindowSchedule:
@@ -50,6 +60,12 @@ class MaintenanceWindow(WindowSchedule):
     nodes: list[str] = []
     systems: list[str] = []
     streets: list[str] = []
+
+    @model_validator(mode="after")
+    def _has_scope(self) -> MaintenanceWindow:
+        if not (self.nodes or self.systems or self.streets):
+            raise ValueError("a maintenance window names at least one of nodes, systems, streets")
+        return self
 
 
 class GuaranteePeriod(WindowSchedule):

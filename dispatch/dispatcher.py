@@ -1,0 +1,295 @@
+"""The Dispatcher: the daemon's notice pipeline (intake → route → send → record).
+
+    dispatcher = Dispatcher(config, engine)      # injected: http_client, notifiers, clock, rng
+    dispatcher.start()                           # inside the running loop
+    dispatcher.submit(request)                   # NoticeSink: any thread, never blocks
+    dispatcher.nudge()                           # wake now (e.g. after the incident engine ran)
+    await dispatcher.stop(drain_timeout=10)      # SIGTERM: drain for a bounded time
+
+One loop task runs cycles: take requests (submitted ones, the `notice_requests`
+table written by the incident engine and the CLI, the §4.1 report clock) into
+the outbox; route the notices now due; claim due deliveries per channel up to
+`[dispatch] concurrency` and send each in its own task under the notifier's
+timeout; record the outcome. Every database step runs in a worker thread, so
+the event loop — and probing — never waits on the database or a gateway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import threading
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import Engine
+
+from dispatch import policy
+from dispatch.base import Message, NoticeRequest, Notifier, NotifyError
+from dispatch.outbox import Claimed, Outbox, Snapshot
+from dispatch.planner import plan_notice
+from dispatch.registry import Notifiers
+from dispatch.render import Renderer
+from dispatch.report_clock import clock_requests
+from dispatch.stats import DispatchStats
+from monitor.config import Config
+from monitor.incident_models import utcnow
+
+log = logging.getLogger(__name__)
+
+CHANNELS = ("email", "sms")
+LEASE_MARGIN = timedelta(seconds=60)
+CLOCK_EVERY = timedelta(seconds=5)
+
+
+class Dispatcher:
+    """Delivers notices durably; see the module docstring."""
+
+    def __init__(
+        self,
+        config: Config,
+        engine: Engine,
+        *,
+        http_client: httpx.AsyncClient | None = None,
+        notifiers: Mapping[str, Notifier] | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self.outbox = Outbox(engine)
+        self.stats = DispatchStats()
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.renderer = Renderer.for_config(config)
+        self._client = http_client
+        self._own_client = http_client is None
+        self._injected = notifiers
+        self.notifiers: Notifiers | None = None
+        self._submitted: list[NoticeRequest] = []
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake = asyncio.Event()
+        self._drained = asyncio.Event()
+        self._draining = False
+        self._task: asyncio.Task[None] | None = None
+        self._sending: set[asyncio.Task[None]] = set()
+        self._busy = dict.fromkeys(CHANNELS, 0)
+        self._last_clock: datetime | None = None
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the loop task; call from inside the running event loop."""
+        self._loop = asyncio.get_running_loop()
+        if self._client is None:
+            self._client = httpx.AsyncClient()
+        self.notifiers = self._build_notifiers(self.config)
+        self._task = self._loop.create_task(self._run(), name="dispatcher")
+
+    def reconfigure(self, config: Config) -> None:
+        """Adopt a reloaded config: routes and templates now, notifiers rebuilt if changed."""
+        old = self.config
+        self.config = config
+        self.renderer = Renderer.for_config(config)
+        if self.notifiers is not None and old.daemon.notifier != config.daemon.notifier:
+            stale, self.notifiers = self.notifiers, self._build_notifiers(config)
+            if self._loop is not None:
+                closing = self._loop.create_task(stale.close())
+                self._sending.add(closing)  # awaited by stop() like a send
+                closing.add_done_callback(self._sending.discard)
+        self.nudge()
+
+    async def stop(self, drain_timeout: float) -> None:
+        """Deliver what is due for at most `drain_timeout` seconds, then stop and close."""
+        if self._task is None:
+            return
+        self._draining = True
+        self.nudge()
+        try:
+            async with asyncio.timeout(drain_timeout):
+                await self._drained.wait()
+        except TimeoutError:
+            log.warning("dispatch drain timed out", extra={"fields": {"queued": self.stats.queued}})
+        self._task.cancel()
+        for task in list(self._sending):
+            task.cancel()
+        await asyncio.gather(self._task, *self._sending, return_exceptions=True)
+        self._task = None
+        with self._lock:
+            late, self._submitted = self._submitted, []
+        if late:  # submitted after the last cycle: persisted for the next start
+            window = self.config.daemon.dispatch.coalesce_window
+            await asyncio.to_thread(self.outbox.accept, late, self.clock(), window)
+        if self.notifiers is not None:
+            await self.notifiers.close()
+        if self._own_client and self._client is not None:
+            await self._client.aclose()
+
+    # -- NoticeSink -------------------------------------------------------------------
+
+    def submit(self, request: NoticeRequest) -> None:
+        """Queue a request for the outbox (persisted within one cycle); thread-safe."""
+        with self._lock:
+            self._submitted.append(request)
+        self.nudge()
+
+    def nudge(self) -> None:
+        """Wake the loop now; thread-safe."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._wake.set)
+
+    # -- the loop ---------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        recovered = await asyncio.to_thread(self.outbox.recover, self.clock())
+        if recovered:
+            log.warning(
+                "deliveries in flight at the last stop: sending again",
+                extra={"fields": {"count": recovered}},
+            )
+        while True:
+            self._wake.clear()
+            try:
+                snapshot = await self.cycle()
+            except Exception:
+                self.stats.errors += 1
+                log.exception("dispatch cycle failed; retrying")
+                snapshot = None
+            if self._draining and snapshot and not snapshot.due_now and not self._sending:
+                self._drained.set()
+                return
+            await self._sleep(snapshot)
+
+    async def cycle(self) -> Snapshot:
+        """One pass: intake, routing, claiming (sends continue in their own tasks)."""
+        now = self.clock()
+        window = self.config.daemon.dispatch.coalesce_window
+        with self._lock:
+            batch, self._submitted = self._submitted, []
+        try:
+            await asyncio.to_thread(self._intake, batch, now, window)
+        except Exception:
+            with self._lock:  # not persisted: keep them for the next cycle
+                self._submitted[:0] = batch
+            raise
+        config, renderer = self.config, self.renderer
+        routed, created = await asyncio.to_thread(
+            self.outbox.route_due, now, lambda r: plan_notice(r, config, renderer)
+        )
+        self.stats.routed += routed
+        self.stats.deliveries_created += created
+        for channel in CHANNELS:
+            await self._claim_and_send(channel, now)
+        snapshot = await asyncio.to_thread(self.outbox.snapshot, self.clock())
+        self.stats.queued = snapshot.queued
+        self.stats.oldest_pending_age_seconds = snapshot.oldest_pending_age_seconds
+        return snapshot
+
+    def _intake(self, batch: list[NoticeRequest], now: datetime, window: timedelta) -> None:
+        results = [self.outbox.accept(batch, now, window), self.outbox.take_table(now, window)]
+        if self._last_clock is None or now - self._last_clock >= CLOCK_EVERY:
+            self._last_clock = now
+            report = self.config.plan.report
+            with self.outbox.engine.connect() as connection:
+                due = clock_requests(connection, now, report.deadline, list(report.reminders))
+            results.append(self.outbox.accept(due, now, window))
+        self.stats.notices += sum(r[0] for r in results)
+        self.stats.coalesced += sum(r[1] for r in results)
+
+    async def _sleep(self, snapshot: Snapshot | None) -> None:
+        timeout = self.config.daemon.dispatch.poll_interval.total_seconds()
+        if snapshot is not None and snapshot.next_due is not None:
+            until = (snapshot.next_due - self.clock()).total_seconds()
+            timeout = min(timeout, max(until, 0.01))
+        try:
+            async with asyncio.timeout(timeout):
+                await self._wake.wait()
+        except TimeoutError:
+            pass
+
+    # -- sending ----------------------------------------------------------------------
+
+    async def _claim_and_send(self, channel: str, now: datetime) -> None:
+        assert self.notifiers is not None
+        free = self.config.daemon.dispatch.concurrency - self._busy[channel]
+        notifier = self.notifiers.for_channel(channel)
+        lease = self.notifiers.config_of(notifier).timeout + LEASE_MARGIN
+        claimed = await asyncio.to_thread(self.outbox.claim, now, channel, free, lease)
+        assert self._loop is not None
+        for item in claimed:
+            self._busy[channel] += 1
+            task = self._loop.create_task(self._deliver(item, notifier))
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+
+    async def _deliver(self, item: Claimed, notifier: Notifier) -> None:
+        assert self.notifiers is not None
+        settings = self.notifiers.config_of(notifier)
+        message = Message(
+            item.notice_id, item.address, item.subject, item.body, item.html, item.key
+        )
+        try:
+            try:
+                async with asyncio.timeout(settings.timeout.total_seconds() + 5):
+                    delivery = await notifier.send(message)
+            except NotifyError as exc:
+                await self._failed(
+                    item, notifier.name, str(exc), exc.permanent, settings.max_attempts
+                )
+            except TimeoutError:
+                await self._failed(item, notifier.name, "timed out", False, settings.max_attempts)
+            except Exception as exc:  # a notifier bug must not kill the outbox
+                log.exception("notifier raised", extra={"fields": {"notifier": notifier.name}})
+                await self._failed(item, notifier.name, repr(exc), False, settings.max_attempts)
+            else:
+                now = self.clock()
+                await asyncio.to_thread(
+                    self.outbox.record_sent,
+                    item.id,
+                    now,
+                    notifier.name,
+                    delivery.gateway_id,
+                    delivery.detail,
+                )
+                self.stats.on_sent(item.channel)
+        finally:
+            self._busy[item.channel] -= 1
+            self._wake.set()
+
+    async def _failed(
+        self, item: Claimed, notifier: str, error: str, permanent: bool, max_attempts: int
+    ) -> None:
+        now = self.clock()
+        fields: dict[str, Any] = {
+            "delivery": item.id,
+            "channel": item.channel,
+            "attempt": item.attempts,
+            "error": error,
+        }
+        if policy.should_retry(item.attempts, max_attempts, permanent):
+            settings = self.config.daemon.dispatch
+            delay = policy.backoff(item.attempts, settings.retry_base, settings.retry_max, self.rng)
+            await asyncio.to_thread(
+                self.outbox.record_failure, item.id, now, notifier, error, False, now + delay
+            )
+            self.stats.on_retry(item.channel, delay.total_seconds())
+            log.warning(
+                "delivery failed; will retry",
+                extra={"fields": {**fields, "in_s": round(delay.total_seconds(), 1)}},
+            )
+            return
+        opened = await asyncio.to_thread(
+            self.outbox.record_failure, item.id, now, notifier, error, permanent, None
+        )
+        self.stats.on_failed(item.channel, permanent, opened)
+        log.error("delivery failed for good", extra={"fields": {**fields, "fallbacks": opened}})
+
+    def _build_notifiers(self, config: Config) -> Notifiers:
+        if self._injected is not None:
+            return Notifiers(self._injected, config.daemon.notifier)
+        assert self._client is not None
+        return Notifiers.build(config.daemon.notifier, self._client)

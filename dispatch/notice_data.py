@@ -1,0 +1,213 @@
+"""What notice templates see: a plain dict built from a notice and the config (pure).
+
+Names replace ids (systems, nodes), times are local (`[dispatch] timezone`),
+the HQ office's duty phone and those of the operators concerned are listed as
+call-back numbers (landlines: shown, never texted).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dispatch.base import NoticeKind
+from monitor.assessment import LEVEL_NAMES, Assessment
+from monitor.config import Config
+
+TITLES: dict[str, str] = {
+    NoticeKind.DETECTION: "接报",
+    NoticeKind.WARNING_PROPOSAL: "预警建议",
+    NoticeKind.WARNING: "预警通知",
+    NoticeKind.UPGRADE: "事态升级",
+    NoticeKind.DOWNGRADE: "事态降级",
+    NoticeKind.RESPONSE_PROPOSAL: "响应建议",
+    NoticeKind.RESPONSE_START: "启动应急响应",
+    NoticeKind.RESPONSE_END: "应急结束",
+    NoticeKind.BRIEF_REPORT: "书面简要报告（草稿）",
+    NoticeKind.FOLLOW_UP: "续报",
+    NoticeKind.REPORT_REMINDER: "报告时限提醒",
+    NoticeKind.REPORT_OVERDUE: "报告超时",
+    NoticeKind.LIFT_PROPOSAL: "解除建议",
+    NoticeKind.LIFT: "预警解除",
+    NoticeKind.CLOSED: "事件关闭",
+    "test": "测试",
+}
+WARNING_ACTIONS = (
+    "通知相关基础电信运营企业落实通信网络事故应急救援有关准备工作",
+    "研究确定通信网络事故应急准备措施和工作方案",
+    "紧急部署资源调度、组织动员和部门联动等各项准备工作",
+    "根据事态发展情况，适时调整预警级别或解除预警",
+)
+SOURCE_NAMES = {
+    "monitor": "监测系统发现",
+    "upper": "上级机构或其他职能部门通报",
+    "public": "社会和信息安全责任单位报告",
+    "event": "重要集会或重大活动保障要求",
+}
+STATUS_NAMES = {
+    "detected": "待确认",
+    "confirmed": "已确认",
+    "false_alarm": "误报",
+    "transferred": "已转交",
+    "closed": "已关闭",
+}
+
+
+def scenario_name(scenario: int | None) -> str:
+    """情形N, or "" when no scenario is reached."""
+    return f"情形{scenario}" if scenario else ""
+
+
+def level_name(level: str | None) -> str:
+    """Ⅰ级/Ⅱ级, or ""."""
+    return LEVEL_NAMES.get(level, level) if level else ""
+
+
+def build_view(
+    config: Config,
+    kind: str,
+    incident_id: int | None,
+    assessment: Assessment | None,
+    context: Mapping[str, Any],
+    created_at: datetime,
+) -> dict[str, Any]:
+    """The template context of one notice."""
+    zone = ZoneInfo(config.daemon.dispatch.timezone)
+    at = _time(context.get("at")) or created_at
+    detected = _time(context.get("detected_at"))
+    scenario = assessment.scenario if assessment else context.get("scenario")
+    level = assessment.level if assessment else context.get("level")
+    view: dict[str, Any] = {
+        "kind": str(kind),
+        "title": _title(str(kind), context),
+        "hq": config.contacts.hq.name,
+        "office": config.contacts.hq.office_name,
+        "incident_id": incident_id,
+        "incident_label": f"事件#{incident_id}" if incident_id is not None else "",
+        "at": _local(at, zone),
+        "at_short": _local(at, zone, "%H:%M"),
+        "detected_at": _local(detected, zone),
+        "scenario_name": scenario_name(scenario),
+        "level_name": level_name(level),
+        "from_name": scenario_name(_data(context).get("from")) or "未达预警情形",
+        "warning_scenario_name": scenario_name(context.get("warning_scenario")),
+        "response_level_name": level_name(context.get("response_level")),
+        "status_name": STATUS_NAMES.get(str(context.get("status")), ""),
+        "restored": bool(context.get("restored")),
+        "actions": WARNING_ACTIONS,
+        "merged": int(context.get("coalesced", 1) or 1),
+        "incident_title": context.get("title") or "",
+        "source_name": SOURCE_NAMES.get(str(context.get("source")), ""),
+        "warning_active": bool(context.get("warning_scenario")) and kind != NoticeKind.LIFT,
+        "response_active": bool(context.get("response_level")) and kind != NoticeKind.RESPONSE_END,
+        **{key: context.get(key) or "" for key in _TEXT_KEYS},
+    }
+    view.update(_situation(config, assessment))
+    view.update(_callbacks(config, view["operator_units"]))
+    view.update(_deadline(context, zone))
+    return view
+
+
+_TEXT_KEYS = ("actor_name", "issuer_name", "starter_name", "note", "transferred_to")
+
+
+def _title(kind: str, context: Mapping[str, Any]) -> str:
+    title = TITLES.get(kind, kind)
+    if kind in (NoticeKind.UPGRADE, NoticeKind.DOWNGRADE) and context.get("warning_scenario"):
+        return "预警升级" if kind == NoticeKind.UPGRADE else "预警降级"
+    return title
+
+
+def _situation(config: Config, assessment: Assessment | None) -> dict[str, Any]:
+    if assessment is None:
+        return {
+            "operator_networks": [], "key_systems": [], "affected": [], "priority_systems": [],
+            "operator_units": [], "streets": [], "spread": False, "reasons": [], "nodes": [],
+        }  # fmt: skip
+    systems = config.systems
+    operators = [systems[s] for s in assessment.operator_networks if s in systems]
+    keys = [systems[s] for s in assessment.key_systems if s in systems]
+    nodes = [_node(config, n, "中断") for n in assessment.nodes_down]
+    nodes += [_node(config, n, "不可达（上游中断）") for n in assessment.nodes_unreachable]
+    return {
+        "operator_networks": [s.name for s in operators],
+        "key_systems": [s.name for s in keys],
+        "affected": [s.name for s in operators + keys],
+        "priority_systems": [s.name for s in operators + keys if s.priority],
+        "operator_units": list(dict.fromkeys(s.unit for s in operators)),
+        "streets": list(assessment.streets),
+        "spread": assessment.spread,
+        "reasons": list(assessment.reasons),
+        "nodes": nodes,
+    }
+
+
+def _node(config: Config, node_id: str, state: str) -> dict[str, str]:
+    node = config.nodes.get(node_id)
+    if node is None:
+        return {
+            "id": node_id,
+            "name": node_id,
+            "system": "",
+            "street": "",
+            "address": "",
+            "state": state,
+        }
+    system = config.systems.get(node.system)
+    return {
+        "id": node.id,
+        "name": node.name,
+        "system": system.name if system else node.system,
+        "street": node.street or "",
+        "address": node.address,
+        "state": state,
+    }
+
+
+def _callbacks(config: Config, operator_units: list[str]) -> dict[str, Any]:
+    office = config.units.get(config.contacts.hq.office_unit)
+    office_phone = office.duty_phone if office and office.duty_phone else ""
+    callback = []
+    if office is not None and office_phone:
+        office_label = f"{config.contacts.hq.office_name}（{office.name}）"
+        callback.append({"unit": office_label, "phone": office_phone})
+    for name in operator_units:
+        unit = config.units.get(name)
+        if unit is not None and unit.duty_phone:
+            callback.append({"unit": unit.name, "phone": unit.duty_phone})
+    return {"office_phone": office_phone, "callback": callback}
+
+
+def _deadline(context: Mapping[str, Any], zone: ZoneInfo) -> dict[str, Any]:
+    deadline = _time(context.get("deadline_at"))
+    if deadline is None:
+        return {"deadline_at": "", "deadline_short": "", "minutes_left": 0}
+    at = _time(context.get("at")) or deadline
+    left = max(0, round((deadline - at) / timedelta(minutes=1)))
+    return {
+        "deadline_at": _local(deadline, zone),
+        "deadline_short": _local(deadline, zone, "%H:%M"),
+        "minutes_left": left,
+    }
+
+
+def _data(context: Mapping[str, Any]) -> Mapping[str, Any]:
+    data = context.get("data")
+    return data if isinstance(data, Mapping) else {}
+
+
+def _time(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _local(value: datetime | None, zone: ZoneInfo, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    return value.astimezone(zone).strftime(fmt) if value is not None else ""

@@ -1,0 +1,82 @@
+"""Telephone numbers: which can take SMS (mobiles) and which cannot (landlines).
+
+The annex's duty phones (应急值班电话) are landlines: SMS gateways accept them
+without complaint and nothing arrives, so commwatch decides on its side, with
+`phonenumbers` (offline metadata, region CN by default), and shows landlines in
+notices as call-back numbers only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
+
+REGION = "CN"
+_SMS_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
+_LANDLINE_TYPES = frozenset({PhoneNumberType.FIXED_LINE, PhoneNumberType.VOIP})
+
+
+class NumberKind(StrEnum):
+    """What a number can be used for."""
+
+    MOBILE = "mobile"  # takes SMS
+    LANDLINE = "landline"  # call-back only
+    OTHER = "other"  # valid, but neither (toll-free, pager, …): never texted
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True)
+class PhoneNumber:
+    """A classified number: `sms_address` is what an SMS gateway gets (digits, national in CN)."""
+
+    raw: str
+    kind: NumberKind
+    e164: str | None = None
+    sms_address: str | None = None
+
+    @property
+    def sms_capable(self) -> bool:
+        """True for mobiles: the only numbers commwatch sends SMS to."""
+        return self.kind is NumberKind.MOBILE
+
+
+def classify(raw: str, region: str = REGION) -> PhoneNumber:
+    """Parse and classify one number as written in contacts.toml."""
+    try:
+        parsed = phonenumbers.parse(raw, region)
+    except NumberParseException:
+        return PhoneNumber(raw, NumberKind.INVALID)
+    if not phonenumbers.is_valid_number(parsed):
+        return PhoneNumber(raw, NumberKind.INVALID)
+    e164 = phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
+    kind_of = phonenumbers.number_type(parsed)
+    if kind_of in _SMS_TYPES:
+        national = phonenumbers.region_code_for_number(parsed) == region
+        address = str(parsed.national_number) if national else e164
+        return PhoneNumber(raw, NumberKind.MOBILE, e164, address)
+    if kind_of in _LANDLINE_TYPES:
+        return PhoneNumber(raw, NumberKind.LANDLINE, e164)
+    return PhoneNumber(raw, NumberKind.OTHER, e164)
+
+
+def sms_addresses(numbers: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """The SMS-capable numbers among `numbers`, as gateway addresses, in order, once each."""
+    seen: dict[str, None] = {}
+    for raw in numbers:
+        number = classify(raw)
+        if number.sms_address is not None:
+            seen.setdefault(number.sms_address, None)
+    return tuple(seen)
+
+
+def describe(kind: NumberKind) -> str:
+    """The kind in the words check-config uses."""
+    return {
+        NumberKind.MOBILE: "a mobile",
+        NumberKind.LANDLINE: "a landline (never sent SMS; shown as a call-back number)",
+        NumberKind.OTHER: "not a mobile number (never sent SMS)",
+        NumberKind.INVALID: "not a valid telephone number",
+    }[kind]

@@ -1,0 +1,225 @@
+"""The durable outbox: synchronous database steps, each one transaction (run them in threads).
+
+accept      NoticeRequests → `dispatch_notices` (dedupe_key UNIQUE; coalescing)
+take_table  `notice_requests` rows (written by the incident engine and the CLI)
+            → accept, and mark them taken in the same transaction
+route_due   held notices whose time has come → their deliveries (rendered)
+claim       due deliveries of one channel → `sending`, with a lease
+record_*    the outcome: sent only after the gateway accepted; a failure is
+            retried (pending again, with backoff) or final (failed), and a
+            final failure opens the recipient's next fallback stage
+
+Nothing is sent from here; the dispatcher does that between claim and record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, and_, func, or_, select, update
+
+from dispatch.base import NoticeRequest
+from dispatch.models import (
+    FAILED,
+    NOTICE_HELD,
+    NOTICE_ROUTED,
+    OPEN_DELIVERY,
+    PENDING,
+    SENDING,
+    SENT,
+    SKIPPED,
+    STANDBY,
+    deliveries,
+    notices,
+)
+from dispatch.outbox_rows import (
+    Claimed,
+    Planned,
+    Snapshot,
+    accept_one,
+    aware,
+    claimed_of,
+    delivery_row,
+    insert_delivery,
+    open_fallback,
+    request_of,
+    same_recipient,
+)
+from monitor import incident_store
+
+__all__ = ["Claimed", "Outbox", "Planned", "Planner", "Snapshot"]
+
+Planner = Callable[[NoticeRequest], list[Planned]]
+
+
+class Outbox:
+    """The outbox tables behind one engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # -- intake ------------------------------------------------------------------
+
+    def accept(
+        self, requests: Sequence[NoticeRequest], now: datetime, window: timedelta
+    ) -> tuple[int, int]:
+        """Persist requests (duplicates ignored); returns (new, coalesced into a held one)."""
+        if not requests:
+            return 0, 0
+        with self.engine.begin() as connection:
+            incident_store.lock_for_write(connection)
+            results = [accept_one(connection, r, now, window) for r in requests]
+        return sum(r[0] for r in results), sum(r[1] for r in results)
+
+    def take_table(self, now: datetime, window: timedelta, limit: int = 200) -> tuple[int, int]:
+        """Move pending `notice_requests` rows into the outbox atomically; (new, coalesced)."""
+        with self.engine.begin() as connection:
+            incident_store.lock_for_write(connection)
+            stored = incident_store.pending_requests(connection, limit)
+            results = [accept_one(connection, item.request, now, window) for item in stored]
+            incident_store.mark_taken(connection, [item.id for item in stored], now)
+        return sum(r[0] for r in results), sum(r[1] for r in results)
+
+    # -- routing -----------------------------------------------------------------
+
+    def route_due(self, now: datetime, plan: Planner) -> tuple[int, int]:
+        """Create the deliveries of every held notice now due; returns (notices, deliveries)."""
+        with self.engine.begin() as connection:
+            incident_store.lock_for_write(connection)
+            query = (
+                select(notices)
+                .where(notices.c.status == NOTICE_HELD, notices.c.due_at <= now)
+                .order_by(notices.c.id)
+            )
+            rows = list(connection.execute(query))
+            created = 0
+            for row in rows:
+                planned = plan(request_of(row))
+                for item in planned:
+                    created += insert_delivery(connection, row, item, now)
+                changes = {"status": NOTICE_ROUTED, "routed_at": now, "deliveries": len(planned)}
+                connection.execute(update(notices).where(notices.c.id == row.id).values(changes))
+        return len(rows), created
+
+    def recover(self, now: datetime) -> int:
+        """At start: deliveries left `sending` by a previous process are due again.
+
+        The gateway may or may not have accepted them before that process died;
+        re-sending is the at-least-once side of that unavoidable window.
+        """
+        with self.engine.begin() as connection:
+            stmt = update(deliveries).where(deliveries.c.status == SENDING)
+            values = {"status": PENDING, "lease_until": None, "next_attempt_at": now}
+            return int(connection.execute(stmt.values(**values, updated_at=now)).rowcount or 0)
+
+    # -- sending -----------------------------------------------------------------
+
+    def claim(self, now: datetime, channel: str, limit: int, lease: timedelta) -> list[Claimed]:
+        """Take up to `limit` due deliveries of a channel (expired leases included)."""
+        if limit <= 0:
+            return []
+        with self.engine.begin() as connection:
+            incident_store.lock_for_write(connection)
+            due = or_(
+                and_(deliveries.c.status == PENDING, deliveries.c.next_attempt_at <= now),
+                and_(deliveries.c.status == SENDING, deliveries.c.lease_until < now),
+            )
+            query = (
+                select(deliveries)
+                .where(deliveries.c.channel == channel, due)
+                .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
+                .limit(limit)
+            )
+            if connection.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows = list(connection.execute(query))
+            for row in rows:
+                values = {
+                    "status": SENDING,
+                    "lease_until": now + lease,
+                    "attempts": row.attempts + 1,
+                    "updated_at": now,
+                }
+                connection.execute(
+                    update(deliveries).where(deliveries.c.id == row.id).values(values)
+                )
+        return [claimed_of(row) for row in rows]
+
+    def record_sent(
+        self, delivery_id: int, now: datetime, notifier: str, gateway_id: str | None, detail: str
+    ) -> None:
+        """The gateway accepted: sent; later fallback stages of that recipient are skipped."""
+        with self.engine.begin() as connection:
+            row = delivery_row(connection, delivery_id)
+            values = {
+                "status": SENT,
+                "sent_at": now,
+                "updated_at": now,
+                "lease_until": None,
+                "notifier": notifier,
+                "gateway_id": gateway_id,
+                "detail": detail[:500],
+            }
+            connection.execute(
+                update(deliveries).where(deliveries.c.id == delivery_id).values(values)
+            )
+            later = same_recipient(row).where(
+                deliveries.c.status == STANDBY, deliveries.c.stage > row.stage
+            )
+            connection.execute(later.values(status=SKIPPED, updated_at=now))
+
+    def record_failure(
+        self,
+        delivery_id: int,
+        now: datetime,
+        notifier: str,
+        error: str,
+        permanent: bool,
+        retry_at: datetime | None,
+    ) -> int:
+        """A failed attempt: pending again at `retry_at`, or failed; returns fallbacks opened."""
+        with self.engine.begin() as connection:
+            incident_store.lock_for_write(connection)
+            row = delivery_row(connection, delivery_id)
+            values: dict[str, Any] = {
+                "updated_at": now,
+                "lease_until": None,
+                "notifier": notifier,
+                "last_error": error[:500],
+                "permanent": permanent,
+            }
+            if retry_at is not None:
+                values.update(status=PENDING, next_attempt_at=retry_at)
+            else:
+                values.update(status=FAILED)
+            connection.execute(
+                update(deliveries).where(deliveries.c.id == delivery_id).values(values)
+            )
+            if retry_at is not None:
+                return 0
+            return open_fallback(connection, row, now)
+
+    def snapshot(self, now: datetime) -> Snapshot:
+        """Queued deliveries, the oldest one's age, what is due now and the next due time."""
+        pending = deliveries.c.status == PENDING
+        held = notices.c.status == NOTICE_HELD
+        with self.engine.connect() as connection:
+            scalar = connection.execute
+            queued, oldest = scalar(
+                select(func.count(), func.min(deliveries.c.created_at)).where(
+                    deliveries.c.status.in_(OPEN_DELIVERY)
+                )
+            ).one()
+            due = scalar(
+                select(func.count()).where(pending, deliveries.c.next_attempt_at <= now)
+            ).scalar_one()
+            due += scalar(select(func.count()).where(held, notices.c.due_at <= now)).scalar_one()
+            next_times = [
+                scalar(select(func.min(deliveries.c.next_attempt_at)).where(pending)).scalar(),
+                scalar(select(func.min(notices.c.due_at)).where(held)).scalar(),
+            ]
+        age = (now - aware(oldest)).total_seconds() if oldest is not None else 0.0
+        upcoming = [aware(t) for t in next_times if t is not None]
+        return Snapshot(int(queued), max(age, 0.0), int(due), min(upcoming, default=None))

@@ -1,0 +1,82 @@
+"""From a notice to its planned deliveries: route, then render once per channel (pure).
+
+If routing or rendering breaks (a bad template override, a bug), the notice is
+not lost: it goes to the HQ office unit in the plain built-in text.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from dispatch.base import NoticeRequest
+from dispatch.notice_data import TITLES, build_view
+from dispatch.outbox_rows import Planned
+from dispatch.render import Renderer, fallback
+from dispatch.router import Target, route, unit_recipient
+from monitor.config import Config
+
+log = logging.getLogger(__name__)
+
+
+def plan_notice(request: NoticeRequest, config: Config, renderer: Renderer) -> list[Planned]:
+    """Every delivery of a notice with its rendered subject, text and HTML."""
+    try:
+        targets = route(request, config)
+        view = build_view(
+            config,
+            str(request.kind),
+            request.incident_id,
+            request.assessment,
+            request.context,
+            request.created_at,
+        )
+        rendered = {c: renderer.message(view, c) for c in sorted({t.channel for t in targets})}
+    except Exception:
+        log.exception("notice planning failed; the HQ office gets a plain text")
+        return _office_only(request, config)
+    if not targets:
+        log.warning(
+            "notice has no recipient with an address",
+            extra={"fields": {"kind": str(request.kind), "key": request.dedupe_key}},
+        )
+    return [
+        _planned(t, rendered[t.channel].subject, rendered[t.channel].text, rendered[t.channel].html)
+        for t in targets
+    ]
+
+
+def _planned(target: Target, subject: str, body: str, html: str | None) -> Planned:
+    return Planned(
+        target.recipient_key,
+        target.recipient,
+        target.channel,
+        target.address,
+        target.stage,
+        subject,
+        body,
+        html,
+    )
+
+
+def _office_only(request: NoticeRequest, config: Config) -> list[Planned]:
+    office = config.units.get(config.contacts.hq.office_unit)
+    if office is None:
+        return []
+    recipient = unit_recipient(office)
+    view = {
+        "title": TITLES.get(str(request.kind), str(request.kind)),
+        "incident_label": f"事件#{request.incident_id}" if request.incident_id else "",
+        "incident_title": str(request.context.get("title", "")),
+        "at": request.created_at.isoformat(),
+        "office_phone": office.duty_phone or "",
+    }
+    planned = []
+    for channel in ("email", "sms"):
+        text = fallback(view, channel)
+        for address in recipient.addresses(channel):
+            planned.append(
+                Planned(
+                    recipient.key, recipient.label, channel, address, 0, text.subject, text.text
+                )
+            )
+    return planned

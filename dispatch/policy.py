@@ -1,0 +1,109 @@
+"""The outbox policy as pure functions: coalescing, backoff, retry verdicts.
+
+Coalescing (no storm): changes of one incident's situation that arrive within
+`coalesce_window` of the last one sent are held and merged — the latest
+Assessment wins, the first "from" scenario is kept, and the merged kind says
+where the situation went overall (upgrade, downgrade or follow-up). The first
+notice of a burst goes out at once (leading edge); the merged rest goes out
+when the window ends (trailing edge). Proposals are coalesced the same way,
+each kind on its own. Every other kind (detection, warning, lift, response,
+reports, close) is a distinct act and is never merged.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from dispatch.base import NoticeKind
+
+SITUATION = "situation"
+COALESCE_GROUPS: dict[str, str] = {
+    NoticeKind.FOLLOW_UP: SITUATION,
+    NoticeKind.UPGRADE: SITUATION,
+    NoticeKind.DOWNGRADE: SITUATION,
+    NoticeKind.WARNING_PROPOSAL: NoticeKind.WARNING_PROPOSAL,
+    NoticeKind.RESPONSE_PROPOSAL: NoticeKind.RESPONSE_PROPOSAL,
+}
+_NO_SCENARIO = 4
+
+
+def group_key(kind: str, incident_id: int | None) -> str | None:
+    """The coalescing group of a notice, or None when it is never merged."""
+    group = COALESCE_GROUPS.get(kind)
+    if group is None or incident_id is None:
+        return None
+    return f"incident:{incident_id}:{group}"
+
+
+def due_at(now: datetime, last_routed: datetime | None, window: timedelta) -> datetime:
+    """When a new notice of a group may go: now, or when the window after the last one ends."""
+    if last_routed is None or now >= last_routed + window:
+        return now
+    return last_routed + window
+
+
+@dataclass(frozen=True)
+class Merged:
+    """The notice that replaces a held one: its kind and context."""
+
+    kind: str
+    context: dict[str, Any]
+
+
+def merge(
+    held_kind: str, held_context: Mapping[str, Any], kind: str, context: Mapping[str, Any]
+) -> Merged:
+    """Coalesce a held notice into a newer one of the same group (the newer one wins)."""
+    count = int(held_context.get("coalesced", 1) or 1) + 1
+    merged = {**context, "coalesced": count}
+    if COALESCE_GROUPS.get(kind) != SITUATION:
+        return Merged(kind, merged)
+    first = _start_scenario(held_kind, held_context)
+    data = dict(context.get("data") or {})
+    data["from"] = first
+    merged["data"] = data
+    latest = context.get("scenario")
+    return Merged(situation_kind(first, latest), merged)
+
+
+def situation_kind(first: int | None, latest: int | None) -> str:
+    """Upgrade when the scenario got worse overall (情形1 is worst), downgrade when better."""
+    before, after = _rank(first), _rank(latest)
+    if after < before:
+        return NoticeKind.UPGRADE
+    if after > before:
+        return NoticeKind.DOWNGRADE
+    return NoticeKind.FOLLOW_UP
+
+
+def _start_scenario(kind: str, context: Mapping[str, Any]) -> int | None:
+    data = context.get("data") or {}
+    if "from" in data:
+        start = data["from"]
+        return start if isinstance(start, int) else None
+    if kind in (NoticeKind.UPGRADE, NoticeKind.DOWNGRADE):
+        return None
+    scenario = context.get("scenario")
+    return scenario if isinstance(scenario, int) else None
+
+
+def _rank(scenario: int | None) -> int:
+    return _NO_SCENARIO if scenario is None else scenario
+
+
+def backoff(attempt: int, base: timedelta, cap: timedelta, rng: random.Random) -> timedelta:
+    """Exponential backoff with equal jitter: half the step fixed, half random.
+
+    attempt 1 → base/2…base, attempt 2 → base…2·base, …, at most `cap`.
+    """
+    step = min(cap.total_seconds(), base.total_seconds() * 2 ** max(attempt - 1, 0))
+    return timedelta(seconds=step / 2 + rng.uniform(0, step / 2))
+
+
+def should_retry(attempts: int, max_attempts: int, permanent: bool) -> bool:
+    """Retry a transient failure until the notifier's max_attempts; never a permanent one."""
+    return not permanent and attempts < max_attempts

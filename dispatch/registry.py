@@ -1,0 +1,104 @@
+"""The channel registry: one factory per `[[notifier]] type`, and channel → notifier choice.
+
+Adding a channel touches its module and one line of `NOTIFIERS`. The outbox
+asks `Notifiers.for_channel("email"|"sms")`: the first configured notifier of
+that channel, else the first `file` notifier (so a demo writes what would go
+out), else the built-in file notifier writing to ${STATE_DIRECTORY:-var}/outbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import httpx
+
+from dispatch.base import Notifier
+from dispatch.email import EmailNotifier
+from dispatch.file import FileNotifier
+from dispatch.sms_http import SmsHttpNotifier
+from monitor.config.notifiers import (
+    EmailNotifierConfig,
+    FileNotifierConfig,
+    NotifierConfig,
+    SmsHttpNotifierConfig,
+)
+
+NotifierFactory = Callable[[NotifierConfig, httpx.AsyncClient], Notifier]
+
+
+def _email(config: NotifierConfig, _client: httpx.AsyncClient) -> Notifier:
+    assert isinstance(config, EmailNotifierConfig)
+    return EmailNotifier(config)
+
+
+def _sms_http(config: NotifierConfig, client: httpx.AsyncClient) -> Notifier:
+    assert isinstance(config, SmsHttpNotifierConfig)
+    return SmsHttpNotifier(config, client)
+
+
+def _file(config: NotifierConfig, _client: httpx.AsyncClient) -> Notifier:
+    assert isinstance(config, FileNotifierConfig)
+    return FileNotifier(config)
+
+
+NOTIFIERS: dict[str, NotifierFactory] = {
+    "email": _email,
+    "sms_http": _sms_http,
+    "file": _file,
+}
+CHANNEL_OF_TYPE = {"email": "email", "sms_http": "sms", "file": "file"}
+DEFAULT_FILE = FileNotifierConfig(name="outbox", type="file")
+
+
+def _stand_in(notifier: Notifier) -> NotifierConfig:
+    """A config for an injected notifier: its channel decides the type; defaults otherwise."""
+    if notifier.channel == "email":
+        return EmailNotifierConfig(name=notifier.name, type="email", host="-", sender="-")
+    if notifier.channel == "sms":
+        return SmsHttpNotifierConfig(name=notifier.name, type="sms_http", url="-")
+    return FileNotifierConfig(name=notifier.name, type="file")
+
+
+def build_notifier(config: NotifierConfig, client: httpx.AsyncClient) -> Notifier:
+    """One notifier from its config."""
+    return NOTIFIERS[config.type](config, client)
+
+
+class Notifiers:
+    """The configured notifiers by name, with their configs (timeouts, max_attempts)."""
+
+    def __init__(
+        self, notifiers: Mapping[str, Notifier], configs: Sequence[NotifierConfig] = ()
+    ) -> None:
+        self.by_name: dict[str, Notifier] = dict(notifiers)
+        self.configs: dict[str, NotifierConfig] = {c.name: c for c in configs}
+        for name, notifier in self.by_name.items():
+            if name not in self.configs:  # injected without a config: channel from the object
+                self.configs[name] = _stand_in(notifier)
+        self._default: Notifier | None = None
+
+    @classmethod
+    def build(cls, configs: Sequence[NotifierConfig], client: httpx.AsyncClient) -> Notifiers:
+        """Notifiers for the configured `[[notifier]]` tables, sharing one HTTP client."""
+        return cls({c.name: build_notifier(c, client) for c in configs}, configs)
+
+    def for_channel(self, channel: str) -> Notifier:
+        """Who carries a channel's deliveries (see the module docstring)."""
+        for name, config in self.configs.items():
+            if CHANNEL_OF_TYPE[config.type] == channel and name in self.by_name:
+                return self.by_name[name]
+        for name, config in self.configs.items():
+            if config.type == "file" and name in self.by_name:
+                return self.by_name[name]
+        if self._default is None:
+            self._default = FileNotifier(DEFAULT_FILE)
+        return self._default
+
+    def config_of(self, notifier: Notifier) -> NotifierConfig:
+        """The config of a notifier (the built-in default file notifier has one too)."""
+        return self.configs.get(notifier.name, DEFAULT_FILE)
+
+    async def close(self) -> None:
+        """Close every notifier (not the shared HTTP client)."""
+        for notifier in self.by_name.values():
+            await notifier.close()

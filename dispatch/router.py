@@ -1,0 +1,227 @@
+"""Who receives a notice, on which channel, at which address: `route(request, config)`.
+
+Routing is configuration (`[[dispatch.route]]` in commwatch.toml, with the
+shipped defaults in `monitor.config.notifiers.DEFAULT_ROUTES`). A rule matches
+a notice on kind, scenario, level, operators and streets concerned; it names
+recipients (units, people by id or role, working groups, the HQ office, the
+operators/units/streets concerned, all member units, the warning's issuer or
+the response's starter) and channels. Each recipient's addresses come from
+contacts.toml; only SMS-capable mobiles get SMS — landline duty phones never.
+
+With `fallback = true` a recipient gets only its first channel that has an
+address (stage 0); the next channel (stage 1, …) is used when every delivery of
+the stage before failed. Pure functions, no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from dispatch.base import NoticeKind, NoticeRequest
+from dispatch.contact_check import contact_warnings
+from dispatch.numbers import sms_addresses
+from monitor.authority import COMMANDER, DUTY_OFFICER, OFFICE_HEAD, SYSTEM_ID
+from monitor.config import Config
+from monitor.config.contacts import INCIDENT_SITE, PersonConfig, UnitConfig
+from monitor.config.notifiers import RouteConfig
+
+__all__ = ["NoticeFacts", "Recipient", "Target", "contact_warnings", "facts_of", "route"]
+
+_WARNING_KINDS = (NoticeKind.WARNING, NoticeKind.LIFT)
+_RESPONSE_KINDS = (NoticeKind.RESPONSE_START, NoticeKind.RESPONSE_END)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A unit or a person with the addresses notices can reach."""
+
+    key: str  # "unit:区工信局" or "person:commander"
+    label: str
+    emails: tuple[str, ...] = ()
+    mobiles: tuple[str, ...] = ()  # SMS gateway addresses (mobiles only)
+
+    def addresses(self, channel: str) -> tuple[str, ...]:
+        """This recipient's addresses on a channel ("email" or "sms")."""
+        return self.emails if channel == "email" else self.mobiles if channel == "sms" else ()
+
+
+@dataclass(frozen=True)
+class Target:
+    """One planned delivery: a recipient's address on a channel, at a fallback stage."""
+
+    recipient_key: str
+    recipient: str
+    channel: str
+    address: str
+    stage: int = 0
+
+
+@dataclass(frozen=True)
+class NoticeFacts:
+    """What rules match on, read from a NoticeRequest."""
+
+    kind: str
+    scenario: int | None = None
+    level: str | None = None
+    operator_units: tuple[str, ...] = ()
+    system_units: tuple[str, ...] = ()
+    streets: tuple[str, ...] = ()
+    issuer: str | None = None
+    starter: str | None = None
+
+
+@dataclass
+class _Plan:
+    recipient: Recipient
+    channels: list[str] = field(default_factory=list)
+    fallback: bool = True
+
+
+def facts_of(request: NoticeRequest, config: Config) -> NoticeFacts:
+    """The routing facts of a request: its kind and the situation it announces."""
+    context: Mapping[str, Any] = request.context
+    assessment = request.assessment
+    scenario = context.get("warning_scenario") if request.kind in _WARNING_KINDS else None
+    if scenario is None:
+        scenario = assessment.scenario if assessment else context.get("scenario")
+    level = context.get("response_level") if request.kind in _RESPONSE_KINDS else None
+    if level is None:
+        level = assessment.level if assessment else context.get("level")
+    operators: list[str] = []
+    owners: list[str] = []
+    if assessment is not None:
+        operators = _units_of(config, assessment.operator_networks)
+        owners = _units_of(config, assessment.key_systems)
+    return NoticeFacts(
+        kind=str(request.kind),
+        scenario=scenario,
+        level=level,
+        operator_units=tuple(operators),
+        system_units=tuple(owners),
+        streets=tuple(assessment.streets) if assessment else (),
+        issuer=context.get("issuer"),
+        starter=context.get("starter"),
+    )
+
+
+def route(request: NoticeRequest, config: Config) -> list[Target]:
+    """Every delivery a notice needs, in rule order, one per (channel, address)."""
+    facts = facts_of(request, config)
+    plans: dict[str, _Plan] = {}
+    for rule in config.daemon.dispatch.route:
+        if not matches(rule, facts):
+            continue
+        for recipient in recipients_of(rule, facts, config):
+            plan = plans.setdefault(recipient.key, _Plan(recipient))
+            plan.channels += [c for c in rule.channels if c not in plan.channels]
+            plan.fallback = plan.fallback and rule.fallback
+    return _targets(plans.values())
+
+
+def matches(rule: RouteConfig, facts: NoticeFacts) -> bool:
+    """True when every non-empty condition of the rule holds for the notice."""
+    if rule.kinds and facts.kind not in rule.kinds:
+        return False
+    if rule.scenarios and facts.scenario not in rule.scenarios:
+        return False
+    if rule.levels and facts.level not in rule.levels:
+        return False
+    if rule.operators and not set(rule.operators) & set(facts.operator_units):
+        return False
+    return not rule.streets or bool(set(rule.streets) & set(facts.streets))
+
+
+def recipients_of(rule: RouteConfig, facts: NoticeFacts, config: Config) -> list[Recipient]:
+    """The units and people a matching rule names, resolved for this notice."""
+    units: list[str] = []
+    people: list[PersonConfig] = []
+    if rule.hq_office:
+        units.append(config.contacts.hq.office_unit)
+        people += _with_roles(config, (OFFICE_HEAD, DUTY_OFFICER))
+    people += _with_roles(config, rule.roles)
+    people += [config.people[p] for p in rule.people if p in config.people]
+    if rule.issuer:
+        people += _actor(config, facts.issuer)
+    if rule.starter:
+        people += _actor(config, facts.starter)
+    units += _expand(rule.units, facts)
+    for group in config.contacts.working_group:
+        if group.name in rule.working_groups:
+            units += _expand([group.lead, *group.members], facts)
+    if rule.concerned_operators:
+        units += facts.operator_units
+    if rule.concerned_units:
+        units += facts.system_units
+    if rule.concerned_streets:
+        units += facts.streets
+    if rule.member_units:
+        units += [u.name for u in config.contacts.unit if u.member and u.kind != "street"]
+        units += facts.streets
+    found = [unit_recipient(config.units[n]) for n in dict.fromkeys(units) if n in config.units]
+    unique = {p.id: p for p in people}
+    return found + [person_recipient(p) for p in unique.values()]
+
+
+def unit_recipient(unit: UnitConfig) -> Recipient:
+    """A unit as a recipient: its mailboxes and its SMS-capable mobiles."""
+    return Recipient(
+        f"unit:{unit.name}", unit.name, tuple(unit.emails), sms_addresses(unit.mobiles)
+    )
+
+
+def person_recipient(person: PersonConfig) -> Recipient:
+    """A person as a recipient, labelled with title or roles."""
+    role = person.title or "、".join(person.roles)
+    label = f"{person.name}（{role}）" if role and role != person.name else person.name
+    return Recipient(
+        f"person:{person.id}", label, tuple(person.emails), sms_addresses(person.mobiles)
+    )
+
+
+def _targets(plans: Iterable[_Plan]) -> list[Target]:
+    targets: list[Target] = []
+    taken: set[tuple[str, str]] = set()
+    for plan in plans:
+        recipient = plan.recipient
+        stage = 0
+        for channel in plan.channels:
+            fresh = [a for a in recipient.addresses(channel) if (channel, a) not in taken]
+            if not fresh:
+                continue
+            for address in fresh:
+                taken.add((channel, address))
+                targets.append(Target(recipient.key, recipient.label, channel, address, stage))
+            if plan.fallback:
+                stage += 1
+    return targets
+
+
+def _units_of(config: Config, systems: Iterable[str]) -> list[str]:
+    by_name = {s.name: s for s in config.inventory.system}
+    found = [config.systems.get(ref) or by_name.get(ref) for ref in systems]
+    return list(dict.fromkeys(s.unit for s in found if s is not None))
+
+
+def _with_roles(config: Config, roles: Iterable[str]) -> list[PersonConfig]:
+    wanted = set(roles)
+    return [p for p in config.contacts.person if wanted & set(p.roles)]
+
+
+def _actor(config: Config, person_id: str | None) -> list[PersonConfig]:
+    """The issuer/starter; a system-issued warning is answered by the 总指挥."""
+    if person_id is None:
+        return []
+    if person_id in config.people:
+        return [config.people[person_id]]
+    if person_id == SYSTEM_ID:
+        return _with_roles(config, (COMMANDER,))
+    return []
+
+
+def _expand(names: Iterable[str], facts: NoticeFacts) -> list[str]:
+    out: list[str] = []
+    for name in names:
+        out += list(facts.streets) if name == INCIDENT_SITE else [name]
+    return out

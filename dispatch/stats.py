@@ -1,0 +1,54 @@
+"""Dispatch figures as plain attributes, for `monitor.metrics` to read at scrape time.
+
+Counters count since the process started; gauges are refreshed every
+dispatcher cycle from the outbox tables (so they survive restarts).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+
+@dataclass
+class DispatchStats:
+    """What the dispatcher did; read these, never write them from outside."""
+
+    # gauges (from the outbox tables)
+    queued: int = 0  # deliveries pending or being sent
+    oldest_pending_age_seconds: float = 0.0
+    # counters
+    notices: int = 0  # notices accepted into the outbox
+    coalesced: int = 0  # notices merged into a later one (no storm)
+    routed: int = 0  # notices routed into deliveries
+    deliveries_created: int = 0
+    sent: int = 0
+    failed_permanent: int = 0  # refused for good (bad address, auth): not retried
+    failed_exhausted: int = 0  # transient failures until max_attempts
+    retries: int = 0  # transient failures scheduled for another attempt
+    fallbacks: int = 0  # next-channel deliveries opened after a failure
+    errors: int = 0  # dispatcher cycles that failed (database down, …)
+    last_backoff_seconds: float = 0.0
+    sent_by_channel: Counter[str] = field(default_factory=Counter)
+    failed_by_channel: Counter[str] = field(default_factory=Counter)
+    retries_by_channel: Counter[str] = field(default_factory=Counter)
+
+    def on_sent(self, channel: str) -> None:
+        """A delivery was accepted by its gateway."""
+        self.sent += 1
+        self.sent_by_channel[channel] += 1
+
+    def on_retry(self, channel: str, delay_seconds: float) -> None:
+        """A transient failure, retried after `delay_seconds`."""
+        self.retries += 1
+        self.retries_by_channel[channel] += 1
+        self.last_backoff_seconds = delay_seconds
+
+    def on_failed(self, channel: str, permanent: bool, fallbacks: int) -> None:
+        """A delivery failed for good; `fallbacks` next-channel deliveries were opened."""
+        if permanent:
+            self.failed_permanent += 1
+        else:
+            self.failed_exhausted += 1
+        self.failed_by_channel[channel] += 1
+        self.fallbacks += fallbacks

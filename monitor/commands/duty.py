@@ -1,0 +1,184 @@
+"""Shared pieces of the duty commands (incident, warning, response, event).
+
+Each command opens the database named by `[storage] url`, acts through an
+`IncidentEngine` whose notices go to the `notice_requests` table (the running
+daemon's dispatcher sends them), and maps failures to exit codes: a refused
+action or unknown incident/person → 2, a database failure → 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import unicodedata
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from monitor.assessment import LEVEL_NAMES
+from monitor.authority import Actor, RefusedError, resolve_actor
+from monitor.cli_support import EXIT_OK, EXIT_RUNTIME, EXIT_USAGE
+from monitor.commands.common import CommandError, load_or_report
+from monitor.config import Config
+from monitor.db import create_schema, open_engine, redact_url
+from monitor.incidents import IncidentEngine, IncidentNotFoundError
+from monitor.lifecycle import STATUS_NAMES, Incident
+
+Action = Callable[[IncidentEngine, Actor | None], Incident]
+
+
+def add_actor_options(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    """`--by ROLE_OR_PERSON` and `--note TEXT`."""
+    parser.add_argument(
+        "--by",
+        required=required,
+        metavar="ROLE_OR_PERSON",
+        help="who acts: a person id or exact name from contacts.toml, or a role held by one person",
+    )
+    parser.add_argument("--note", default="", metavar="TEXT", help="a note for the record")
+
+
+def add_incident_argument(parser: argparse.ArgumentParser) -> None:
+    """The positional incident id."""
+    parser.add_argument("id", type=incident_id, help="incident id (as `incident list` shows it)")
+
+
+def person(by: Actor | None) -> Actor:
+    """The acting person; every action but `event add` requires --by."""
+    if by is None:
+        raise RefusedError("拒绝：须用 --by 指明操作人（§4.2 记录每一步由谁操作）")
+    return by
+
+
+def incident_id(text: str) -> int:
+    """argparse type for an incident id (accepts "#12" too)."""
+    value = text.lstrip("#")
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"not an incident id: {text!r}")
+    return int(value)
+
+
+@contextmanager
+def incident_engine(config: Config) -> Iterator[IncidentEngine]:
+    """An IncidentEngine on the configured database (schema created if missing)."""
+    url = config.daemon.storage.url
+    try:
+        engine: Engine = open_engine(url, config.daemon.storage.busy_timeout.total_seconds())
+    except OSError as exc:  # the SQLite directory cannot be made
+        raise CommandError(_db_error(url, exc), EXIT_RUNTIME) from exc
+    try:
+        create_schema(engine)
+        yield IncidentEngine(engine, config)
+    finally:
+        engine.dispose()
+
+
+def run_action(args: argparse.Namespace, action: Action, done: Callable[[Incident], str]) -> int:
+    """Load config, resolve --by, run `action`, print `done(incident)`; exit 0/1/2."""
+    return run_reader(args, lambda engine, config: _act(args, engine, config, action, done))
+
+
+def run_reader(args: argparse.Namespace, body: Callable[[IncidentEngine, Config], int]) -> int:
+    """Load config and open the engine around `body`, mapping failures to exit codes."""
+    config = load_or_report(args.config)
+    if config is None:
+        return EXIT_USAGE
+    try:
+        with incident_engine(config) as engine:
+            return body(engine, config)
+    except CommandError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.code
+    except (RefusedError, IncidentNotFoundError) as exc:
+        print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except SQLAlchemyError as exc:
+        print(f"error: {_db_error(config.daemon.storage.url, exc)}", file=sys.stderr)
+        return EXIT_RUNTIME
+
+
+def _act(
+    args: argparse.Namespace,
+    engine: IncidentEngine,
+    config: Config,
+    action: Action,
+    done: Callable[[Incident], str],
+) -> int:
+    by = resolve_actor(config.contacts.person, args.by) if args.by else None
+    incident = action(engine, by)
+    print(done(incident))
+    return EXIT_OK
+
+
+def _db_error(url: str, exc: Exception) -> str:
+    cause = getattr(exc, "orig", None) or exc
+    return f"database {redact_url(url)}: {cause}"
+
+
+def pad(text: str, width: int) -> str:
+    """Left-justify for a terminal: CJK characters take two columns."""
+    used = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(width - used, 0)
+
+
+def when(value: datetime | None) -> str:
+    """A time as people on duty read it: local time, seconds."""
+    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S") if value else "-"
+
+
+def scenario_text(scenario: int | None) -> str:
+    """情形N, or a dash."""
+    return f"情形{scenario}" if scenario else "-"
+
+
+def level_text(level: str | None) -> str:
+    """Ⅰ级/Ⅱ级, or a dash."""
+    return LEVEL_NAMES.get(level, level) if level else "-"
+
+
+def status_text(incident: Incident) -> str:
+    """The status in the plan's words."""
+    return STATUS_NAMES.get(incident.status, incident.status)
+
+
+def warning_text(incident: Incident) -> str:
+    """The warning column of `incident list`."""
+    if incident.warning_issued_at is None:
+        return "-"
+    state = "已解除" if incident.warning_lifted_at else "有效"
+    return f"{scenario_text(incident.warning_scenario)}{state}"
+
+
+def response_text(incident: Incident) -> str:
+    """The response column of `incident list`."""
+    if incident.response_started_at is None:
+        return "-"
+    state = "已结束" if incident.response_ended_at else "进行中"
+    return f"{level_text(incident.response_level)}{state}"
+
+
+def to_json(value: Any) -> Any:
+    """Dataclasses, datetimes and containers → JSON-ready values."""
+    if hasattr(value, "__dataclass_fields__"):
+        return to_json(asdict(value))
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json(v) for v in value]
+    return value
+
+
+def incident_json(incident: Incident) -> dict[str, Any]:
+    """An incident as a JSON object (with derived open/active flags)."""
+    data: dict[str, Any] = to_json(incident)
+    data["open"] = incident.is_open
+    data["warning_active"] = incident.warning_active
+    data["response_active"] = incident.response_active
+    return data

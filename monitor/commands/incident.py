@@ -1,0 +1,272 @@
+"""`commwatch incident list|show|confirm|false-alarm|transfer|close|note` (§4.2).
+
+`show` prints the timeline (every event with time, actor, note), the notice
+requests written for the incident, and the notice deliveries from dispatch
+(`dispatch.status.deliveries_for(engine, incident_id)`, when that exists).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Engine
+
+from monitor.authority import SYSTEM_ID
+from monitor.cli_support import EXIT_OK, add_config_option
+from monitor.commands.duty import (
+    add_actor_options,
+    add_incident_argument,
+    incident_json,
+    level_text,
+    pad,
+    person,
+    response_text,
+    run_action,
+    run_reader,
+    scenario_text,
+    status_text,
+    to_json,
+    warning_text,
+    when,
+)
+from monitor.config import Config
+from monitor.incident_store import EventRecord
+from monitor.incident_tracking import SOURCE_NAMES
+from monitor.incidents import IncidentEngine
+from monitor.lifecycle import Incident
+
+EVENT_NAMES = {
+    "detected": "监测发现",
+    "reported": "接报",
+    "information": "补充信息",
+    "confirmed": "确认",
+    "false_alarm": "误报",
+    "transferred": "转交",
+    "upgraded": "升级",
+    "downgraded": "降级",
+    "assessment_changed": "态势变化",
+    "returned": "再次受影响",
+    "restored": "已恢复",
+    "warning_issued": "发布预警",
+    "warning_adjusted": "调整预警",
+    "warning_lifted": "解除预警",
+    "response_started": "启动响应",
+    "response_changed": "调整响应",
+    "response_ended": "结束响应",
+    "closed": "关闭",
+    "note": "备注",
+}
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `incident` and its actions."""
+    parser = subparsers.add_parser("incident", help="incidents: list, show, confirm, close …")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    listing = actions.add_parser("list", help="open incidents (--all: closed ones too)")
+    add_config_option(listing)
+    listing.add_argument("--all", action="store_true", help="include closed incidents")
+    listing.add_argument("--json", action="store_true", help="one JSON object per incident")
+    listing.set_defaults(handler=_list)
+
+    show = actions.add_parser("show", help="one incident with its timeline and notices")
+    add_config_option(show)
+    add_incident_argument(show)
+    show.add_argument("--json", action="store_true", help="one JSON object")
+    show.set_defaults(handler=_show)
+
+    for name, help_text, handler in (
+        ("confirm", "确认: a real communication-network incident (§4.2 ①)", _confirm),
+        ("false-alarm", "误报: record and close (§4.2 ②)", _false_alarm),
+        ("transfer", "unrelated: record and transfer to a body (§4.2 ③)", _transfer),
+        ("close", "close (warning lifted, response ended)", _close),
+        ("note", "add a note to the timeline", _note),
+    ):
+        sub = actions.add_parser(name, help=help_text)
+        add_config_option(sub)
+        add_incident_argument(sub)
+        add_actor_options(sub)
+        if name == "transfer":
+            sub.add_argument("--to", required=True, metavar="BODY", help="the body taking it over")
+        sub.set_defaults(handler=handler)
+
+
+def _confirm(args: argparse.Namespace) -> int:
+    return run_action(
+        args,
+        lambda e, by: e.confirm(args.id, person(by), args.note),
+        lambda i: f"事件#{i.id}已确认",
+    )
+
+
+def _false_alarm(args: argparse.Namespace) -> int:
+    return run_action(
+        args,
+        lambda e, by: e.false_alarm(args.id, person(by), args.note),
+        lambda i: f"事件#{i.id}判定为误报，已记录并关闭",
+    )
+
+
+def _transfer(args: argparse.Namespace) -> int:
+    return run_action(
+        args,
+        lambda e, by: e.transfer(args.id, person(by), args.to, args.note),
+        lambda i: f"事件#{i.id}已记录并转交{i.transferred_to}",
+    )
+
+
+def _close(args: argparse.Namespace) -> int:
+    return run_action(
+        args,
+        lambda e, by: e.close(args.id, person(by), args.note),
+        lambda i: f"事件#{i.id}已关闭",
+    )
+
+
+def _note(args: argparse.Namespace) -> int:
+    return run_action(
+        args,
+        lambda e, by: e.annotate(args.id, person(by), args.note),
+        lambda i: f"事件#{i.id}已记录备注",
+    )
+
+
+def _list(args: argparse.Namespace) -> int:
+    def body(engine: IncidentEngine, _config: Config) -> int:
+        rows = engine.incidents(include_closed=args.all)
+        if args.json:
+            for incident in rows:
+                print(json.dumps(incident_json(incident), ensure_ascii=False))
+            return EXIT_OK
+        print(_row("ID", "STATUS", "SOURCE", "DETECTED", "SCEN.", "WARNING", "RESPONSE", "TITLE"))
+        for i in rows:
+            print(
+                _row(
+                    f"#{i.id}",
+                    status_text(i),
+                    i.source,
+                    when(i.detected_at),
+                    scenario_text(i.scenario),
+                    warning_text(i),
+                    response_text(i),
+                    i.title,
+                )
+            )
+        return EXIT_OK
+
+    return run_reader(args, body)
+
+
+_WIDTHS = (6, 16, 8, 20, 6, 10, 10)
+
+
+def _row(*cells: str) -> str:
+    return " ".join(pad(c, w) for c, w in zip(cells, _WIDTHS, strict=False)) + " " + cells[-1]
+
+
+def _show(args: argparse.Namespace) -> int:
+    def body(engine: IncidentEngine, _config: Config) -> int:
+        incident = engine.get(args.id)
+        events = engine.timeline(args.id)
+        requests = engine.notice_requests(args.id)
+        deliveries = deliveries_for(engine.engine, args.id)
+        if args.json:
+            data = {
+                "incident": incident_json(incident),
+                "events": to_json(events),
+                "notice_requests": [
+                    {"id": r.id, "taken_at": to_json(r.taken_at), **_request_json(r.request)}
+                    for r in requests
+                ],
+                "deliveries": to_json(deliveries) if deliveries is not None else None,
+            }
+            print(json.dumps(data, ensure_ascii=False, default=str))
+            return EXIT_OK
+        _print_incident(incident)
+        print("\n时间线")
+        for event in events:
+            name = pad(EVENT_NAMES.get(event.kind, event.kind), 10)
+            note = f"  {event.note}" if event.note else ""
+            print(f"  {when(event.at)}  {name} {_actor_text(event)}{note}")
+        print("\n通知请求")
+        for r in requests:
+            state = f"已交发送 {when(r.taken_at)}" if r.taken_at else "待发送"
+            print(f"  {when(r.request.created_at)}  {r.request.kind:<18} {state}")
+        print("\n通知投递")
+        if deliveries is None:
+            print("  （发送记录不可用：dispatch.status.deliveries_for 尚未提供）")
+        for item in deliveries or []:
+            print(f"  {_delivery_text(item)}")
+        return EXIT_OK
+
+    return run_reader(args, body)
+
+
+def deliveries_for(engine: Engine, incident: int) -> list[Any] | None:
+    """Deliveries from dispatch (`dispatch.status.deliveries_for`), or None until it exists."""
+    try:
+        module = importlib.import_module("dispatch.status")
+    except ImportError:
+        return None
+    fetch = getattr(module, "deliveries_for", None)
+    return list(fetch(engine, incident)) if callable(fetch) else None
+
+
+def _actor_text(event: EventRecord) -> str:
+    if event.actor is None:
+        return "（未署名）"
+    if event.actor == SYSTEM_ID or not event.actor_name:
+        return event.actor_name or event.actor
+    return f"{event.actor_name}（{event.actor}）"
+
+
+def _request_json(request: Any) -> dict[str, Any]:
+    return {
+        "kind": str(request.kind),
+        "dedupe_key": request.dedupe_key,
+        "created_at": request.created_at.isoformat(),
+        "context": to_json(dict(request.context)),
+    }
+
+
+def _delivery_text(item: Any) -> str:
+    data = to_json(item)
+    if isinstance(data, Mapping):
+        return "  ".join(f"{k}={v}" for k, v in data.items() if v not in (None, ""))
+    return str(data)
+
+
+def _print_incident(i: Incident) -> None:
+    print(f"事件#{i.id}  {status_text(i)}  来源：{SOURCE_NAMES.get(i.source, i.source)}")
+    print(f"摘要：{i.title}")
+    report = when(i.report_submitted_at) if i.report_submitted_at else "未提交"
+    print(f"发现时间：{when(i.detected_at)}  书面报告：{report}（§4.1 30分钟内）")
+    if i.assessment:
+        a = i.assessment
+        affected = "、".join([*a.get("operator_networks", []), *a.get("key_systems", [])]) or "-"
+        spread = "有" if a.get("spread") else "无"
+        restored = f"；已恢复于{when(i.restored_at)}" if i.restored_at else ""
+        print(
+            f"评估：{scenario_text(i.scenario)} · 建议{level_text(i.level)} · "
+            f"受影响：{affected} · 扩散性：{spread}{restored}"
+        )
+    if i.warning_issued_at:
+        lifted = f"，{when(i.warning_lifted_at)}解除" if i.warning_lifted_at else "，有效"
+        print(
+            f"预警：{scenario_text(i.warning_scenario)}，{i.warning_issuer_name}"
+            f"于{when(i.warning_issued_at)}发布{lifted}"
+        )
+    if i.response_started_at:
+        ended = f"，{when(i.response_ended_at)}结束" if i.response_ended_at else "，进行中"
+        print(
+            f"响应：{level_text(i.response_level)}，{i.response_starter_name}"
+            f"于{when(i.response_started_at)}启动{ended}"
+        )
+    if i.transferred_to:
+        print(f"转交：{i.transferred_to}")
+    if i.closed_at:
+        print(f"关闭：{when(i.closed_at)}")

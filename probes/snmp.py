@@ -1,0 +1,238 @@
+"""SNMP probing: health, interfaces, reboots and custom values of v1/v2c/v3 devices.
+
+Per node and round: one GET batching sysUpTime.0, sysName.0, the node's custom
+OIDs and — once their ifIndex is known — ifDescr/ifOperStatus/ifAdminStatus of
+its watched interfaces. The ifIndex of a watched interface is found by a
+subtree-bounded GETBULK walk of ifDescr (then ifName) and cached per node; it is
+looked up again after a reboot or when the cached index names another interface.
+
+Transports: v1/v2c go through `probes.snmp_community` (one UDP socket, an
+in-house BER codec — pysnmp's pyasn1 path is 2–3× too slow, see
+docs/benchmarks.md); v3 goes through pysnmp's v3arch asyncio API with one
+SnmpEngine (`probes.snmp_usm`). Both are created lazily inside the running
+loop, with the socket receive buffer raised to `receive_buffer`, and kept for
+the prober's life.
+
+Error kinds (ProbeResult.error):
+
+- ``timeout``: no answer within timeout × (retries + 1). A wrong v1/v2c
+  community looks exactly the same: agents drop such requests silently.
+- ``auth``: a v3 credential problem (WrongDigest, UnknownUserName, unsupported
+  security level, decryption error, unknown context) — a config problem, not an
+  outage.
+- ``agent_error``: the agent answered with an error-status (its name in detail,
+  e.g. ``genErr``).
+- ``transport``: a local socket error (no route, permission).
+- ``no_such_object``: sysUpTime.0 or a custom OID is missing
+  (noSuchObject/noSuchInstance, or v1 noSuchName).
+- ``interface_missing``: a configured interface is not in ifDescr or ifName.
+
+`ok` is False for timeout, auth, agent_error and transport. An answered round
+is ok; a missing OID or interface, an interface that is admin-up but
+oper-down, a custom value past warn_above/warn_below, or a reboot (sysUpTime
+went backwards) make it degraded with a Chinese detail, e.g. "接口eth1中断".
+
+`values`: sys_uptime (hundredths of a second), sys_name, interfaces
+{name: {oper, admin, index}}, custom {name: value}, rebooted; on a failed round
+the same keys are null, empty or False.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import Counter
+from collections.abc import Awaitable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from monitor.config.daemon import SnmpAuthConfig, SnmpProbeConfig
+from monitor.config.inventory import NodeConfig
+from probes.base import ProbeError, ProbeResult
+from probes.snmp_community import V1, V2C, CommunityClient, CommunitySession
+from probes.snmp_judge import judge
+from probes.snmp_poll import NodeMemory, poll_node
+from probes.snmp_session import Reply, Session, SnmpError
+from probes.snmp_usm import UsmClient, UsmSession
+
+KIND = "snmp"
+
+
+@dataclass
+class SnmpStats:
+    """Plain counters for monitor.metrics to export (read at scrape time)."""
+
+    requests: int = 0  # SNMP requests sent (GET and GETBULK/GETNEXT; not retransmissions)
+    timeouts: int = 0  # node polls that ended in `timeout`
+    auth_failures: int = 0  # node polls that ended in `auth`
+    errors: Counter[str] = field(default_factory=Counter)  # node polls by error kind
+    rounds: int = 0
+    last_round_seconds: float = 0.0
+
+    def count(self, error: str | None) -> None:
+        if error is None:
+            return
+        self.errors[error] += 1
+        if error == "timeout":
+            self.timeouts += 1
+        elif error == "auth":
+            self.auth_failures += 1
+
+
+class _Counted:
+    """A Session wrapper that counts requests into SnmpStats."""
+
+    def __init__(self, inner: Session, stats: SnmpStats) -> None:
+        self._inner = inner
+        self._stats = stats
+
+    @property
+    def version(self) -> str:
+        return self._inner.version
+
+    async def get(self, oids: Sequence[tuple[int, ...]]) -> Reply:
+        return await self._count(self._inner.get(oids))
+
+    async def next(self, oids: Sequence[tuple[int, ...]], max_repetitions: int) -> Reply:
+        return await self._count(self._inner.next(oids, max_repetitions))
+
+    async def _count(self, request: Awaitable[Reply]) -> Reply:
+        self._stats.requests += 1
+        return await request
+
+
+def _failed(node: NodeConfig, error: str, detail: str) -> ProbeResult:
+    """A round without an answer: the same value keys as an answered one, all empty."""
+    values: dict[str, Any] = {
+        "sys_uptime": None,
+        "sys_name": None,
+        "interfaces": {},
+        "custom": {},
+        "rebooted": False,
+    }
+    return ProbeResult(node.id, KIND, ok=False, error=error, detail=detail, values=values)
+
+
+class SnmpProbe:
+    """The SNMP prober: `probe_round` polls many nodes, `probe` one (e.g. after a trap)."""
+
+    kind = KIND
+
+    def __init__(self, config: SnmpProbeConfig, auths: Mapping[str, SnmpAuthConfig]) -> None:
+        self.config = config
+        self.auths = dict(auths)
+        self.stats = SnmpStats()
+        self._timeout = config.timeout.total_seconds()
+        self._memory: dict[str, NodeMemory] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._community: CommunityClient | None = None
+        self._usm: UsmClient | None = None
+        self._limit: asyncio.Semaphore | None = None
+
+    # The counters the brief names, for monitor.metrics.
+    @property
+    def requests(self) -> int:
+        return self.stats.requests
+
+    @property
+    def timeouts(self) -> int:
+        return self.stats.timeouts
+
+    @property
+    def auth_failures(self) -> int:
+        return self.stats.auth_failures
+
+    @property
+    def last_round_seconds(self) -> float:
+        return self.stats.last_round_seconds
+
+    def _bind_loop(self) -> asyncio.Semaphore:
+        """Clients belong to one loop: (re)create them when called from a new one."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop or self._limit is None:
+            self._close_clients()
+            self._loop = loop
+            self._community = CommunityClient(self.config.receive_buffer)
+            self._usm = UsmClient(self.config.receive_buffer)
+            self._limit = asyncio.Semaphore(self.config.max_concurrency)
+        return self._limit
+
+    async def _session(self, node: NodeConfig, auth: SnmpAuthConfig) -> Session:
+        address = (node.address, node.snmp_port)
+        assert self._community is not None
+        assert self._usm is not None
+        if auth.version in ("1", "2c"):
+            community = auth.community.get_secret_value().encode() if auth.community else b""
+            model = V1 if auth.version == "1" else V2C
+            return CommunitySession(
+                self._community, address, model, community, self._timeout, self.config.retries
+            )
+        slot, user = self._usm.user(node.snmp_auth or "", auth)
+        target = await self._usm.target(slot, address, self._timeout, self.config.retries)
+        return UsmSession(self._usm, slot, user, target, auth.context)
+
+    def _memory_for(self, node: NodeConfig) -> NodeMemory:
+        key = (node.address, node.snmp_port, node.snmp_auth or "")
+        memory = self._memory.get(node.id)
+        if memory is None or memory.key != key:
+            memory = self._memory[node.id] = NodeMemory(key)
+        return memory
+
+    async def probe(self, node: NodeConfig) -> ProbeResult:
+        """Poll one node now (bounded by max_concurrency like a round's nodes)."""
+        limit = self._bind_loop()
+        async with limit:
+            result = await self._probe(node)
+        self.stats.count(result.error)
+        return result
+
+    async def _probe(self, node: NodeConfig) -> ProbeResult:
+        auth = self.auths.get(node.snmp_auth or "")
+        if auth is None:
+            return _failed(node, "auth", f"凭据{node.snmp_auth}未定义")
+        try:
+            session = _Counted(await self._session(node, auth), self.stats)
+            poll = await poll_node(
+                session, node, self._memory_for(node), self.config.max_repetitions
+            )
+        except SnmpError as exc:
+            return _failed(node, exc.kind, exc.detail)
+        except OSError as exc:  # our own socket could not be opened: the probe cannot run
+            raise ProbeError(f"SNMP socket: {exc}") from exc
+        verdict = judge(node, poll)
+        return ProbeResult(
+            node.id,
+            KIND,
+            ok=True,
+            rtt_ms=poll.rtt_ms,
+            error=verdict.error,
+            degraded=verdict.degraded,
+            detail=verdict.detail,
+            values=verdict.values,
+        )
+
+    async def probe_round(self, nodes: Sequence[NodeConfig]) -> list[ProbeResult]:
+        """Poll every node, at most max_concurrency at once; results in node order."""
+        started = time.perf_counter()
+        results = await asyncio.gather(*(self.probe(node) for node in nodes))
+        self.stats.rounds += 1
+        self.stats.last_round_seconds = time.perf_counter() - started
+        return list(results)
+
+    def _close_clients(self) -> None:
+        for client in (self._community, self._usm):
+            if client is None:
+                continue
+            with contextlib.suppress(RuntimeError):  # its loop is closed: nothing to release
+                client.close()
+        self._community = self._usm = None
+
+    async def close(self) -> None:
+        """Close sockets and the pysnmp engine; a later round opens new ones."""
+        self._close_clients()
+        self._limit = None
+        self._loop = None
+
+
+__all__ = ["SnmpProbe", "SnmpStats"]

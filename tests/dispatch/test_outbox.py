@@ -1,0 +1,283 @@
+"""The durable outbox with the Dispatcher on SQLite: dedupe, coalescing, retries, fallback, drain.
+
+Channels are in-memory fakes injected at the Notifier seam; the real SMTP server
+and Kannel are in tests/integration/test_dispatch_*.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select, update
+
+from dispatch.base import NoticeKind, NotifyError
+from dispatch.dispatcher import Dispatcher
+from dispatch.models import PENDING, SENDING, deliveries, notices
+from dispatch.status import deliveries_for
+from monitor.config import Config
+from monitor.db import create_schema
+from monitor.incident_models import utcnow
+from monitor.incidents import IncidentEngine
+from tests.conftest_db import Db, db, pg_server
+from tests.dispatch.fakes import FakeChannel, eventually
+from tests.dispatch.support import ONE_OPERATOR, base_toml, load, request, write_config
+
+__all__ = ["db", "pg_server"]  # fixtures: every test runs on SQLite and on PostgreSQL
+
+CHANNELS = """
+[[notifier]]
+name = "mail"
+type = "email"
+host = "127.0.0.1"
+sender = "commwatch@example.org"
+max_attempts = 3
+timeout = "2s"
+
+[[notifier]]
+name = "sms"
+type = "sms_http"
+url = "http://127.0.0.1:9/"
+max_attempts = 3
+timeout = "2s"
+"""
+OFFICE_EMAILS = {"gxj@example.org", "director@example.org", "duty@example.org"}
+OFFICE_MOBILES = {"13800000010", "13800000003", "13800000004"}
+
+
+def configured(tmp_path: Path, db: Db, extra: str = "") -> tuple[Config, Engine]:
+    """The shipped contacts with fake channels, on SQLite or PostgreSQL (the `db` fixture)."""
+    config = load(write_config(tmp_path / "conf", base_toml(tmp_path / "cw.db", CHANNELS + extra)))
+    engine = db.engine()
+    create_schema(engine)
+    return config, engine
+
+
+@pytest.fixture
+def setup(tmp_path: Path, db: Db) -> Iterator[tuple[Config, Engine]]:
+    config, engine = configured(tmp_path, db)
+    yield config, engine
+    engine.dispose()
+
+
+class Rig:
+    def __init__(self, config: Config, engine: Engine) -> None:
+        self.mail = FakeChannel("mail", "email")
+        self.sms = FakeChannel("sms", "sms")
+        self.config, self.engine = config, engine
+        self.dispatcher = self.new()
+
+    def new(self) -> Dispatcher:
+        return Dispatcher(self.config, self.engine, notifiers={"mail": self.mail, "sms": self.sms})
+
+
+@pytest.fixture
+async def rig(setup: tuple[Config, Engine]) -> AsyncIterator[Rig]:
+    made = Rig(*setup)
+    made.dispatcher.start()
+    yield made
+    await made.dispatcher.stop(2)
+
+
+def count(engine: Engine, table: object, *where: object) -> int:
+    with engine.connect() as connection:
+        return int(
+            connection.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+        )  # type: ignore[arg-type]
+
+
+async def test_delivers_each_address_once(rig: Rig) -> None:
+    first = request(NoticeKind.DETECTION, "incident:1:detection:1", ONE_OPERATOR, 1)
+    rig.dispatcher.submit(first)
+    rig.dispatcher.submit(first)  # the same request twice
+    await eventually(lambda: rig.dispatcher.stats.sent == 6)
+    assert {m.address for m in rig.mail.sent} == OFFICE_EMAILS
+    assert {m.address for m in rig.sms.sent} == OFFICE_MOBILES
+    assert count(rig.engine, notices) == 1
+
+    restarted = rig.new()  # a restart resubmits: nothing new goes out
+    restarted.start()
+    restarted.submit(first)
+    await restarted.cycle()
+    await restarted.stop(2)
+    assert len(rig.mail.sent) + len(rig.sms.sent) == 6
+    assert rig.mail.sent[0].subject == "【接报】事件#1：情形3，移动城区分公司网络中断"
+
+
+async def test_burst_is_coalesced(rig: Rig) -> None:
+    def follow_up(i: int) -> None:
+        rig.dispatcher.submit(
+            request(
+                NoticeKind.FOLLOW_UP, f"incident:1:follow_up:{i}", ONE_OPERATOR, 1, note=f"变化{i}"
+            )
+        )
+
+    follow_up(0)  # the first change goes out at once (leading edge)
+    await eventually(lambda: len(rig.mail.to("gxj@example.org")) == 1, within=2)
+    for i in range(1, 5):  # a burst within the window: held and merged
+        follow_up(i)
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)
+    assert len(rig.mail.to("gxj@example.org")) == 1  # nothing more within the window
+    await eventually(lambda: len(rig.mail.to("gxj@example.org")) == 2, within=3)
+    first, merged = rig.mail.to("gxj@example.org")
+    assert "变化0" in first.text
+    assert "变化4" in merged.text
+    assert "本续报汇总了4次变化" in merged.text
+    assert count(rig.engine, notices, notices.c.status == "superseded") == 3
+    await eventually(lambda: rig.dispatcher.stats.sent == 2 * 9)  # office, 移动, 东街
+    assert rig.dispatcher.stats.coalesced == 3
+
+
+async def test_transient_failures_are_retried_with_backoff(rig: Rig) -> None:
+    rig.sms.failures.extend(NotifyError("gateway busy") for _ in range(2))
+    rig.dispatcher.submit(request(NoticeKind.DETECTION, "k-retry", ONE_OPERATOR, 1))
+    await eventually(lambda: rig.dispatcher.stats.sent == 6)
+    stats = rig.dispatcher.stats
+    assert (stats.retries, stats.retries_by_channel["sms"], stats.failed_permanent) == (2, 2, 0)
+    assert 0.05 <= stats.last_backoff_seconds <= 1.0
+    rows = deliveries_for(rig.engine, 1)
+    assert sorted(r.attempts for r in rows if r.channel == "sms") == [1, 2, 2]
+
+
+async def test_permanent_failure_is_recorded_not_retried(rig: Rig) -> None:
+    rig.mail.refuse = lambda m: (
+        NotifyError("550 no such user", permanent=True) if m.address == "duty@example.org" else None
+    )
+    rig.dispatcher.submit(request(NoticeKind.DETECTION, "k-perm", ONE_OPERATOR, 1))
+    await eventually(
+        lambda: rig.dispatcher.stats.sent == 5 and rig.dispatcher.stats.failed_permanent == 1
+    )
+    failed = [r for r in deliveries_for(rig.engine, 1) if r.status == "failed"]
+    assert [(r.address, r.attempts, r.error) for r in failed] == [
+        ("duty@example.org", 1, "550 no such user")
+    ]
+    assert len(rig.mail.attempts) == 3
+
+
+async def test_exhausted_after_max_attempts(rig: Rig) -> None:
+    rig.mail.refuse = lambda m: NotifyError("timeout") if m.address == "gxj@example.org" else None
+    rig.dispatcher.submit(request(NoticeKind.DETECTION, "k-exhaust", ONE_OPERATOR, 1))
+    await eventually(lambda: rig.dispatcher.stats.failed_exhausted == 1, within=8)
+    assert len([m for m in rig.mail.attempts if m.address == "gxj@example.org"]) == 3
+
+
+async def test_stop_drains_the_outbox(rig: Rig) -> None:
+    rig.dispatcher.submit(request(NoticeKind.DETECTION, "k-drain", ONE_OPERATOR, 1))
+    await rig.dispatcher.stop(5)
+    assert rig.dispatcher.stats.sent == 6
+
+
+async def test_in_flight_deliveries_are_recovered_at_start(setup: tuple[Config, Engine]) -> None:
+    made = Rig(*setup)
+    made.dispatcher.start()
+    made.mail.failures.extend(NotifyError("x") for _ in range(3))
+    made.dispatcher.submit(request(NoticeKind.DETECTION, "k-recover", ONE_OPERATOR, 1))
+    await eventually(lambda: made.dispatcher.stats.sent == 3)  # the SMS went; mail retries
+    await made.dispatcher.stop(0.01)
+    with made.engine.begin() as connection:  # as if the process died while sending
+        connection.execute(
+            update(deliveries)
+            .where(deliveries.c.status == PENDING)
+            .values(status=SENDING, lease_until=utcnow() + timedelta(hours=1))
+        )
+    again = made.new()
+    again.start()
+    await eventually(lambda: again.stats.sent == 3)
+    await again.stop(2)
+    assert {m.address for m in made.mail.sent} == OFFICE_EMAILS
+
+
+async def test_fallback_to_the_next_channel(tmp_path: Path, db: Db) -> None:
+    route = """
+[[dispatch.route]]
+name = "移动：先邮件，失败再短信"
+units = ["移动城区分公司"]
+fallback = true
+"""
+    config, engine = configured(tmp_path, db, route)
+    rig = Rig(config, engine)
+    rig.mail.refuse = lambda _m: NotifyError("550 mailbox unavailable", permanent=True)
+    rig.dispatcher.start()
+    rig.dispatcher.submit(request(NoticeKind.WARNING, "k-fallback", ONE_OPERATOR, 1))
+    await eventually(lambda: rig.dispatcher.stats.sent == 1)
+    await rig.dispatcher.stop(2)
+    assert [m.address for m in rig.sms.sent] == ["13800000020"]
+    assert rig.dispatcher.stats.fallbacks == 1
+    rows = {(r.channel, r.status) for r in deliveries_for(engine, 1)}
+    assert rows == {("email", "failed"), ("sms", "sent")}
+    engine.dispose()
+
+
+async def test_email_first_skips_sms_when_delivered(tmp_path: Path, db: Db) -> None:
+    route = '[[dispatch.route]]\nname = "x"\nunits = ["移动城区分公司"]\nfallback = true\n'
+    config, engine = configured(tmp_path, db, route)
+    rig = Rig(config, engine)
+    rig.dispatcher.start()
+    rig.dispatcher.submit(request(NoticeKind.WARNING, "k-first", ONE_OPERATOR, 1))
+    await rig.dispatcher.stop(5)
+    assert {(r.channel, r.status) for r in deliveries_for(engine, 1)} == {
+        ("email", "sent"),
+        ("sms", "skipped"),
+    }
+    assert rig.sms.sent == []
+    engine.dispose()
+
+
+async def test_takes_requests_written_by_the_incident_engine(rig: Rig) -> None:
+    incidents = IncidentEngine(
+        rig.engine, rig.config
+    )  # its default sink: the notice_requests table
+    incident = incidents.apply_assessment(ONE_OPERATOR, utcnow())
+    assert incident is not None
+    rig.dispatcher.nudge()
+    await eventually(
+        lambda: (
+            {m.subject.split("】")[0] for m in rig.mail.to("gxj@example.org")}
+            >= {"【接报", "【预警建议", "【响应建议", "【书面简要报告（草稿）"}
+        )
+    )
+    assert all(r.taken_at is not None for r in incidents.notice_requests(incident.id))
+    leaders = {m.address for m in rig.mail.sent if m.subject.startswith("【响应建议】")}
+    assert {"commander@example.org", "deputy-govoffice@example.org"} <= leaders
+
+
+async def test_report_clock_escalates_until_submitted(rig: Rig) -> None:
+    from dispatch.report_records import submit_report
+    from monitor.authority import actor_of
+
+    incidents = IncidentEngine(rig.engine, rig.config)
+    detected = utcnow() - timedelta(minutes=31)
+    incident = incidents.apply_assessment(ONE_OPERATOR, detected)
+    assert incident is not None
+    rig.dispatcher.nudge()
+    escalated = OFFICE_EMAILS | {"commander@example.org", "deputy-govoffice@example.org"}
+    await eventually(
+        lambda: (
+            {m.address for m in rig.mail.sent if m.subject.startswith("【报告超时】")} == escalated
+        )
+    )
+    assert not any(
+        m.subject.startswith("【报告时限提醒】") for m in rig.mail.sent
+    )  # stale: skipped
+    done = submit_report(
+        rig.engine,
+        rig.config,
+        incident.id,
+        actor_of(rig.config.people["duty-officer"]),
+        "",
+        utcnow(),
+    )
+    assert done.on_time is False
+    with pytest.raises(Exception, match="已于"):
+        submit_report(
+            rig.engine,
+            rig.config,
+            incident.id,
+            actor_of(rig.config.people["duty-officer"]),
+            "",
+            utcnow(),
+        )
