@@ -116,7 +116,6 @@ class Daemon:
             log.error("probe cannot run", extra={"fields": {"probe": kind, "error": str(exc)}})
             return
         now = datetime.now(UTC)
-        changed = False
         for result in results:
             self.writer.submit_sample(result)
             self.metrics.results.labels(kind, "ok" if result.ok else result.error or "failed").inc()
@@ -126,10 +125,11 @@ class Daemon:
             if after is not None and after != before:
                 self.writer.submit_state(result.node, after)
             if change is not None:
-                changed = True
                 self.writer.submit_transition(change, after)
                 self.metrics.state_changes.labels(change.current.value).inc()
-                log.warning(
+                level = logging.INFO if change.previous.value == "UNKNOWN" else logging.WARNING
+                log.log(
+                    level,
                     "node state changed",
                     extra={
                         "fields": {
@@ -140,7 +140,7 @@ class Daemon:
                         }
                     },
                 )
-        await self.plan.evaluate(self.table.statuses(), now, changed)
+        await self.plan.evaluate(self.table.statuses(), self.table.flaps(), now)
 
     def _install_signals(self) -> None:
         loop = asyncio.get_running_loop()

@@ -14,18 +14,19 @@ from datetime import datetime
 
 from monitor.config import Config
 from monitor.config.inventory import NodeConfig
+from monitor.flapping import FlapLimits, FlapState, shown_status, track
 from monitor.metrics import NodeView
 from monitor.state import (
     NodeState,
     Observation,
     Outcome,
     Status,
-    Thresholds,
     Transition,
     observe,
     step,
     transition,
 )
+from monitor.windows import thresholds_for
 from probes.base import ProbeResult
 
 CONFIG_ERRORS = frozenset({"auth"})
@@ -36,17 +37,6 @@ def primary_probe(node: NodeConfig) -> str:
     return "icmp" if "icmp" in node.probes else node.probes[0]
 
 
-def thresholds_for(config: Config, node: NodeConfig) -> Thresholds:
-    """The node's limits: its own overrides, else commwatch.toml [state]."""
-    defaults = config.daemon.state
-    return Thresholds(
-        fail_after=node.fail_after or defaults.fail_after,
-        recover_after=node.recover_after or defaults.recover_after,
-        degraded_loss=node.degraded_loss or defaults.degraded_loss,
-        degraded_rtt=node.degraded_rtt or defaults.degraded_rtt,
-    )
-
-
 @dataclass
 class NodeEntry:
     """One node's live state and its latest results per probe."""
@@ -54,6 +44,7 @@ class NodeEntry:
     config: NodeConfig
     state: NodeState = field(default_factory=NodeState)
     latest: dict[str, ProbeResult] = field(default_factory=dict)
+    flap: FlapState = field(default_factory=FlapState)
 
 
 class NodeTable:
@@ -71,7 +62,7 @@ class NodeTable:
         for node in config.inventory.node:
             old = self._entries.get(node.id)
             if old is not None:
-                entries[node.id] = NodeEntry(node, old.state, old.latest)
+                entries[node.id] = NodeEntry(node, old.state, old.latest, old.flap)
             else:
                 entries[node.id] = NodeEntry(node, restored.get(node.id, NodeState()))
         self._config = config
@@ -85,6 +76,10 @@ class NodeTable:
         """Current status of every node."""
         return {node_id: entry.state.status for node_id, entry in self._entries.items()}
 
+    def flaps(self) -> dict[str, FlapState]:
+        """Flap history of every node (FLAPPING detection, monitor.flapping)."""
+        return {node_id: entry.flap for node_id, entry in self._entries.items()}
+
     def apply(self, result: ProbeResult, now: datetime) -> Transition | None:
         """Feed one probe result; returns the node's Transition if its status changed."""
         entry = self._entries.get(result.node)
@@ -95,10 +90,12 @@ class NodeTable:
             return None
         if result.probe != primary_probe(entry.config):
             return None
-        limits = thresholds_for(self._config, entry.config)
+        limits = thresholds_for(self._config, entry.config.id, now)
         observation = self._with_secondary(entry, observe(result, limits))
         before = entry.state
         entry.state = step(before, observation, limits, now)
+        flap_limits = FlapLimits.from_config(self._config.daemon.state)
+        entry.flap = track(entry.flap, observation.outcome, entry.state.status, flap_limits)
         return transition(entry.config.id, before, entry.state)
 
     def _with_secondary(self, entry: NodeEntry, observation: Observation) -> Observation:
@@ -135,7 +132,7 @@ class NodeTable:
                 node=node.id,
                 system=node.system,
                 street=node.street or "",
-                status=entry.state.status.value,
+                status=shown_status(entry.flap, entry.state.status).value,
                 rtt_seconds=rtts,
                 loss_ratio=icmp.loss if icmp is not None else None,
                 interfaces=interfaces,

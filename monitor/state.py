@@ -102,7 +102,7 @@ def step(
         if state.status is not Status.UP and observation.reason:
             return replace(state, reason=observation.reason)
         return state
-    reason = observation.reason or _recovered_reason(target)
+    reason = observation.reason or _recovered_reason(state.status, target)
     return replace(state, status=target, since=now, reason=reason)
 
 
@@ -140,8 +140,10 @@ def _target(state: NodeState, outcome: Outcome, limits: Thresholds) -> Status | 
     return Status.DEGRADED if state.bad_streak >= limits.fail_after else None
 
 
-def _recovered_reason(target: Status) -> str:
-    return "恢复正常" if target is Status.UP else ""
+def _recovered_reason(previous: Status, target: Status) -> str:
+    if target is not Status.UP:
+        return ""
+    return "首次探测正常" if previous is Status.UNKNOWN else "恢复正常"
 
 
 def observe(result: ProbeResult, limits: Thresholds) -> Observation:

@@ -137,5 +137,6 @@ class DaemonProcess:
 
     def log(self) -> str:
         """Everything the daemon printed so far."""
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(encoding="utf-8", errors="replace")
