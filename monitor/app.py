@@ -28,6 +28,7 @@ from monitor.store_writer import StoreWriter
 from monitor.telemetry import register_sources
 from probes.base import Probe, ProbeError
 from probes.registry import PROBES, build_probes
+from probes.traps import TrapReceiver
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ class Daemon:
         self.writer = StoreWriter(self.store, config.daemon.storage)
         self.plan = PlanRuntime(config, self.engine, self.metrics)
         self.server: MetricsServer | None = None
+        self.traps: TrapReceiver | None = None
         self._reloading = asyncio.Lock()
         self._background: set[asyncio.Task[Any]] = set()
 
@@ -73,6 +75,7 @@ class Daemon:
         self.probes = build_probes(self.config)
         self.scheduler.start()
         self._plan_jobs()
+        await self._start_traps()
         self._install_signals()
         watchdog = asyncio.create_task(self._watchdog())
         sdnotify.ready(f"probing {len(self.config.nodes)} nodes")
@@ -98,6 +101,28 @@ class Daemon:
             return
         self.server = MetricsServer(self.metrics.registry, metrics_config.host, metrics_config.port)
         self.server.start()
+
+    async def _start_traps(self) -> None:
+        traps = self.config.daemon.traps
+        if not traps.enabled:
+            return
+        self.traps = TrapReceiver(
+            traps, self.config.daemon.snmp.auth, self._addresses(), self._on_trap
+        )
+        await self.traps.start()
+        log.info("trap receiver listening", extra={"fields": {"address": traps.listen}})
+
+    def _addresses(self) -> dict[str, str]:
+        return {node.address: node.id for node in self.config.inventory.node}
+
+    def _on_trap(self, node_id: str, trap_name: str, varbinds: dict[str, Any]) -> None:
+        """A trap from a known node: probe it again now (the fast path to detection)."""
+        node = self.config.nodes.get(node_id)
+        if node is None:
+            return
+        log.info("trap received", extra={"fields": {"node": node_id, "trap": trap_name}})
+        for kind in node.probes:
+            self.scheduler.probe_now(kind, [node])
 
     def _plan_jobs(self) -> None:
         for kind in ("icmp", "snmp"):
@@ -177,6 +202,8 @@ class Daemon:
         self.config = config
         self.table.reconfigure(config)
         self.plan.reconfigure(config)
+        if self.traps is not None:
+            self.traps.update_nodes(self._addresses())
         if old.daemon.probes != config.daemon.probes or old.daemon.snmp != config.daemon.snmp:
             stale, self.probes = self.probes, build_probes(config)
             for probe in stale.values():
@@ -196,6 +223,8 @@ class Daemon:
     async def _shutdown(self) -> None:
         log.info("commwatch stopping")
         await self.scheduler.shutdown()
+        if self.traps is not None:
+            await self.traps.stop()
         for probe in self.probes.values():
             await probe.close()
         await self.plan.stop(DRAIN_SECONDS)

@@ -17,6 +17,7 @@ def register_sources(metrics: DaemonMetrics, daemon: Daemon) -> None:
     """Register the store writer's and probers' counters with the collector."""
     metrics.collector.add_source(lambda: _store_families(daemon.writer))
     metrics.collector.add_source(lambda: _snmp_families(daemon.probes.get("snmp")))
+    metrics.collector.add_source(lambda: _trap_families(daemon.traps))
 
 
 def _store_families(writer: Any) -> Iterator[Metric]:
@@ -47,3 +48,20 @@ def _snmp_families(probe: Any) -> Iterator[Metric]:
         ("auth_failures", "SNMPv3 authentication failures (a config problem)"),
     ):
         yield counter(f"commwatch_snmp_{name}", doc, {(): float(getattr(probe, name, 0))}, [])
+
+
+def _trap_families(receiver: Any) -> Iterator[Metric]:
+    if receiver is None:
+        return
+    yield counter(
+        "commwatch_snmp_traps",
+        "Traps and informs from known nodes, by trap",
+        {(str(name),): float(n) for name, n in receiver.by_trap.items()},
+        ["trap"],
+    )
+    yield counter(
+        "commwatch_snmp_traps_unknown_sender",
+        "Traps from unknown senders (dropped)",
+        {(): float(receiver.unknown_senders)},
+        [],
+    )

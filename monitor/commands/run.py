@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import sys
 
@@ -29,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
     from monitor.logs import setup_logging
 
     setup_logging(config.daemon.logging.format, config.daemon.logging.level)
+    gc.freeze()  # imports and config are long-lived: keep full collections off the event loop
     try:
         return asyncio.run(_run(config))
     except OSError as exc:
