@@ -39,7 +39,7 @@ class FakeChannel:
         return [m for m in self.sent if m.address == address]
 
 
-async def eventually(check: Callable[[], bool], within: float = 5.0) -> None:
+async def eventually(check: Callable[[], bool], within: float = 15.0) -> None:
     """Wait (bounded) until `check()` holds."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
