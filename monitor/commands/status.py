@@ -30,12 +30,14 @@ def run(args: argparse.Namespace) -> int:
     if config is None:
         return 2
     url = config.daemon.storage.url
+    from dispatch.status import outbox_health
     from monitor.store import Store
 
     engine = open_engine(url)
     try:
         create_schema(engine)
         rows = Store(engine).node_table()
+        outbox = outbox_health(engine)
     except SQLAlchemyError as exc:
         cause = getattr(exc, "orig", None) or exc
         print(f"error: cannot read {redact_url(url)}: {cause}", file=sys.stderr)
@@ -51,6 +53,15 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps(record, ensure_ascii=False))
         return 0
     _print_table(records, names)
+    oldest = (
+        _age((datetime.now(UTC) - outbox.oldest_pending_at).total_seconds())
+        if outbox.oldest_pending_at
+        else "-"
+    )
+    print(
+        f"\noutbox: {outbox.pending} deliveries waiting (oldest {oldest}), {outbox.failed} failed for good; "
+        "live self-health (scheduler lag, store errors, uplink): /metrics"
+    )
     return 0
 
 
