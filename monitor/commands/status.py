@@ -59,8 +59,8 @@ def run(args: argparse.Namespace) -> int:
         else "-"
     )
     print(
-        f"\noutbox: {outbox.pending} deliveries waiting (oldest {oldest}), {outbox.failed} failed for good; "
-        "live self-health (scheduler lag, store errors, uplink): /metrics"
+        f"\noutbox: {outbox.pending} deliveries waiting (oldest {oldest}), "
+        f"{outbox.failed} failed for good; live self-health (lag, store, uplink): /metrics"
     )
     return 0
 
