@@ -67,7 +67,7 @@ class PlanRuntime:
                 extra={
                     "fields": {
                         "scenario": result.assessment.scenario,
-                        "level": result.assessment.level,
+                        "response_level": result.assessment.level,
                         "reasons": "；".join(result.assessment.reasons),
                     }
                 },

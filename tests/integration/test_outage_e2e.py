@@ -85,6 +85,11 @@ def _incidents(config: Path) -> list[dict[str, object]]:
     return list(data)
 
 
+def _outbox_text(outbox: Path) -> str:
+    files = sorted(p for p in outbox.rglob("*") if p.is_file()) if outbox.is_dir() else []
+    return "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in files)
+
+
 def test_outage_goes_scenario3_then_scenario2_and_notices_go_out(tmp_path: Path) -> None:
     with netns_lab(hosts=3) as lab:
         port = free_port()
@@ -131,10 +136,36 @@ def test_outage_goes_scenario3_then_scenario2_and_notices_go_out(tmp_path: Path)
                 if p.is_file()
             )
             assert "情形" in texts
+            issued = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "monitor",
+                    "warning",
+                    "issue",
+                    str(incidents[0]["id"]),
+                    "-c",
+                    str(config),
+                    "--by",
+                    "commander",
+                    "--note",
+                    "演练：发布预警",
+                ],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert issued.returncode == 0, issued.stderr
             for host in range(3):
                 lab.link_up(host)
             daemon.wait_for("recovered", lambda: sample("commwatch_nodes", 'state="UP"') == 3.0)
             daemon.wait_for("assessment cleared", lambda: sample("commwatch_scenario") == 0.0)
+            daemon.wait_for(
+                "lift proposal written",
+                lambda: "已恢复，建议发布人" in _outbox_text(outbox),
+                timeout=30,
+            )
         finally:
             code = daemon.stop()
         assert code == 0, daemon.log()[-3000:]
