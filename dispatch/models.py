@@ -30,8 +30,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from monitor.db import metadata
-from monitor.incident_models import UtcDateTime
+from monitor.db import UtcDateTime, metadata
 
 NOTICE_HELD = "held"
 NOTICE_ROUTED = "routed"

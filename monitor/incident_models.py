@@ -19,41 +19,16 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Column,
-    DateTime,
-    Dialect,
     ForeignKey,
     Index,
     Integer,
     String,
     Table,
     Text,
-    TypeDecorator,
 )
 
 from monitor.assessment import Assessment
-from monitor.db import metadata
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """A timezone-aware UTC datetime on every backend (SQLite drops the zone)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given; commwatch stores aware UTC times")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
-
+from monitor.db import UtcDateTime, metadata
 
 incidents = Table(
     "incidents",
