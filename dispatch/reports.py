@@ -22,30 +22,8 @@ from dispatch.status import DeliveryStatus, NoticeStatus
 from monitor.config import Config
 from monitor.incident_models import assessment_from_json
 from monitor.incident_store import EventRecord
-from monitor.lifecycle import Incident
+from monitor.lifecycle import EVENT_NAMES, Incident
 
-EVENT_NAMES = {
-    "detected": "监测发现",
-    "reported": "接报",
-    "information": "补充信息",
-    "confirmed": "确认",
-    "false_alarm": "误报",
-    "transferred": "转交",
-    "upgraded": "升级",
-    "downgraded": "降级",
-    "assessment_changed": "态势变化",
-    "returned": "再次受影响",
-    "restored": "已恢复",
-    "warning_issued": "发布预警",
-    "warning_adjusted": "调整预警",
-    "warning_lifted": "解除预警",
-    "response_started": "启动响应",
-    "response_changed": "调整响应",
-    "response_ended": "结束响应",
-    "closed": "关闭",
-    "note": "备注",
-    "report_submitted": "报送书面报告",
-}
 NOTE_KINDS = ("note", "information", "reported")
 CHANNEL_NAMES = {"email": "电子邮件", "sms": "短信"}
 STATUS_NAMES = {
