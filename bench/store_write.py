@@ -32,9 +32,9 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from monitor.config.daemon import StorageConfig
-from monitor.db import create_schema, open_engine
-from monitor.store import Store
-from monitor.store_writer import StoreWriter
+from monitor.storage.engine import create_schema, open_engine
+from monitor.storage.store import Store
+from monitor.storage.writer import StoreWriter
 from probes.base import ProbeResult
 
 TICK = 0.005

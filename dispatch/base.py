@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from monitor.assessment import Assessment
+from monitor.plan.assessment import Assessment
 
 
 class NoticeKind(StrEnum):

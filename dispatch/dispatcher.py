@@ -36,7 +36,7 @@ from dispatch.render import Renderer
 from dispatch.report_clock import clock_requests
 from dispatch.stats import DispatchStats
 from monitor.config import Config
-from monitor.incident_models import utcnow
+from monitor.incidents.tables import utcnow
 
 log = logging.getLogger(__name__)
 

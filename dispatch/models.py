@@ -1,4 +1,4 @@
-"""The outbox tables, registered on the shared `monitor.db.metadata`.
+"""The outbox tables, registered on the shared `monitor.storage.engine.metadata`.
 
 - `dispatch_notices`: one row per notice to announce (from a NoticeRequest),
   `dedupe_key` UNIQUE. `status`: held (waiting for `due_at`: routing happens
@@ -30,7 +30,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from monitor.db import UtcDateTime, metadata
+from monitor.storage.engine import UtcDateTime, metadata
 
 NOTICE_HELD = "held"
 NOTICE_ROUTED = "routed"

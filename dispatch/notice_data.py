@@ -13,8 +13,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dispatch.base import NoticeKind
-from monitor.assessment import LEVEL_NAMES, Assessment
 from monitor.config import Config
+from monitor.plan.assessment import LEVEL_NAMES, Assessment
 
 TITLES: dict[str, str] = {
     NoticeKind.DETECTION: "接报",

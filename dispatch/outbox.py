@@ -47,7 +47,7 @@ from dispatch.outbox_rows import (
     request_of,
     same_recipient,
 )
-from monitor import incident_store
+from monitor.incidents import store as incident_store
 
 __all__ = ["Claimed", "Outbox", "Planned", "Planner", "Snapshot"]
 

@@ -27,7 +27,7 @@ from dispatch.models import (
     deliveries,
     notices,
 )
-from monitor.incident_models import assessment_from_json, assessment_to_json
+from monitor.incidents.tables import assessment_from_json, assessment_to_json
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,9 @@ from typing import Any
 from sqlalchemy import Connection
 
 from dispatch.base import NoticeKind, NoticeRequest
-from monitor import incident_store
-from monitor.incident_models import assessment_from_json
-from monitor.lifecycle import Incident
+from monitor.incidents import store as incident_store
+from monitor.incidents.lifecycle import Incident
+from monitor.incidents.tables import assessment_from_json
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,12 @@ from sqlalchemy import Engine
 
 from dispatch.reports import brief_view, final_view
 from dispatch.status import deliveries_for, notices_for
-from monitor import incident_store as store
-from monitor.authority import Actor, RefusedError, check_duty
 from monitor.config import Config
-from monitor.incident_store import TableNoticeSink
-from monitor.incidents import IncidentNotFoundError
-from monitor.lifecycle import EventDraft, Incident, Step
+from monitor.incidents import store
+from monitor.incidents.authority import Actor, RefusedError, check_duty
+from monitor.incidents.engine import IncidentNotFoundError
+from monitor.incidents.lifecycle import EventDraft, Incident, Step
+from monitor.incidents.store import TableNoticeSink
 
 
 @dataclass(frozen=True)

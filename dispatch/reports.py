@@ -20,9 +20,9 @@ from dispatch.notice_data import TITLES, build_view
 from dispatch.report_clock import incident_context
 from dispatch.status import DeliveryStatus, NoticeStatus
 from monitor.config import Config
-from monitor.incident_models import assessment_from_json
-from monitor.incident_store import EventRecord
-from monitor.lifecycle import EVENT_NAMES, Incident
+from monitor.incidents.lifecycle import EVENT_NAMES, Incident
+from monitor.incidents.store import EventRecord
+from monitor.incidents.tables import assessment_from_json
 
 NOTE_KINDS = ("note", "information", "reported")
 CHANNEL_NAMES = {"email": "电子邮件", "sms": "短信"}

@@ -1,4 +1,4 @@
-"""Dispatch figures as plain attributes, for `monitor.metrics` to read at scrape time.
+"""Dispatch figures as plain attributes, for `monitor.runtime.metrics` to read at scrape time.
 
 Counters count since the process started; gauges are refreshed every
 dispatcher cycle from the outbox tables (so they survive restarts).

@@ -14,18 +14,18 @@ from collections.abc import Coroutine, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from monitor import sdnotify
 from monitor.config import Config, ConfigError, load_config
 from monitor.config.inventory import NodeConfig
-from monitor.db import create_schema, open_engine, redact_url
-from monitor.logs import setup_logging
-from monitor.metrics import DaemonMetrics, MetricsServer
-from monitor.node_table import NodeTable
-from monitor.plan_runtime import PlanRuntime
-from monitor.scheduler import ProbeScheduler
-from monitor.store import Store
-from monitor.store_writer import StoreWriter
-from monitor.telemetry import register_sources
+from monitor.nodes.table import NodeTable
+from monitor.runtime import sdnotify
+from monitor.runtime.logs import setup_logging
+from monitor.runtime.metrics import DaemonMetrics, MetricsServer
+from monitor.runtime.plan_loop import PlanRuntime
+from monitor.runtime.scheduler import ProbeScheduler
+from monitor.runtime.telemetry import register_sources
+from monitor.storage.engine import create_schema, open_engine, redact_url
+from monitor.storage.store import Store
+from monitor.storage.writer import StoreWriter
 from probes.base import Probe, ProbeError
 from probes.registry import PROBES, build_probes
 from probes.traps import TrapReceiver

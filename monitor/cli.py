@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from monitor import __version__
-from monitor.cli_support import (  # re-exported for command modules
+from monitor.commands.support import (  # re-exported for command modules
     EXIT_OK,
     EXIT_RUNTIME,
     EXIT_USAGE,

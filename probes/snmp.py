@@ -61,7 +61,7 @@ KIND = "snmp"
 
 @dataclass
 class SnmpStats:
-    """Plain counters for monitor.metrics to export (read at scrape time)."""
+    """Plain counters for monitor.runtime.metrics to export (read at scrape time)."""
 
     requests: int = 0  # SNMP requests sent (GET and GETBULK/GETNEXT; not retransmissions)
     timeouts: int = 0  # node polls that ended in `timeout`
@@ -130,7 +130,7 @@ class SnmpProbe:
         self._usm: UsmClient | None = None
         self._limit: asyncio.Semaphore | None = None
 
-    # The counters the brief names, for monitor.metrics.
+    # The counters the brief names, for monitor.runtime.metrics.
     @property
     def requests(self) -> int:
         return self.stats.requests

@@ -18,13 +18,13 @@ import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from monitor.assessment import LEVEL_NAMES, Assessment
-from monitor.cli_support import EXIT_OK, EXIT_USAGE, add_config_option
 from monitor.commands.common import load_or_report
+from monitor.commands.support import EXIT_OK, EXIT_USAGE, add_config_option
 from monitor.config import Config
-from monitor.scorer import assess
-from monitor.topology import what_if
-from monitor.windows import maintained_nodes
+from monitor.nodes.topology import what_if
+from monitor.nodes.windows import maintained_nodes
+from monitor.plan.assessment import LEVEL_NAMES, Assessment
+from monitor.plan.scorer import assess
 
 SCENARIO_NAMES = {1: "情形1", 2: "情形2", 3: "情形3"}
 

@@ -6,8 +6,8 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from monitor.cli_support import add_config_option
 from monitor.commands.common import load_or_report
+from monitor.commands.support import add_config_option
 from monitor.config import Config
 
 # Extra checks that warn without failing (weak crypto, units nobody can reach, …).

@@ -20,14 +20,14 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from monitor.assessment import LEVEL_NAMES
-from monitor.authority import Actor, RefusedError, resolve_actor
-from monitor.cli_support import EXIT_OK, EXIT_RUNTIME, EXIT_USAGE
 from monitor.commands.common import CommandError, load_or_report
+from monitor.commands.support import EXIT_OK, EXIT_RUNTIME, EXIT_USAGE
 from monitor.config import Config
-from monitor.db import create_schema, open_engine, redact_url
-from monitor.incidents import IncidentEngine, IncidentNotFoundError
-from monitor.lifecycle import STATUS_NAMES, Incident
+from monitor.incidents.authority import Actor, RefusedError, resolve_actor
+from monitor.incidents.engine import IncidentEngine, IncidentNotFoundError
+from monitor.incidents.lifecycle import STATUS_NAMES, Incident
+from monitor.plan.assessment import LEVEL_NAMES
+from monitor.storage.engine import create_schema, open_engine, redact_url
 
 Action = Callable[[IncidentEngine, Actor | None], Incident]
 

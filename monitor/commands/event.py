@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import argparse
 
-from monitor.cli_support import add_config_option
 from monitor.commands.duty import incident_id, run_action
-from monitor.incident_tracking import SOURCES
+from monitor.commands.support import add_config_option
+from monitor.incidents.tracking import SOURCES
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -15,8 +15,6 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from monitor.authority import SYSTEM_ID
-from monitor.cli_support import EXIT_OK, add_config_option
 from monitor.commands.duty import (
     add_actor_options,
     add_incident_argument,
@@ -33,11 +31,13 @@ from monitor.commands.duty import (
     warning_text,
     when,
 )
+from monitor.commands.support import EXIT_OK, add_config_option
 from monitor.config import Config
-from monitor.incident_store import EventRecord
-from monitor.incident_tracking import SOURCE_NAMES
-from monitor.incidents import IncidentEngine
-from monitor.lifecycle import EVENT_NAMES, Incident
+from monitor.incidents.authority import SYSTEM_ID
+from monitor.incidents.engine import IncidentEngine
+from monitor.incidents.lifecycle import EVENT_NAMES, Incident
+from monitor.incidents.store import EventRecord
+from monitor.incidents.tracking import SOURCE_NAMES
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -21,8 +21,8 @@ from dispatch.notice_data import build_view
 from dispatch.numbers import classify, describe
 from dispatch.registry import CHANNEL_OF_TYPE, build_notifier
 from dispatch.render import Renderer
-from monitor.cli_support import EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, add_config_option
 from monitor.commands.common import load_or_report
+from monitor.commands.support import EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, add_config_option
 from monitor.config import Config
 from monitor.config.notifiers import NotifierConfig
 

@@ -7,8 +7,8 @@ import asyncio
 import json
 import sys
 
-from monitor.cli_support import add_config_option
 from monitor.commands.common import load_or_report
+from monitor.commands.support import add_config_option
 from monitor.config import Config
 from probes.base import ProbeError, ProbeResult
 from probes.registry import build_probes

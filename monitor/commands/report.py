@@ -18,13 +18,13 @@ from jinja2 import TemplateError
 
 from dispatch.render import Renderer
 from dispatch.report_records import load_brief, load_final, submit_report
-from monitor.authority import resolve_actor
-from monitor.cli_support import EXIT_OK, EXIT_RUNTIME, add_config_option
 from monitor.commands.common import CommandError
 from monitor.commands.duty import add_actor_options, add_incident_argument, run_reader
+from monitor.commands.support import EXIT_OK, EXIT_RUNTIME, add_config_option
 from monitor.config import Config
-from monitor.incident_models import utcnow
-from monitor.incidents import IncidentEngine
+from monitor.incidents.authority import resolve_actor
+from monitor.incidents.engine import IncidentEngine
+from monitor.incidents.tables import utcnow
 
 FORMATS = {"text": "txt", "md": "md", "html": "html"}
 

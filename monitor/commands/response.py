@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from monitor.cli_support import add_config_option
 from monitor.commands.duty import (
     add_actor_options,
     add_incident_argument,
@@ -12,6 +11,7 @@ from monitor.commands.duty import (
     person,
     run_action,
 )
+from monitor.commands.support import add_config_option
 
 _LEVELS = {"I": "I", "1": "I", "Ⅰ": "I", "II": "II", "2": "II", "Ⅱ": "II"}
 

@@ -8,8 +8,8 @@ import gc
 import logging
 import sys
 
-from monitor.cli_support import add_config_option
 from monitor.commands.common import load_or_report
+from monitor.commands.support import add_config_option
 from monitor.config import Config
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     config = load_or_report(args.config)
     if config is None:
         return 2
-    from monitor.logs import setup_logging
+    from monitor.runtime.logs import setup_logging
 
     setup_logging(config.daemon.logging.format, config.daemon.logging.level)
     gc.freeze()  # imports and config are long-lived: keep full collections off the event loop

@@ -12,8 +12,8 @@ import json
 import sys
 from pathlib import Path
 
-from monitor.cli_support import EXIT_OK, EXIT_RUNTIME
-from monitor.schema import schemas, stale_schemas, write_schemas
+from monitor.commands.support import EXIT_OK, EXIT_RUNTIME
+from monitor.config.json_schema import schemas, stale_schemas, write_schemas
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from monitor.cli_support import add_config_option
 from monitor.commands.common import load_or_report
-from monitor.db import create_schema, open_engine, redact_url
+from monitor.commands.support import add_config_option
+from monitor.storage.engine import create_schema, open_engine, redact_url
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     url = config.daemon.storage.url
     from dispatch.status import outbox_health
-    from monitor.store import Store
+    from monitor.storage.store import Store
 
     engine = open_engine(url)
     try:

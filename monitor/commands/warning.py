@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from monitor.cli_support import add_config_option
 from monitor.commands.duty import add_actor_options, add_incident_argument, person, run_action
+from monitor.commands.support import add_config_option
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

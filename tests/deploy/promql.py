@@ -8,7 +8,7 @@ import subprocess
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-# The names and labels monitor.metrics exports (DESIGN/issue 6 list). Scrape-time
+# The names and labels monitor.runtime.metrics exports (DESIGN/issue 6 list). Scrape-time
 # target labels (instance, job, service) are allowed on every series.
 METRICS: dict[str, frozenset[str]] = {
     name: frozenset(labels)
@@ -51,7 +51,7 @@ METRICS: dict[str, frozenset[str]] = {
         "commwatch_uplink_ok": [],
     }.items()
 }
-# Exported by monitor.metrics beyond the list above; alert rules may use them.
+# Exported by monitor.runtime.metrics beyond the list above; alert rules may use them.
 EXTRA_METRICS: dict[str, frozenset[str]] = {
     "commwatch_probe_errors_total": frozenset({"probe"}),
 }

@@ -191,8 +191,9 @@ MDWE_CHILD = textwrap.dedent(
         conn.execute(sqlalchemy.text("select 1"))
     jinja2.sandbox.SandboxedEnvironment().from_string("{{ a }}").render(a=1)
     from monitor.config import load_config
-    from monitor.metrics import DaemonMetrics
-    from monitor import logs, sdnotify
+    from monitor.runtime.metrics import DaemonMetrics
+    from monitor.runtime import logs
+    from monitor.runtime import sdnotify
     config = load_config(sys.argv[1])
     print("ok", len(config.nodes))
     """

@@ -24,10 +24,10 @@ from sqlalchemy import select
 
 from dispatch.dispatcher import Dispatcher
 from dispatch.models import deliveries
-from monitor.assessment import Assessment
-from monitor.authority import actor_of
-from monitor.incident_models import utcnow
-from monitor.incidents import IncidentEngine
+from monitor.incidents.authority import actor_of
+from monitor.incidents.engine import IncidentEngine
+from monitor.incidents.tables import utcnow
+from monitor.plan.assessment import Assessment
 from tests.dispatch.support import ONE_OPERATOR, base_toml, database, load, write_config
 from tests.kannel import Kannel
 from tests.smtp_server import SmtpServer

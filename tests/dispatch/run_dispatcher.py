@@ -13,7 +13,7 @@ import sys
 
 from dispatch.dispatcher import Dispatcher
 from monitor.config import load_config
-from monitor.db import create_schema, open_engine
+from monitor.storage.engine import create_schema, open_engine
 
 
 async def main(directory: str) -> None:

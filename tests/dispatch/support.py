@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import Engine
 
 from dispatch.base import NoticeKind, NoticeRequest
-from monitor.assessment import Assessment
 from monitor.config import Config, load_config
-from monitor.db import create_schema, open_engine
+from monitor.plan.assessment import Assessment
+from monitor.storage.engine import create_schema, open_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "config"

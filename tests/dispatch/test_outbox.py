@@ -19,14 +19,12 @@ from dispatch.dispatcher import Dispatcher
 from dispatch.models import PENDING, SENDING, deliveries, notices
 from dispatch.status import deliveries_for
 from monitor.config import Config
-from monitor.db import create_schema
-from monitor.incident_models import utcnow
-from monitor.incidents import IncidentEngine
-from tests.conftest_db import Db, db, pg_server
+from monitor.incidents.engine import IncidentEngine
+from monitor.incidents.tables import utcnow
+from monitor.storage.engine import create_schema
+from tests.conftest import Db
 from tests.dispatch.fakes import FakeChannel, eventually
 from tests.dispatch.support import ONE_OPERATOR, base_toml, load, request, write_config
-
-__all__ = ["db", "pg_server"]  # fixtures: every test runs on SQLite and on PostgreSQL
 
 CHANNELS = """
 [[notifier]]
@@ -247,7 +245,7 @@ async def test_takes_requests_written_by_the_incident_engine(rig: Rig) -> None:
 
 async def test_report_clock_escalates_until_submitted(rig: Rig) -> None:
     from dispatch.report_records import submit_report
-    from monitor.authority import actor_of
+    from monitor.incidents.authority import actor_of
 
     incidents = IncidentEngine(rig.engine, rig.config)
     detected = utcnow() - timedelta(minutes=31)

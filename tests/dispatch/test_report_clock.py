@@ -8,7 +8,7 @@ import pytest
 
 from dispatch.base import NoticeKind
 from dispatch.report_clock import due_notices, incident_context
-from monitor.lifecycle import Incident
+from monitor.incidents.lifecycle import Incident
 
 T0 = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)

@@ -10,9 +10,9 @@ from dispatch.render import Renderer
 from dispatch.reports import brief_view, durations, final_view
 from dispatch.status import DeliveryStatus, NoticeStatus
 from monitor.config import Config, load_config
-from monitor.incident_models import assessment_to_json
-from monitor.incident_store import EventRecord
-from monitor.lifecycle import Incident
+from monitor.incidents.lifecycle import Incident
+from monitor.incidents.store import EventRecord
+from monitor.incidents.tables import assessment_to_json
 from tests.dispatch.support import ONE_OPERATOR, SHIPPED
 
 T0 = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)

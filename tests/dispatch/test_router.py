@@ -11,10 +11,10 @@ import pytest
 from dispatch.base import NoticeKind
 from dispatch.numbers import classify
 from dispatch.router import Target, contact_warnings, route
-from monitor.assessment import Assessment
 from monitor.config import Config, ConfigError, load_config
 from monitor.config.contacts import ContactsConfig, HqConfig, PersonConfig, UnitConfig
 from monitor.config.notifiers import DEFAULT_ROUTES, NoticeKindName, RouteConfig
+from monitor.plan.assessment import Assessment
 from tests.dispatch.support import (
     ONE_OPERATOR,
     SHIPPED,

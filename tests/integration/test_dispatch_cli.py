@@ -11,8 +11,8 @@ import pytest
 
 from dispatch.dispatcher import Dispatcher
 from monitor.cli import main
-from monitor.incident_models import utcnow
-from monitor.incidents import IncidentEngine
+from monitor.incidents.engine import IncidentEngine
+from monitor.incidents.tables import utcnow
 from tests.dispatch.support import ONE_OPERATOR, base_toml, database, load, write_config
 from tests.kannel import Kannel
 from tests.smtp_server import SmtpServer

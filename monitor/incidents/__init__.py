@@ -1,0 +1,1 @@
+"""Incidents: lifecycle, authority, engine, tracking, store, tables, notice requests."""

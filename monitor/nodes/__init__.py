@@ -1,0 +1,1 @@
+"""Nodes: the per-node state machine, flapping, topology, time windows and the node table."""

@@ -1,0 +1,105 @@
+"""Flap detection: Icinga's weighted window of state changes, with hysteresis (pure).
+
+Every round of a node's primary probe is one entry in a window of the last
+`flap_window` rounds (commwatch.toml [state]); an entry records whether the
+round's outcome (ok / degraded / failed) differed from the round before.
+Newer entries weigh more: linearly from 0.8 (oldest slot) to 1.2 (newest
+slot), so the share of change is
+
+    share = Σ weight(slot) · changed(slot) / Σ weight(slot)      (over all slots)
+
+Rounds not yet seen count as "no change", so a young node cannot flap on a
+handful of rounds. A node starts FLAPPING when share ≥ flap_high ("以上"
+includes the number, §7.1) and stops when share < flap_low (hysteresis).
+
+What the scorer sees
+    While a node is FLAPPING the scorer gets its *held* status: the status it
+    had in the round before it started flapping, i.e. exactly what the scorer
+    saw last. Entering FLAPPING therefore changes nothing; flips inside the
+    flapping period change nothing (neither raise nor clear an incident); on
+    leaving, the node's real status counts again — once. A node that really
+    goes down while flapping stops changing, its share decays below flap_low
+    and the DOWN is reported then. Operators and metrics see FLAPPING.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from monitor.config.daemon import StateConfig
+from monitor.nodes.state import Outcome, Status
+
+
+@dataclass(frozen=True, slots=True)
+class FlapLimits:
+    """The window size (rounds) and the enter/leave shares."""
+
+    window: int = 20
+    high: float = 0.5
+    low: float = 0.25
+
+    @classmethod
+    def from_config(cls, state: StateConfig) -> FlapLimits:
+        """From commwatch.toml [state] flap_window / flap_high / flap_low."""
+        return cls(window=state.flap_window, high=state.flap_high, low=state.flap_low)
+
+
+@dataclass(frozen=True, slots=True)
+class FlapState:
+    """One node's flap history; keep it beside its NodeState."""
+
+    changes: tuple[bool, ...] = ()
+    last_outcome: Outcome | None = None
+    last_status: Status | None = None
+    flapping: bool = False
+    held: Status = Status.UNKNOWN
+    share: float = 0.0
+
+
+def change_share(changes: tuple[bool, ...], window: int) -> float:
+    """The weighted share of change over `window` slots; `changes` newest last."""
+    if window < 2:
+        return float(any(changes[-1:]))
+    recent = changes[-window:]
+    offset = window - len(recent)
+    total = 0.0
+    for index, changed in enumerate(recent):
+        if changed:
+            total += 0.8 + 0.4 * (offset + index) / (window - 1)
+    return total / window  # the weights average exactly 1.0 over the window
+
+
+def track(flap: FlapState, outcome: Outcome, status: Status, limits: FlapLimits) -> FlapState:
+    """The flap state after one round: its outcome and the node's status after `step`."""
+    changes = flap.changes
+    if flap.last_outcome is not None:
+        changes = (*changes, outcome is not flap.last_outcome)[-limits.window :]
+    share = change_share(changes, limits.window)
+    flapping, held = flap.flapping, flap.held
+    if not flapping and share >= limits.high:
+        flapping = True
+        held = flap.last_status if flap.last_status is not None else status
+    elif flapping and share < limits.low:
+        flapping = False
+    return FlapState(
+        changes=changes,
+        last_outcome=outcome,
+        last_status=status,
+        flapping=flapping,
+        held=held if flapping else status,
+        share=share,
+    )
+
+
+def scored_status(flap: FlapState | None, status: Status) -> Status:
+    """What the scorer counts for the node: the held status while FLAPPING."""
+    if flap is None or not flap.flapping:
+        return status
+    return flap.held
+
+
+def shown_status(flap: FlapState | None, status: Status) -> Status:
+    """What operators and metrics see: FLAPPING while flapping."""
+    if flap is None or not flap.flapping:
+        return status
+    return Status.FLAPPING

@@ -1,0 +1,1 @@
+"""The plan's judgement (pure): assessment, scorer, reasons, spread, situation."""

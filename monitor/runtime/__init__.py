@@ -1,0 +1,1 @@
+"""The running daemon: scheduler, plan loop, metrics, logging, sd_notify."""

@@ -1,0 +1,155 @@
+"""The plan side of the daemon: topology → scorer → incidents → dispatch.
+
+Runs after every probe round (time alone can end a maintenance window or a
+spread window), keeps the spread history, hands the Assessment to the incident
+engine (which writes notice requests in its own transaction) and nudges the
+dispatcher. The monitor's own uplink is checked first: when its reference
+nodes are down, commwatch reports that it is cut off instead of scoring the
+district (so its own outage is never mistaken for 情形1).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+
+from prometheus_client.core import Metric
+from sqlalchemy import Engine
+
+from dispatch.dispatcher import Dispatcher
+from monitor.config import Config
+from monitor.incidents.engine import IncidentEngine
+from monitor.nodes.flapping import FlapState
+from monitor.nodes.state import Status
+from monitor.plan.assessment import Assessment
+from monitor.plan.situation import score_round
+from monitor.plan.spread import SpreadHistory
+from monitor.runtime.metrics import DaemonMetrics, counter, gauge
+
+log = logging.getLogger(__name__)
+LEVEL_CODES = {"I": 1, "II": 2}
+
+
+class PlanRuntime:
+    """Runs the scorer on node statuses and hands Assessments to the incident engine."""
+
+    def __init__(self, config: Config, engine: Engine, metrics: DaemonMetrics) -> None:
+        self.config = config
+        self.history = SpreadHistory(config)
+        self.incidents = IncidentEngine(engine, config)
+        self.dispatcher = Dispatcher(config, engine)
+        self.assessment = Assessment()
+        self.uplink_ok = True
+        self.open_incidents = 0
+        metrics.collector.add_source(self._families)
+
+    async def start(self, statuses: Mapping[str, Status]) -> None:
+        """Rebuild open incidents from the database and start dispatch."""
+        opened = await self.incidents.start()
+        self.open_incidents = len(opened)
+        self.dispatcher.start()
+        log.info("plan engine started", extra={"fields": {"open_incidents": len(opened)}})
+
+    async def evaluate(
+        self, statuses: Mapping[str, Status], flaps: Mapping[str, FlapState], now: datetime
+    ) -> None:
+        """Score the current statuses and advance incidents."""
+        self.uplink_ok = self._uplink_ok(statuses)
+        if not self.uplink_ok:
+            log.error("monitor uplink lost: not scoring the district until it is back")
+            return
+        result = score_round(self.config, statuses, flaps, self.history, now)
+        previous, self.assessment = self.assessment, result.assessment
+        if previous != result.assessment:
+            log.warning(
+                "assessment changed",
+                extra={
+                    "fields": {
+                        "scenario": result.assessment.scenario,
+                        "response_level": result.assessment.level,
+                        "reasons": "；".join(result.assessment.reasons),
+                    }
+                },
+            )
+        incident = await self.incidents.on_assessment(
+            result.assessment, now, suppressed=result.suppressed
+        )
+        if incident is not None or previous != result.assessment:
+            self.dispatcher.nudge()
+
+    def _uplink_ok(self, statuses: Mapping[str, Status]) -> bool:
+        monitor = self.config.daemon.self_monitor
+        if not monitor.uplink_nodes:
+            return True
+        up = sum(
+            statuses.get(node) in (Status.UP, Status.DEGRADED) for node in monitor.uplink_nodes
+        )
+        unknown = all(
+            statuses.get(node, Status.UNKNOWN) is Status.UNKNOWN for node in monitor.uplink_nodes
+        )
+        return unknown or up >= monitor.uplink_min_up
+
+    def reconfigure(self, config: Config) -> None:
+        """Adopt a reloaded config."""
+        self.config = config
+        self.history.reconfigure(config)
+        self.incidents.reconfigure(config)
+        self.dispatcher.reconfigure(config)
+
+    async def stop(self, drain_seconds: float) -> None:
+        """Drain dispatch for at most drain_seconds."""
+        await self.dispatcher.stop(drain_seconds)
+
+    def _families(self) -> Iterator[Metric]:
+        a = self.assessment
+        yield gauge("commwatch_scenario", "Current 预警情形 (0 none, 1-3)", float(a.scenario or 0))
+        yield gauge(
+            "commwatch_response_level_proposed",
+            "Proposed 响应级别 (0 none, 1 Ⅰ级, 2 Ⅱ级)",
+            float(LEVEL_CODES.get(a.level or "", 0)),
+        )
+        yield gauge("commwatch_spread", "1 when the outage is spreading (扩散性)", float(a.spread))
+        affected = gauge(
+            "commwatch_affected_systems", "Affected systems by kind", 0.0, {"kind": "operator"}
+        )
+        affected.samples.clear()
+        affected.add_metric(["operator"], float(len(a.operator_networks)))  # type: ignore[attr-defined]
+        affected.add_metric(["key_system"], float(len(a.key_systems)))  # type: ignore[attr-defined]
+        yield affected
+        yield gauge(
+            "commwatch_uplink_ok", "1 while the monitor's own uplink answers", float(self.uplink_ok)
+        )
+        current = self.incidents.current
+        yield gauge(
+            "commwatch_incidents_open", "Open monitor incidents", float(current is not None)
+        )
+        stats = self.dispatcher.stats
+        yield gauge(
+            "commwatch_outbox_pending", "Deliveries waiting or being sent", float(stats.queued)
+        )
+        yield gauge(
+            "commwatch_outbox_oldest_pending_seconds",
+            "Age of the oldest undelivered notice",
+            float(stats.oldest_pending_age_seconds),
+        )
+        yield counter(
+            "commwatch_notices", "Notices accepted into the outbox", {(): float(stats.notices)}, []
+        )
+        deliveries: dict[tuple[str, ...], float] = {}
+        for channel, count in stats.sent_by_channel.items():
+            deliveries[(channel, "sent")] = float(count)
+        for channel, count in stats.failed_by_channel.items():
+            deliveries[(channel, "permanent")] = float(count)
+        yield counter(
+            "commwatch_deliveries",
+            "Deliveries by channel and result",
+            deliveries,
+            ["channel", "result"],
+        )
+        yield counter(
+            "commwatch_delivery_retries",
+            "Transient delivery failures retried",
+            {(c,): float(n) for c, n in stats.retries_by_channel.items()},
+            ["channel"],
+        )

@@ -1,0 +1,1 @@
+"""Storage: the engine, the monitor tables, the batching writer and its buffer."""

@@ -1,0 +1,98 @@
+"""Database engine and the shared schema metadata.
+
+One synchronous SQLAlchemy engine per process, used from worker threads (never
+on the event loop): SQLite in WAL mode with a busy timeout by default, or
+PostgreSQL by URL. Every table module registers its tables on `metadata`;
+`create_schema` creates whatever is missing.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import DateTime, Dialect, Engine, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy.engine import make_url
+
+log = logging.getLogger(__name__)
+
+metadata = MetaData()
+
+PG_CONNECT_TIMEOUT_S = 10
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend.
+
+    Binding a naive datetime is an error; values are stored in UTC and read back
+    aware in UTC (SQLite keeps no zone, PostgreSQL answers in the session's zone).
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is UTC:
+            return value
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; commwatch stores aware UTC times")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def open_engine(url: str, busy_timeout_s: float = 5.0) -> Engine:
+    """An engine for `url`; SQLite gets WAL, a busy timeout and foreign keys."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, busy_timeout_s)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    connect_args: dict[str, Any] = {}
+    if "connect_timeout" not in parsed.query:
+        # without it a blackholed server hangs a connect for the kernel's SYN timeout (~2 min)
+        connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT_S
+    return create_engine(
+        parsed, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args=connect_args
+    )
+
+
+def _sqlite_engine(url: str, busy_timeout_s: float) -> Engine:
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return engine
+
+
+def create_schema(engine: Engine) -> None:
+    """Create every registered table that does not exist yet."""
+    import dispatch.models  # noqa: F401  (outbox: notices and deliveries)
+    import monitor.incidents.tables  # (incidents, events, notice requests)
+    import monitor.storage.tables  # noqa: F401  (registers the core tables)
+
+    metadata.create_all(engine)
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password hidden, for logs and status."""
+    return make_url(url).render_as_string(hide_password=True)

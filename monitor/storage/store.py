@@ -1,0 +1,251 @@
+"""The monitor's reads and writes: inventory, probe samples, state changes, node states.
+
+Every method is synchronous and runs in a worker thread (the daemon calls them
+through `asyncio.to_thread` or `monitor.storage.writer.StoreWriter`), never on
+the event loop. Writes are SQLAlchemy Core executemany, one transaction each.
+
+Inventory sync: a node that left the config keeps its `nodes` row with
+`removed_at` set (its samples and state changes stay meaningful until pruned);
+its `node_states` row is deleted, so a node re-added later starts UNKNOWN
+instead of resuming a stale state. `node_table()` lists configured nodes only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, RowMapping, Table, delete, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from monitor.config.inventory import NodeConfig
+from monitor.nodes.state import NodeState, Status, Transition
+from monitor.storage.engine import redact_url
+from monitor.storage.rows import (
+    change_row,
+    node_row,
+    node_state,
+    sample_row,
+    state_row,
+    status_of,
+)
+from monitor.storage.tables import node_states, nodes, probe_samples, state_changes
+from probes.base import ProbeResult
+
+log = logging.getLogger(__name__)
+
+ID_CHUNK = 500  # ids per IN (...) list: far below SQLite's and psycopg's parameter limits
+PRUNE_CHUNK = 5000  # samples deleted per transaction, so other writers are not held up
+
+
+@dataclass(frozen=True, slots=True)
+class NodeRow:
+    """One line of `commwatch status`: a configured node, its state, its latest sample."""
+
+    node_id: str
+    name: str
+    system: str
+    address: str
+    street: str | None
+    critical: bool
+    status: Status
+    since: datetime | None
+    reason: str
+    last_probe: str | None
+    last_at: datetime | None
+    last_ok: bool | None
+    last_rtt_ms: float | None
+    last_loss: float | None
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRow:
+    """A stored state change."""
+
+    node_id: str
+    at: datetime
+    previous: Status
+    current: Status
+    reason: str
+
+
+class Store:
+    """Queries and batch writes on the monitor's tables (schema: `monitor.storage.tables`)."""
+
+    def __init__(self, engine: Engine, *, own_engine: bool = False) -> None:
+        self.engine = engine
+        self._own_engine = own_engine
+
+    @property
+    def location(self) -> str:
+        """The database URL with any password hidden, for logs."""
+        return redact_url(self.engine.url.render_as_string(hide_password=False))
+
+    def sync_nodes(self, configured: Sequence[NodeConfig]) -> None:
+        """Upsert the configured nodes; mark the others removed and forget their state."""
+        now = datetime.now(UTC)
+        rows = [node_row(node, now) for node in configured]
+        wanted = {node.id for node in configured}
+        with self.engine.begin() as conn:
+            active = conn.scalars(select(nodes.c.id).where(nodes.c.removed_at.is_(None))).all()
+            _upsert(conn, nodes, rows, "id")
+            gone = sorted(set(active) - wanted)
+            for chunk in _chunks(gone, ID_CHUNK):
+                conn.execute(update(nodes).where(nodes.c.id.in_(chunk)).values(removed_at=now))
+                conn.execute(delete(node_states).where(node_states.c.node_id.in_(chunk)))
+        if gone:
+            log.info("nodes removed from the inventory", extra={"fields": {"nodes": len(gone)}})
+
+    def load_node_states(self) -> dict[str, NodeState]:
+        """The saved state of every node, to resume the state machines after a restart."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(node_states)).all()
+        return {row.node_id: node_state(row) for row in rows}
+
+    def write_batch(
+        self,
+        samples: Sequence[ProbeResult],
+        transitions: Sequence[tuple[Transition, NodeState | None]],
+        states: Mapping[str, NodeState],
+    ) -> int:
+        """Write samples, state changes and node states in ONE transaction; rows written.
+
+        A node's saved state is taken from `states` when present there, else
+        from its last transition that carries one.
+        """
+        now = datetime.now(UTC)
+        latest = {t.node: state for t, state in transitions if state is not None}
+        latest.update(states)
+        sample_rows = [sample_row(result) for result in samples]
+        change_rows = [change_row(t) for t, _ in transitions]
+        state_rows = [state_row(node, state, now) for node, state in latest.items()]
+        with self.engine.begin() as conn:
+            if sample_rows:
+                conn.execute(insert(probe_samples), sample_rows)
+            if change_rows:
+                conn.execute(insert(state_changes), change_rows)
+            _upsert(conn, node_states, state_rows, "node_id")
+        return len(sample_rows) + len(change_rows) + len(state_rows)
+
+    def prune(self, older_than: datetime, *, limit: int | None = None) -> int:
+        """Delete probe samples taken before `older_than`; how many went.
+
+        Deletes in transactions of PRUNE_CHUNK rows; with `limit`, at most that
+        many rows in one transaction (the writer interleaves chunks with flushes).
+        """
+        if limit is not None:
+            return self._prune_chunk(older_than, limit)
+        total = 0
+        while (deleted := self._prune_chunk(older_than, PRUNE_CHUNK)) > 0:
+            total += deleted
+            if deleted < PRUNE_CHUNK:
+                break
+        return total
+
+    def _prune_chunk(self, older_than: datetime, limit: int) -> int:
+        doomed = (
+            select(probe_samples.c.id).where(probe_samples.c.at < older_than).limit(limit)
+        ).scalar_subquery()
+        with self.engine.begin() as conn:
+            result = conn.execute(delete(probe_samples).where(probe_samples.c.id.in_(doomed)))
+        return int(result.rowcount)
+
+    def node_table(self) -> list[NodeRow]:
+        """Configured nodes with their state and latest primary-probe sample."""
+        s = probe_samples
+        latest_id = (
+            select(s.c.id)
+            .where(s.c.node_id == nodes.c.id, s.c.probe == nodes.c.primary_probe)
+            .order_by(s.c.at.desc(), s.c.id.desc())
+            .limit(1)
+            .correlate(nodes)
+            .scalar_subquery()
+        )
+        inner = (
+            select(
+                nodes.c.id,
+                nodes.c.name,
+                nodes.c.system,
+                nodes.c.address,
+                nodes.c.street,
+                nodes.c.critical,
+                node_states.c.status,
+                node_states.c.since,
+                node_states.c.reason,
+                latest_id.label("sample_id"),
+            )
+            .select_from(nodes.outerjoin(node_states, node_states.c.node_id == nodes.c.id))
+            .where(nodes.c.removed_at.is_(None))
+            .subquery()
+        )
+        query = (
+            select(inner, s.c.probe, s.c.at, s.c.ok, s.c.rtt_ms, s.c.loss, s.c.error)
+            .select_from(inner.outerjoin(s, s.c.id == inner.c.sample_id))
+            .order_by(inner.c.system, inner.c.id)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [_node_table_row(row) for row in rows]
+
+    def recent_changes(self, limit: int = 50, node_id: str | None = None) -> list[ChangeRow]:
+        """The latest state changes, newest first; of one node when `node_id` is given."""
+        query = select(state_changes).order_by(state_changes.c.at.desc(), state_changes.c.id.desc())
+        if node_id is not None:
+            query = query.where(state_changes.c.node_id == node_id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.limit(limit)).all()
+        return [
+            ChangeRow(r.node_id, r.at, status_of(r.previous), status_of(r.current), r.reason)
+            for r in rows
+        ]
+
+    def close(self) -> None:
+        """Release the engine's connections when this Store opened it (else the owner does)."""
+        if self._own_engine:
+            self.engine.dispose()
+
+
+def _upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], key: str) -> None:
+    """INSERT … ON CONFLICT (key) DO UPDATE, executemany; delete+insert elsewhere."""
+    if not rows:
+        return
+    dialect = conn.dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        for chunk in _chunks([row[key] for row in rows], ID_CHUNK):
+            conn.execute(delete(table).where(table.c[key].in_(chunk)))
+        conn.execute(insert(table), rows)
+        return
+    stmt = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
+    changes = {name: stmt.excluded[name] for name in rows[0] if name != key}
+    conn.execute(stmt.on_conflict_do_update(index_elements=[key], set_=changes), rows)
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _node_table_row(row: RowMapping) -> NodeRow:
+    has_state = row["status"] is not None
+    return NodeRow(
+        node_id=row["id"],
+        name=row["name"],
+        system=row["system"],
+        address=row["address"],
+        street=row["street"],
+        critical=bool(row["critical"]),
+        status=status_of(row["status"]) if has_state else Status.UNKNOWN,
+        since=row["since"],
+        reason=row["reason"] or "",
+        last_probe=row["probe"],
+        last_at=row["at"],
+        last_ok=row["ok"],
+        last_rtt_ms=row["rtt_ms"],
+        last_loss=row["loss"],
+        last_error=row["error"],
+    )

@@ -1,0 +1,208 @@
+"""The daemon's side of the scorer: situation overlays, maintenance suppression, spread history."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from monitor.config import Config, load_config
+from monitor.nodes.flapping import FlapState
+from monitor.nodes.state import Status
+from monitor.plan.assessment import Assessment
+from monitor.plan.situation import creation_suppressed, excused, score_round, situation
+from monitor.plan.spread import SpreadHistory
+from tests.paths import PLAN_DATA, ROOT
+
+CST = timezone(timedelta(hours=8))
+U, D, R = Status.UP, Status.DOWN, Status.UNREACHABLE
+
+
+def cst(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 3, day, hour, minute, tzinfo=CST)  # 2026-03-01 is a Sunday
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Config:
+    target = tmp_path_factory.mktemp("world") / "config"
+    shutil.copytree(ROOT / "config", target)
+    for name in ("nodes.toml", "plan.toml"):
+        shutil.copy(PLAN_DATA / name, target / name)
+    return load_config(target)
+
+
+def raw(world: Config, *down: str) -> dict[str, Status]:
+    """Live raw statuses: the listed nodes fail, every other node answers."""
+    return {n: D if n in down else U for n in world.nodes}
+
+
+SUPPRESSION = [
+    ("node-window-active", ["ks2-srv"], cst(1, 3), True),
+    ("node-window-over-still-down-is-reported", ["ks2-srv"], cst(1, 7), False),
+    ("another-outage-too", ["ks2-srv", "ks3-core"], cst(1, 3), False),
+    ("parent-in-window-excuses-children", ["opc-ring", "opc-site-1", "ks5-n1"], cst(3, 3), True),
+    ("parent-window-over", ["opc-ring", "opc-site-1", "ks5-n1"], cst(3, 4), False),
+    ("street-window-past-midnight", ["ks4-n1", "ks4-n2"], cst(2, 1), True),
+    ("street-window-not-enough", ["ks4-n1", "ks4-n2", "ks4-n3"], cst(2, 1), False),
+    ("nothing-affected", ["ks4-n1"], cst(2, 1), False),
+    ("no-window", ["ks2-srv"], cst(2, 12), False),
+]
+
+
+@pytest.mark.parametrize(
+    ("down", "now", "expected"), [c[1:] for c in SUPPRESSION], ids=[c[0] for c in SUPPRESSION]
+)
+def test_maintenance_suppresses_creation(
+    world: Config, down: list[str], now: datetime, expected: bool
+) -> None:
+    result = score_round(world, raw(world, *down), {}, SpreadHistory(world), now)
+    assert result.suppressed is expected
+    if expected:
+        assert result.assessment.affected  # the outage is still assessed, only not opened
+
+
+def test_maintenance_never_changes_the_assessment(world: Config) -> None:
+    statuses = raw(world, "opc-ring", "opc-site-1", "ks5-n1")
+    inside = score_round(world, statuses, {}, SpreadHistory(world), cst(3, 3))
+    outside = score_round(world, statuses, {}, SpreadHistory(world), cst(3, 5))
+    assert inside.assessment == outside.assessment
+    assert inside.situation.scored == outside.situation.scored
+    assert inside.situation.shown["opc-ring"] is Status.MAINTENANCE
+    assert outside.situation.shown["opc-ring"] is D
+    assert excused(world, inside.situation.scored, inside.situation.maintained) == {
+        "opc-ring",
+        "opc-site-1",
+        "ks5-n1",
+    }
+
+
+def test_window_lifecycle_opens_at_window_end_and_resolves_inside_one(world: Config) -> None:
+    """A toy incident engine with the contract: open unless suppressed; follow and resolve always."""
+    open_at: list[datetime] = []
+    resolved_at: list[datetime] = []
+    history = SpreadHistory(world)
+    incident: Assessment | None = None
+    timeline = [
+        (cst(1, 2), ["ks2-srv"]),
+        (cst(1, 5), ["ks2-srv"]),
+        (cst(1, 6), ["ks2-srv"]),
+        (cst(1, 6, 30), ["ks2-srv"]),
+        (cst(1, 7), []),
+        (cst(1, 8), ["ks2-srv"]),
+    ]
+    for now, down in timeline:
+        result = score_round(world, raw(world, *down), {}, history, now)
+        if incident is None and result.assessment.affected and not result.suppressed:
+            incident = result.assessment
+            open_at.append(now)
+        elif incident is not None and not result.assessment.affected:
+            incident = None
+            resolved_at.append(now)
+    assert open_at == [cst(1, 6), cst(1, 8)]
+    assert resolved_at == [cst(1, 7)]
+
+
+def test_resolution_is_not_suppressed_inside_a_window(world: Config) -> None:
+    history = SpreadHistory(world)
+    opened = score_round(world, raw(world, "opc-ring"), {}, history, cst(3, 1, 50))
+    assert opened.assessment.affected
+    assert not opened.suppressed
+    inside = score_round(world, raw(world, "opc-ring"), {}, history, cst(3, 2, 10))
+    assert inside.assessment.operator_networks == ("opc",)  # still followed, not hidden
+    cleared = score_round(world, raw(world), {}, history, cst(3, 2, 20))
+    assert not cleared.assessment.affected
+
+
+def test_flapping_node_is_held_for_the_scorer_and_shown_as_flapping(world: Config) -> None:
+    flaps = {
+        "ks2-srv": FlapState(flapping=True, held=U),
+        "ks3-core": FlapState(flapping=True, held=D),
+    }
+    current = situation(world, raw(world, "ks2-srv"), flaps, cst(2, 12))
+    assert current.scored["ks2-srv"] is U
+    assert current.scored["ks3-core"] is D
+    assert current.shown["ks2-srv"] is Status.FLAPPING
+    assert current.shown["ks3-core"] is Status.FLAPPING
+    result = score_round(world, raw(world, "ks2-srv"), flaps, SpreadHistory(world), cst(2, 12))
+    assert result.assessment.key_systems == ("ks3",)
+
+
+def test_flapping_parent_holds_its_children(world: Config) -> None:
+    flaps = {"opc-ring": FlapState(flapping=True, held=D)}
+    current = situation(world, raw(world, "opc-site-1"), flaps, cst(2, 12))
+    assert current.scored["opc-site-1"] is R
+    assert current.shown["opc-site-1"] is D  # really: the ring answers, the site does not
+
+
+def history_walk(world: Config, steps: list[tuple[int, list[str]]]) -> list[Assessment]:
+    history, seen = SpreadHistory(world), []
+    for minute, down in steps:
+        now = cst(2, 12) + timedelta(minutes=minute)
+        seen.append(score_round(world, raw(world, *down), {}, history, now).assessment)
+    return seen
+
+
+def test_growth_within_the_window_is_spread(world: Config) -> None:
+    walk = history_walk(
+        world,
+        [
+            (0, []),
+            (5, ["ks2-srv"]),
+            (10, ["ks2-srv", "ks3-core"]),
+            (21, ["ks2-srv", "ks3-core"]),
+            (26, ["ks2-srv", "ks3-core"]),
+        ],
+    )
+    assert [(a.scenario, a.spread) for a in walk] == [
+        (None, False),
+        (3, False),
+        (2, True),
+        (2, True),
+        (3, False),
+    ]
+    assert "15分钟内受影响系统由1增至2" in walk[2].reasons[0]
+
+
+def test_growth_after_the_outage_began_before_the_window(world: Config) -> None:
+    walk = history_walk(world, [(0, ["ks2-srv"]), (20, ["ks2-srv"]), (30, ["ks2-srv", "ks3-core"])])
+    assert [a.spread for a in walk] == [False, False, True]
+
+
+def test_smallest_non_empty_set_in_the_window_is_the_baseline(world: Config) -> None:
+    walk = history_walk(
+        world,
+        [(0, ["ks2-srv", "ks3-core"]), (3, ["ks2-srv"]), (6, ["ks2-srv", "ks3-core"])],
+    )
+    assert [a.spread for a in walk] == [False, False, True]
+
+
+def test_history_keeps_only_changes_and_the_window(world: Config) -> None:
+    history = SpreadHistory(world)
+    for minute in range(0, 60, 1):
+        down = ["ks2-srv"] if 10 <= minute < 20 else []
+        history.record(cst(2, 12) + timedelta(minutes=minute), raw(world, *down))
+    assert [s.affected for s in history.snapshots] == [frozenset()]
+    assert history.earlier(cst(2, 12, 59)) == {}
+
+
+def test_reconfigure_rejudges_the_snapshots(world: Config) -> None:
+    history = SpreadHistory(world)
+    history.record(cst(2, 12), raw(world, "ks4-n1"))
+    assert history.snapshots[0].affected == frozenset()
+    systems = world.inventory.model_copy(
+        update={
+            "system": [
+                s.model_copy(update={"affected_share": 0.25}) if s.id == "ks4" else s
+                for s in world.inventory.system
+            ]
+        }
+    )
+    stricter = Config(world.directory, world.daemon, world.plan, world.contacts, systems)
+    history.reconfigure(stricter)
+    assert history.snapshots[0].affected == frozenset({"ks4"})
+
+
+def test_creation_suppressed_needs_an_affected_outage(world: Config) -> None:
+    assert not creation_suppressed(world, raw(world), frozenset({"ks2-srv"}))
+    assert not creation_suppressed(world, raw(world, "ks2-srv"), frozenset())
