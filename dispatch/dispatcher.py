@@ -28,7 +28,7 @@ import httpx
 from sqlalchemy import Engine
 
 from dispatch import policy
-from dispatch.base import Message, NoticeRequest, Notifier, NotifyError
+from dispatch.base import Message, Notifier, NotifyError
 from dispatch.outbox import Claimed, Outbox, Snapshot
 from dispatch.planner import plan_notice
 from dispatch.registry import Notifiers
@@ -36,6 +36,7 @@ from dispatch.render import Renderer
 from dispatch.report_clock import clock_requests
 from dispatch.stats import DispatchStats
 from monitor.config import Config
+from monitor.incidents.notices import NoticeRequest
 from monitor.incidents.tables import utcnow
 
 log = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dispatch.base import NoticeKind
 from monitor.config import Config
+from monitor.incidents.notices import NoticeKind
 from monitor.plan.assessment import LEVEL_NAMES, Assessment
 
 TITLES: dict[str, str] = {

@@ -20,7 +20,6 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, func, or_, select, update
 
-from dispatch.base import NoticeRequest
 from dispatch.models import (
     FAILED,
     NOTICE_HELD,
@@ -48,6 +47,7 @@ from dispatch.outbox_rows import (
     same_recipient,
 )
 from monitor.incidents import store as incident_store
+from monitor.incidents.notices import NoticeRequest
 
 __all__ = ["Claimed", "Outbox", "Planned", "Planner", "Snapshot"]
 

@@ -15,7 +15,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from dispatch import policy
-from dispatch.base import NoticeKind, NoticeRequest
 from dispatch.models import (
     NOTICE_HELD,
     NOTICE_ROUTED,
@@ -27,6 +26,7 @@ from dispatch.models import (
     deliveries,
     notices,
 )
+from monitor.incidents.notices import NoticeKind, NoticeRequest
 from monitor.incidents.tables import assessment_from_json, assessment_to_json
 
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import logging
 
-from dispatch.base import NoticeRequest
 from dispatch.notice_data import TITLES, build_view
 from dispatch.outbox_rows import Planned
 from dispatch.render import Renderer, fallback
 from dispatch.router import Target, route, unit_recipient
 from monitor.config import Config
+from monitor.incidents.notices import NoticeRequest
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from dispatch.base import NoticeKind
+from monitor.incidents.notices import NoticeKind
 
 SITUATION = "situation"
 COALESCE_GROUPS: dict[str, str] = {

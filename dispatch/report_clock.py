@@ -18,9 +18,9 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from dispatch.base import NoticeKind, NoticeRequest
 from monitor.incidents import store as incident_store
 from monitor.incidents.lifecycle import Incident
+from monitor.incidents.notices import NoticeKind, NoticeRequest
 from monitor.incidents.tables import assessment_from_json
 
 

@@ -19,13 +19,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dispatch.base import NoticeKind, NoticeRequest
 from dispatch.contact_check import contact_warnings
 from dispatch.numbers import sms_addresses
 from monitor.config import Config
 from monitor.config.contacts import INCIDENT_SITE, PersonConfig, UnitConfig
 from monitor.config.notifiers import RouteConfig
 from monitor.incidents.authority import COMMANDER, DUTY_OFFICER, OFFICE_HEAD, SYSTEM_ID
+from monitor.incidents.notices import NoticeKind, NoticeRequest
 
 __all__ = ["NoticeFacts", "Recipient", "Target", "contact_warnings", "facts_of", "route"]
 

@@ -62,11 +62,11 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine
 
-from dispatch.base import NoticeRequest, NoticeSink
 from monitor.config import Config
 from monitor.incidents import lifecycle, store, tracking
 from monitor.incidents.authority import Actor
 from monitor.incidents.lifecycle import Incident, Step
+from monitor.incidents.notices import NoticeRequest, NoticeSink
 from monitor.incidents.store import EventRecord, StoredRequest, TableNoticeSink
 from monitor.incidents.tables import utcnow
 from monitor.plan.assessment import Assessment

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from dispatch.base import NoticeKind
 from monitor.incidents.authority import (
     SYSTEM,
     Actor,
@@ -34,6 +33,7 @@ from monitor.incidents.authority import (
     check_lift_warning,
     check_start_response,
 )
+from monitor.incidents.notices import NoticeKind
 from monitor.plan.assessment import LEVEL_NAMES
 
 OPEN_STATUSES = ("detected", "confirmed")

@@ -15,8 +15,8 @@ from sqlalchemy import Connection, Engine, Row, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from dispatch.base import NoticeKind, NoticeRequest, NoticeSink
 from monitor.incidents.lifecycle import OPEN_STATUSES, EventDraft, Incident, Step
+from monitor.incidents.notices import NoticeKind, NoticeRequest, NoticeSink
 from monitor.incidents.tables import (
     assessment_from_json,
     assessment_to_json,

@@ -24,9 +24,9 @@ from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
-from dispatch.base import NoticeKind
 from monitor.incidents.authority import SYSTEM, SYSTEM_ID, Actor, RefusedError, check_duty
 from monitor.incidents.lifecycle import EventDraft, Incident, Step, require_open
+from monitor.incidents.notices import NoticeKind
 from monitor.incidents.tables import assessment_to_json
 from monitor.plan.assessment import Assessment
 

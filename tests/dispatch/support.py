@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from dispatch.base import NoticeKind, NoticeRequest
 from monitor.config import Config, load_config
+from monitor.incidents.notices import NoticeKind, NoticeRequest
 from monitor.plan.assessment import Assessment
 from monitor.storage.engine import create_schema, open_engine
 

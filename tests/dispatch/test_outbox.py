@@ -14,12 +14,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select, update
 
-from dispatch.base import NoticeKind, NotifyError
+from dispatch.base import NotifyError
 from dispatch.dispatcher import Dispatcher
 from dispatch.models import PENDING, SENDING, deliveries, notices
 from dispatch.status import deliveries_for
 from monitor.config import Config
 from monitor.incidents.engine import IncidentEngine
+from monitor.incidents.notices import NoticeKind
 from monitor.incidents.tables import utcnow
 from monitor.storage.engine import create_schema
 from tests.conftest import Db

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from dispatch import policy
-from dispatch.base import NoticeKind
+from monitor.incidents.notices import NoticeKind
 
 T0 = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
 SECOND = timedelta(seconds=1)

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from dispatch.base import NoticeKind
 from dispatch.notice_data import build_view
 from dispatch.render import Renderer, sms_parts, some, template_dirs, ucs2_length
 from monitor.config import Config, load_config
+from monitor.incidents.notices import NoticeKind
 from tests.dispatch.support import ONE_OPERATOR, SHIPPED, T0, TWO_OPERATORS, request
 
 

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dispatch.base import NoticeKind
 from dispatch.report_clock import due_notices, incident_context
 from monitor.incidents.lifecycle import Incident
+from monitor.incidents.notices import NoticeKind
 
 T0 = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)

@@ -8,12 +8,12 @@ from typing import Any, get_args
 
 import pytest
 
-from dispatch.base import NoticeKind
 from dispatch.numbers import classify
 from dispatch.router import Target, contact_warnings, route
 from monitor.config import Config, ConfigError, load_config
 from monitor.config.contacts import ContactsConfig, HqConfig, PersonConfig, UnitConfig
 from monitor.config.notifiers import DEFAULT_ROUTES, NoticeKindName, RouteConfig
+from monitor.incidents.notices import NoticeKind
 from monitor.plan.assessment import Assessment
 from tests.dispatch.support import (
     ONE_OPERATOR,

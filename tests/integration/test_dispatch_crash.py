@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from dispatch.base import NoticeKind
 from dispatch.models import deliveries
 from dispatch.outbox import Outbox
+from monitor.incidents.notices import NoticeKind
 from tests.dispatch.support import (
     ONE_OPERATOR,
     ROOT,

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from dispatch.base import NoticeKind
 from dispatch.dispatcher import Dispatcher
 from dispatch.status import deliveries_for
+from monitor.incidents.notices import NoticeKind
 from tests.dispatch.fakes import eventually
 from tests.dispatch.support import ONE_OPERATOR, base_toml, database, load, request, write_config
 from tests.smtp_server import SmtpServer

@@ -13,13 +13,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from dispatch.base import Message, NoticeKind
+from dispatch.base import Message
 from dispatch.dispatcher import Dispatcher
 from dispatch.numbers import classify
 from dispatch.sms_http import SmsHttpNotifier
 from dispatch.status import deliveries_for
 from monitor.config import Config
 from monitor.config.notifiers import SmsHttpNotifierConfig
+from monitor.incidents.notices import NoticeKind
 from tests.dispatch.fakes import eventually
 from tests.dispatch.support import TWO_OPERATORS, base_toml, database, load, request, write_config
 from tests.kannel import Kannel

@@ -21,12 +21,12 @@ from sqlalchemy import Engine, Table, create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from dispatch.base import NoticeKind, NoticeRequest
 from monitor.config import Config, load_config
 from monitor.config.plan import WarningConfig
 from monitor.incidents import store as incident_store
 from monitor.incidents.authority import Actor, RefusedError, resolve_actor
 from monitor.incidents.engine import IncidentEngine, IncidentNotFoundError
+from monitor.incidents.notices import NoticeKind, NoticeRequest
 from monitor.incidents.tables import incident_events, notice_requests
 from monitor.plan.assessment import Assessment
 from monitor.storage.engine import create_schema, metadata, open_engine

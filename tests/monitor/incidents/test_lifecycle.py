@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dispatch.base import NoticeKind
 from monitor.incidents import lifecycle, tracking
 from monitor.incidents.authority import SYSTEM, Actor, RefusedError
 from monitor.incidents.lifecycle import Incident, Step
+from monitor.incidents.notices import NoticeKind
 from monitor.incidents.tables import assessment_to_json
 from monitor.plan.assessment import Assessment
 
