@@ -10,19 +10,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from prometheus_client.core import Metric
+
+from dispatch.dispatcher import Dispatcher
 from monitor.config import Config, ConfigError, load_config
-from monitor.config.inventory import NodeConfig
+from monitor.config.inventory import PROBE_KINDS, NodeConfig
 from monitor.nodes.table import NodeTable
 from monitor.runtime import sdnotify
 from monitor.runtime.logs import setup_logging
 from monitor.runtime.metrics import DaemonMetrics, MetricsServer
 from monitor.runtime.plan_loop import PlanRuntime
 from monitor.runtime.scheduler import ProbeScheduler
-from monitor.runtime.telemetry import register_sources
 from monitor.storage.engine import create_schema, open_engine, redact_url
 from monitor.storage.store import Store
 from monitor.storage.writer import StoreWriter
@@ -50,7 +52,8 @@ class Daemon:
         )
         self.store = Store(self.engine)
         self.writer = StoreWriter(self.store, config.daemon.storage)
-        self.plan = PlanRuntime(config, self.engine, self.metrics)
+        self.dispatcher = Dispatcher(config, self.engine)
+        self.plan = PlanRuntime(config, self.engine, self.dispatcher)
         self.server: MetricsServer | None = None
         self.traps: TrapReceiver | None = None
         self._reloading = asyncio.Lock()
@@ -69,8 +72,8 @@ class Daemon:
         self.table.reconfigure(self.config, restored)
         self.writer.start()
         self.metrics.config_loaded(True)
+        self._register_metrics()
         self._start_metrics_server()
-        register_sources(self.metrics, self)
         await self.plan.start(self.table.statuses())
         self.probes = build_probes(self.config)
         self.scheduler.start()
@@ -94,6 +97,19 @@ class Daemon:
         watchdog.cancel()
         await self._shutdown()
         return 0
+
+    def _register_metrics(self) -> None:
+        """Every component exports its own figures into the one registry."""
+        for source in (self.writer, self.plan, self.dispatcher):
+            self.metrics.register(source)
+        self.metrics.collector.add_source(self._probe_families)
+
+    def _probe_families(self) -> Iterator[Metric]:
+        """The current probers' and the trap receiver's figures (both change on reload)."""
+        for probe in list(self.probes.values()):
+            yield from probe.metric_families()
+        if self.traps is not None:
+            yield from self.traps.metric_families()
 
     def _start_metrics_server(self) -> None:
         metrics_config = self.config.daemon.metrics
@@ -125,7 +141,7 @@ class Daemon:
             self.scheduler.probe_now(kind, [node])
 
     def _plan_jobs(self) -> None:
-        for kind in ("icmp", "snmp"):
+        for kind in PROBE_KINDS:
             nodes = [n for n in self.config.inventory.node if kind in n.probes]
             interval = getattr(self.config.daemon.probes, kind).interval
             self.scheduler.plan(kind, nodes, interval)

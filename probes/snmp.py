@@ -43,14 +43,17 @@ import asyncio
 import contextlib
 import time
 from collections import Counter
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from prometheus_client.core import Metric
+
 from monitor.config.daemon import SnmpAuthConfig, SnmpProbeConfig
 from monitor.config.inventory import NodeConfig
+from monitor.runtime.metrics import counter
 from probes.base import ProbeError, ProbeResult
-from probes.snmp_community import V1, V2C, CommunityClient, CommunitySession
+from probes.snmp_community import V1, V2C, CommunityClient, CommunitySession, WireStats
 from probes.snmp_judge import judge
 from probes.snmp_poll import NodeMemory, poll_node
 from probes.snmp_session import Reply, Session, SnmpError
@@ -61,7 +64,7 @@ KIND = "snmp"
 
 @dataclass
 class SnmpStats:
-    """Plain counters for monitor.runtime.metrics to export (read at scrape time)."""
+    """The prober's counters; `SnmpProbe.metric_families` exports them."""
 
     requests: int = 0  # SNMP requests sent (GET and GETBULK/GETNEXT; not retransmissions)
     timeouts: int = 0  # node polls that ended in `timeout`
@@ -69,6 +72,7 @@ class SnmpStats:
     errors: Counter[str] = field(default_factory=Counter)  # node polls by error kind
     rounds: int = 0
     last_round_seconds: float = 0.0
+    wire: WireStats = field(default_factory=WireStats)  # the v1/v2c sockets
 
     def count(self, error: str | None) -> None:
         if error is None:
@@ -130,22 +134,28 @@ class SnmpProbe:
         self._usm: UsmClient | None = None
         self._limit: asyncio.Semaphore | None = None
 
-    # The counters the brief names, for monitor.runtime.metrics.
-    @property
-    def requests(self) -> int:
-        return self.stats.requests
-
-    @property
-    def timeouts(self) -> int:
-        return self.stats.timeouts
-
-    @property
-    def auth_failures(self) -> int:
-        return self.stats.auth_failures
-
-    @property
-    def last_round_seconds(self) -> float:
-        return self.stats.last_round_seconds
+    def metric_families(self) -> Iterator[Metric]:
+        """The prober's counters, at scrape time."""
+        stats, wire = self.stats, self.stats.wire
+        for name, doc, value in (
+            ("requests", "SNMP requests sent (not counting retransmissions)", stats.requests),
+            ("timeouts", "SNMP node polls that got no answer", stats.timeouts),
+            (
+                "auth_failures",
+                "SNMPv3 authentication failures (a config problem)",
+                stats.auth_failures,
+            ),
+            ("retransmits", "SNMP v1/v2c requests sent again after a timeout", wire.retransmits),
+            ("stray_datagrams", "SNMP datagrams that matched no request (v1/v2c)", wire.stray),
+            ("socket_errors", "Errors reported on the SNMP v1/v2c sockets", wire.socket_errors),
+        ):
+            yield counter(f"commwatch_snmp_{name}", doc, {(): value}, [])
+        yield counter(
+            "commwatch_snmp_poll_errors",
+            "SNMP node polls that failed, by error kind",
+            {(kind,): n for kind, n in stats.errors.items()},
+            ["error"],
+        )
 
     def _bind_loop(self) -> asyncio.Semaphore:
         """Clients belong to one loop: (re)create them when called from a new one."""
@@ -153,7 +163,7 @@ class SnmpProbe:
         if self._loop is not loop or self._limit is None:
             self._close_clients()
             self._loop = loop
-            self._community = CommunityClient(self.config.receive_buffer)
+            self._community = CommunityClient(self.config.receive_buffer, self.stats.wire)
             self._usm = UsmClient(self.config.receive_buffer)
             self._limit = asyncio.Semaphore(self.config.max_concurrency)
         return self._limit
