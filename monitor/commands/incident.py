@@ -35,9 +35,9 @@ from monitor.commands.support import EXIT_OK, add_config_option
 from monitor.config import Config
 from monitor.incidents.authority import SYSTEM_ID
 from monitor.incidents.engine import IncidentEngine
-from monitor.incidents.lifecycle import EVENT_NAMES, Incident
+from monitor.incidents.lifecycle import Incident
 from monitor.incidents.store import EventRecord
-from monitor.incidents.tracking import SOURCE_NAMES
+from monitor.plan.names import event_name, source_name
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -167,7 +167,7 @@ def _show(args: argparse.Namespace) -> int:
         _print_incident(incident)
         print("\n时间线")
         for event in events:
-            name = pad(EVENT_NAMES.get(event.kind, event.kind), 10)
+            name = pad(event_name(event.kind), 10)
             note = f"  {event.note}" if event.note else ""
             print(f"  {when(event.at)}  {name} {_actor_text(event)}{note}")
         print("\n通知请求")
@@ -219,7 +219,7 @@ def _delivery_text(item: Any) -> str:
 
 
 def _print_incident(i: Incident) -> None:
-    print(f"事件#{i.id}  {status_text(i)}  来源：{SOURCE_NAMES.get(i.source, i.source)}")
+    print(f"事件#{i.id}  {status_text(i)}  来源：{source_name(i.source, cited=True)}")
     print(f"摘要：{i.title}")
     report = when(i.report_submitted_at) if i.report_submitted_at else "未提交"
     print(f"发现时间：{when(i.detected_at)}  书面报告：{report}（§4.1 30分钟内）")
