@@ -1,20 +1,17 @@
 """`commwatch incident list|show|confirm|false-alarm|transfer|close|note` (§4.2).
 
 `show` prints the timeline (every event with time, actor, note), the notice
-requests written for the incident, and the notice deliveries from dispatch
-(`dispatch.status.deliveries_for(engine, incident_id)`, when that exists).
+requests written for the incident, and the notice deliveries from the outbox.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Engine
-
+from dispatch.status import deliveries_for
 from monitor.commands.duty import (
     add_actor_options,
     add_incident_argument,
@@ -160,7 +157,7 @@ def _show(args: argparse.Namespace) -> int:
                     {"id": r.id, "taken_at": to_json(r.taken_at), **_request_json(r.request)}
                     for r in requests
                 ],
-                "deliveries": to_json(deliveries) if deliveries is not None else None,
+                "deliveries": to_json(deliveries),
             }
             print(json.dumps(data, ensure_ascii=False, default=str))
             return EXIT_OK
@@ -175,23 +172,11 @@ def _show(args: argparse.Namespace) -> int:
             state = f"已交发送 {when(r.taken_at)}" if r.taken_at else "待发送"
             print(f"  {when(r.request.created_at)}  {r.request.kind:<18} {state}")
         print("\n通知投递")
-        if deliveries is None:
-            print("  （发送记录不可用：dispatch.status.deliveries_for 尚未提供）")
-        for item in deliveries or []:
+        for item in deliveries:
             print(f"  {_delivery_text(item)}")
         return EXIT_OK
 
     return run_reader(args, body)
-
-
-def deliveries_for(engine: Engine, incident: int) -> list[Any] | None:
-    """Deliveries from dispatch (`dispatch.status.deliveries_for`), or None until it exists."""
-    try:
-        module = importlib.import_module("dispatch.status")
-    except ImportError:
-        return None
-    fetch = getattr(module, "deliveries_for", None)
-    return list(fetch(engine, incident)) if callable(fetch) else None
 
 
 def _actor_text(event: EventRecord) -> str:

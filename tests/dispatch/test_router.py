@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
+from dispatch.contact_check import contact_warnings
 from dispatch.numbers import classify
 from dispatch.registry import NOTIFIERS
-from dispatch.router import Target, contact_warnings, route
+from dispatch.router import Target, route
 from monitor.config import Config, ConfigError, load_config
 from monitor.config.contacts import ContactsConfig, HqConfig, PersonConfig, UnitConfig
 from monitor.config.notifiers import DEFAULT_ROUTES, NOTIFIER_TYPES, RouteConfig
