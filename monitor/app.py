@@ -25,7 +25,8 @@ from monitor.runtime.logs import setup_logging
 from monitor.runtime.metrics import DaemonMetrics, MetricsServer
 from monitor.runtime.plan_loop import PlanRuntime
 from monitor.runtime.scheduler import ProbeScheduler
-from monitor.storage.engine import create_schema, open_engine, redact_url
+from monitor.storage.engine import open_engine, redact_url
+from monitor.storage.schema import create_schema
 from monitor.storage.store import Store
 from monitor.storage.writer import StoreWriter
 from probes.base import Probe, ProbeError

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+import dispatch.models  # noqa: F401  (registers the outbox tables for create_schema)
 from monitor.commands.common import CommandError, load_or_report
 from monitor.commands.support import EXIT_OK, EXIT_RUNTIME, EXIT_USAGE
 from monitor.config import Config
@@ -27,7 +28,8 @@ from monitor.incidents.authority import Actor, RefusedError, resolve_actor
 from monitor.incidents.engine import IncidentEngine, IncidentNotFoundError
 from monitor.incidents.lifecycle import Incident
 from monitor.plan.names import level_name, scenario_label, status_name
-from monitor.storage.engine import create_schema, open_engine, redact_url
+from monitor.storage.engine import open_engine, redact_url
+from monitor.storage.schema import create_schema
 
 Action = Callable[[IncidentEngine, Actor | None], Incident]
 

@@ -10,9 +10,11 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+import dispatch.models  # noqa: F401  (registers the outbox tables for create_schema)
 from monitor.commands.common import load_or_report
 from monitor.commands.support import add_config_option
-from monitor.storage.engine import create_schema, open_engine, redact_url
+from monitor.storage.engine import open_engine, redact_url
+from monitor.storage.schema import create_schema
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -3,7 +3,7 @@
 One synchronous SQLAlchemy engine per process, used from worker threads (never
 on the event loop): SQLite in WAL mode with a busy timeout by default, or
 PostgreSQL by URL. Every table module registers its tables on `metadata`;
-`create_schema` creates whatever is missing.
+`monitor.storage.schema.create_schema` creates whatever is missing.
 """
 
 from __future__ import annotations
@@ -82,15 +82,6 @@ def _sqlite_engine(url: str, busy_timeout_s: float) -> Engine:
         cursor.close()
 
     return engine
-
-
-def create_schema(engine: Engine) -> None:
-    """Create every registered table that does not exist yet."""
-    import dispatch.models  # noqa: F401  (outbox: notices and deliveries)
-    import monitor.incidents.tables  # (incidents, events, notice requests)
-    import monitor.storage.tables  # noqa: F401  (registers the core tables)
-
-    metadata.create_all(engine)
 
 
 def redact_url(url: str) -> str:

@@ -29,7 +29,8 @@ from monitor.incidents.engine import IncidentEngine, IncidentNotFoundError
 from monitor.incidents.notices import NoticeKind, NoticeRequest
 from monitor.incidents.tables import incident_events, notice_requests
 from monitor.plan.assessment import Assessment
-from monitor.storage.engine import create_schema, metadata, open_engine
+from monitor.storage.engine import metadata, open_engine
+from monitor.storage.schema import create_schema
 from tests.paths import SHIPPED_CONFIG
 from tests.requirements import missing
 
