@@ -23,7 +23,7 @@ from monitor.incidents.authority import RefusedError
 from monitor.incidents.engine import IncidentEngine
 from monitor.incidents.notices import NoticeKind
 from monitor.incidents.tables import utcnow
-from monitor.storage.schema import create_schema
+from monitor.storage.migrations import upgrade as create_schema
 from tests.conftest import Db
 from tests.dispatch.fakes import FakeChannel, eventually
 from tests.dispatch.support import ONE_OPERATOR, base_toml, load, request, write_config
