@@ -76,6 +76,8 @@ def build_view(
         "scenario_name": scenario_label(scenario),
         "level_name": level_name(level),
         "from_name": scenario_label(_data(context).get("from"), NO_SCENARIO_NAME),
+        "to_name": scenario_label(_data(context).get("to"), NO_SCENARIO_NAME),
+        "adjusted_by_person": bool(_data(context).get("by_person")),
         "warning_scenario_name": scenario_label(context.get("warning_scenario")),
         "response_level_name": level_name(context.get("response_level")),
         "status_name": status_name(context.get("status")),

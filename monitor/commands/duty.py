@@ -14,8 +14,9 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -46,6 +47,16 @@ def add_actor_options(parser: argparse.ArgumentParser, required: bool = True) ->
 def add_incident_argument(parser: argparse.ArgumentParser) -> None:
     """The positional incident id."""
     parser.add_argument("id", type=incident_id, help="incident id (as `incident list` shows it)")
+
+
+def add_hq_decision_option(parser: argparse.ArgumentParser) -> None:
+    """`--hq-decision REASON`: the 总指挥 records the HQ's decision to act before recovery."""
+    parser.add_argument(
+        "--hq-decision",
+        default="",
+        metavar="REASON",
+        help="before recovery: the HQ's decision and its reason (总指挥 only, §3.6)",
+    )
 
 
 def person(by: Actor | None) -> Actor:
@@ -127,9 +138,14 @@ def pad(text: str, width: int) -> str:
     return text + " " * max(width - used, 0)
 
 
-def when(value: datetime | None) -> str:
-    """A time as people on duty read it: local time, seconds."""
-    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S") if value else "-"
+def plan_zone(config: Config) -> ZoneInfo:
+    """The zone notices and reports are written in (`[dispatch] timezone`); the CLI uses it too."""
+    return ZoneInfo(config.daemon.dispatch.timezone)
+
+
+def when(value: datetime | None, zone: tzinfo) -> str:
+    """A time as notices show it, in the plan's zone, labelled with its offset."""
+    return value.astimezone(zone).isoformat(sep=" ", timespec="seconds") if value else "-"
 
 
 def scenario_text(scenario: int | None) -> str:
@@ -182,4 +198,5 @@ def incident_json(incident: Incident) -> dict[str, Any]:
     data["open"] = incident.is_open
     data["warning_active"] = incident.warning_active
     data["response_active"] = incident.response_active
+    data["restored"] = incident.restored_at is not None
     return data

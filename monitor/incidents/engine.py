@@ -64,7 +64,7 @@ from sqlalchemy import Connection, Engine
 
 from monitor.config import Config
 from monitor.incidents import lifecycle, store, tracking
-from monitor.incidents.authority import Actor
+from monitor.incidents.authority import Actor, Roster, roster_of
 from monitor.incidents.lifecycle import Incident, Step
 from monitor.incidents.notices import NoticeRequest, NoticeSink
 from monitor.incidents.store import EventRecord, StoredRequest, TableNoticeSink
@@ -206,17 +206,21 @@ class IncidentEngine:
             incident_id, lambda i, now: lifecycle.issue_warning(i, by, now, scenario, listed, note)
         )
 
-    def lift_warning(self, incident_id: int, by: Actor, note: str = "") -> Incident:
-        """预警解除: 谁发布、谁解除 (§3.6)."""
+    def lift_warning(
+        self, incident_id: int, by: Actor, note: str = "", hq_decision: str = ""
+    ) -> Incident:
+        """预警解除: 谁发布谁解除, after recovery or by the HQ's recorded decision (§3.6)."""
         listed = self._listed()
         return self._act(
-            incident_id, lambda i, now: lifecycle.lift_warning(i, by, now, listed, note)
+            incident_id,
+            lambda i, now: lifecycle.lift_warning(i, by, now, listed, note, hq_decision),
         )
 
     def start_response(self, incident_id: int, by: Actor, level: str, note: str = "") -> Incident:
-        """启动应急响应 (§4.3)."""
+        """启动应急响应 (§4.3), or re-level the running one (§4.6 谁启动谁结束)."""
+        listed = self._listed()
         return self._act(
-            incident_id, lambda i, now: lifecycle.start_response(i, by, now, level, note)
+            incident_id, lambda i, now: lifecycle.start_response(i, by, now, level, note, listed)
         )
 
     def end_response(self, incident_id: int, by: Actor, note: str = "") -> Incident:
@@ -226,9 +230,13 @@ class IncidentEngine:
             incident_id, lambda i, now: lifecycle.end_response(i, by, now, listed, note)
         )
 
-    def close(self, incident_id: int, by: Actor, note: str = "") -> Incident:
-        """Close after the warning is lifted and the response ended."""
-        return self._act(incident_id, lambda i, now: lifecycle.close(i, by, now, note))
+    def close(self, incident_id: int, by: Actor, note: str = "", hq_decision: str = "") -> Incident:
+        """Close after the warning is lifted, the response ended and the networks restored."""
+        return self._act(incident_id, lambda i, now: lifecycle.close(i, by, now, note, hq_decision))
+
+    def record_restored(self, incident_id: int, by: Actor, note: str) -> Incident:
+        """A person attests recovery of a reported incident (sources 2–4, §3.6)."""
+        return self._act(incident_id, lambda i, now: lifecycle.record_restored(i, by, now, note))
 
     def submit_report(self, incident_id: int, by: Actor, note: str = "") -> Incident:
         """The §4.1 written report was submitted (stops the report clock)."""
@@ -297,8 +305,8 @@ class IncidentEngine:
         self._submit(later)
         return updated
 
-    def _listed(self) -> frozenset[str]:
-        return frozenset(self.config.people)
+    def _listed(self) -> Roster:
+        return roster_of(self.config.people.values())
 
     def _submit(self, requests: list[NoticeRequest]) -> None:
         for request in requests:

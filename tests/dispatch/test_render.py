@@ -205,3 +205,21 @@ def test_broken_override_falls_back(config: Config, tmp_path: Path, body: str) -
     custom = _override(config, tmp_path, "notice.sms.j2", body)
     message = Renderer.for_config(custom).message(view(custom, NoticeKind.DETECTION), "sms")
     assert message.text == "【接报】事件#12：移动城区分公司网络。回电0356-2039294"
+
+
+def test_a_warning_adjusted_by_hand_says_what_was_done(config: Config) -> None:
+    """§3.5 (4): the HQ adjusted the warning; the notice states it, never asks whether to."""
+    adjusted = {
+        "data": {"from": 3, "to": 2, "by_person": True, "warning_adjusted": True},
+        "warning_scenario": 2,
+        "actor_name": "区工信局局长",
+    }
+    notice = view(config, NoticeKind.UPGRADE, ONE_OPERATOR, **adjusted)
+    sms = Renderer().sms(notice)
+    assert sms.startswith("【预警升级】事件#12：区工信局局长将预警由情形3调整为情形2。")
+    email = Renderer().email(notice)
+    assert "预警由情形3调整为情形2" in email.subject
+    for text in (sms, email.subject, email.text):
+        assert "情形3→情形3" not in text
+        assert "是否调整" not in text
+    assert "区工信局局长于2026-11-28 14:00:00将预警由情形3调整为情形2" in email.text

@@ -9,6 +9,7 @@ and dropped afterwards. Unreachable → skipped, except under CI=true → failur
 from __future__ import annotations
 
 import os
+import re
 import threading
 import uuid
 from collections.abc import Iterator
@@ -176,6 +177,9 @@ async def test_auto_issue_and_who_lifts_it(db: Engine) -> None:
     assert kinds(db)[-3:] == ["upgrade", "warning_proposal", "response_proposal"]
     with pytest.raises(RefusedError, match="由总指挥解除"):
         engine.lift_warning(opened.id, person("deputy-govoffice"))
+    with pytest.raises(RefusedError, match=re.escape("§3.6 处置结束且通信网络恢复")):
+        engine.lift_warning(opened.id, person("总指挥"))
+    await engine.on_assessment(CLEAR, at(2))
     assert not engine.lift_warning(opened.id, person("总指挥")).warning_active
 
 
@@ -214,13 +218,16 @@ async def test_whole_lifecycle_by_people(db: Engine) -> None:
     with pytest.raises(RefusedError, match=r"§4\.3\.1"):
         engine.start_response(opened.id, person("deputy-govoffice"), "I")
     engine.start_response(opened.id, person("deputy-govoffice"), "II")
-    with pytest.raises(RefusedError, match="谁启动、谁结束"):
+    with pytest.raises(RefusedError, match=re.escape("§4.6 谁启动谁结束")):
         engine.end_response(opened.id, person("commander"))
     with pytest.raises(RefusedError, match="须先由启动人结束响应"):
         engine.lift_warning(opened.id, person("deputy-govoffice"))
     engine.end_response(opened.id, person("deputy-govoffice"))
-    with pytest.raises(RefusedError, match="谁发布、谁解除"):
+    with pytest.raises(RefusedError, match=re.escape("§3.6 谁发布谁解除")):
         engine.lift_warning(opened.id, person("deputy-miit"))
+    with pytest.raises(RefusedError, match="监测仍见中断"):
+        engine.lift_warning(opened.id, person("deputy-govoffice"))
+    await engine.on_assessment(CLEAR, at(1))
     engine.lift_warning(opened.id, person("deputy-govoffice"))
     closed = engine.close(opened.id, person("duty-officer"), note="处置完毕")
     assert closed.status == "closed"
@@ -228,19 +235,21 @@ async def test_whole_lifecycle_by_people(db: Engine) -> None:
     with pytest.raises(RefusedError, match="已关闭"):
         engine.confirm(opened.id, person("duty-officer"))
     engine.annotate(opened.id, person("deputy-miit"), "§5 调查：光缆被挖断")
-    assert [e.kind for e in engine.timeline(opened.id)][-7:] == [
+    assert [e.kind for e in engine.timeline(opened.id)][-8:] == [
         "confirmed",
         "warning_issued",
         "response_started",
         "response_ended",
+        "restored",
         "warning_lifted",
         "closed",
         "note",
     ]
-    assert kinds(db, opened.id)[-5:] == [
+    assert kinds(db, opened.id)[-6:] == [
         "warning",
         "response_start",
         "response_end",
+        "lift_proposal",
         "lift",
         "closed",
     ]
