@@ -21,6 +21,7 @@ from monitor.config import Config, ConfigError, load_config
 from monitor.config.inventory import PROBE_KINDS, NodeConfig
 from monitor.nodes.table import NodeTable
 from monitor.runtime import sdnotify
+from monitor.runtime.guarantee_sync import GuaranteeSync
 from monitor.runtime.logs import setup_logging
 from monitor.runtime.metrics import DaemonMetrics, MetricsServer
 from monitor.runtime.plan_loop import PlanRuntime
@@ -55,6 +56,7 @@ class Daemon:
         self.writer = StoreWriter(self.store, config.daemon.storage)
         self.dispatcher = Dispatcher(config, self.engine)
         self.plan = PlanRuntime(config, self.engine, self.dispatcher)
+        self.guarantees = GuaranteeSync(self.engine)
         self.server: MetricsServer | None = None
         self.traps: TrapReceiver | None = None
         self._reloading = asyncio.Lock()
@@ -192,6 +194,10 @@ class Daemon:
                         }
                     },
                 )
+        merged = await asyncio.to_thread(self.guarantees.refresh, self.config, now)
+        if merged is not None:  # 保障期 entered on duty (or a reload): stricter thresholds
+            self.table.reconfigure(merged)
+            self.plan.reconfigure(merged)
         await self.plan.evaluate(self.table.statuses(), self.table.flaps(), now)
 
     def _install_signals(self) -> None:

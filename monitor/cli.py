@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "monitor.commands.warning",
     "monitor.commands.response",
     "monitor.commands.event",
+    "monitor.commands.guarantee",
     "monitor.commands.report",
     "monitor.commands.notify_test",
     "monitor.commands.schema",

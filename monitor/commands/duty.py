@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -30,7 +30,7 @@ from monitor.incidents.lifecycle import Incident
 from monitor.plan.names import level_name, scenario_label, status_name
 from monitor.storage.engine import describe_database, redact_url
 
-Action = Callable[[IncidentEngine, Actor | None], Incident]
+T = TypeVar("T")
 
 
 def add_actor_options(parser: argparse.ArgumentParser, required: bool = True) -> None:
@@ -86,7 +86,11 @@ def incident_engine(config: Config) -> Iterator[IncidentEngine]:
         engine.dispose()
 
 
-def run_action(args: argparse.Namespace, action: Action, done: Callable[[Incident], str]) -> int:
+def run_action(
+    args: argparse.Namespace,
+    action: Callable[[IncidentEngine, Actor | None], T],
+    done: Callable[[T], str],
+) -> int:
     """Load config, resolve --by, run `action`, print `done(incident)`; exit 0/1/2."""
     return run_reader(args, lambda engine, config: _act(args, engine, config, action, done))
 
@@ -118,12 +122,12 @@ def _act(
     args: argparse.Namespace,
     engine: IncidentEngine,
     config: Config,
-    action: Action,
-    done: Callable[[Incident], str],
+    action: Callable[[IncidentEngine, Actor | None], T],
+    done: Callable[[T], str],
 ) -> int:
     by = resolve_actor(config.contacts.person, args.by) if args.by else None
-    incident = action(engine, by)
-    print(done(incident))
+    result = action(engine, by)
+    print(done(result))
     return EXIT_OK
 
 

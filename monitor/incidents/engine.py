@@ -57,14 +57,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine
 
 from monitor.config import Config
-from monitor.incidents import lifecycle, store, tracking
+from monitor.incidents import guarantees, lifecycle, store, tracking
 from monitor.incidents.authority import Actor, Roster, roster_of
+from monitor.incidents.guarantees import GuaranteeRecord
 from monitor.incidents.lifecycle import Incident, Step
 from monitor.incidents.notices import NoticeRequest, NoticeSink
 from monitor.incidents.store import EventRecord, StoredRequest, TableNoticeSink
@@ -252,7 +253,15 @@ class IncidentEngine:
     def add_event(
         self, source: str, text: str, by: Actor | None = None, incident_id: int | None = None
     ) -> Incident:
-        """Information source 2–4 (§3.1.2): opens an incident, or adds to `incident_id`."""
+        """Information source 2–4 (§3.1.2): opens an incident, or adds to `incident_id`.
+
+        A source-4 report that names a 保障期 is refused: periods go to `add_guarantee`.
+        """
+        if source == "event" and incident_id is None:
+            names = [g.name for g in self.config.plan.guarantee]
+            names += [g.name for g in self.guarantees()]
+            if guarantees.names_a_period(text, names):
+                raise guarantees.refuse_as_incident(text)
         if incident_id is not None:
             return self._act(
                 incident_id, lambda i, _now: tracking.add_information(i, by, source, text)
@@ -265,6 +274,37 @@ class IncidentEngine:
             incident, later = store.apply_step(connection, new_id, Step({}, events), now, self.sink)
         self._submit(later)
         return incident
+
+    # -- 保障期 (§3.1.2 (4)) --------------------------------------------------------
+
+    def add_guarantee(
+        self,
+        name: str,
+        start: datetime,
+        end: datetime,
+        by: Actor | None = None,
+        systems: Sequence[str] = (),
+        fail_after: int = 1,
+    ) -> GuaranteeRecord:
+        """Store a 保障期 (never an incident); `systems` empty = every system."""
+        guarantees.check_new(self.config, name, start, end, systems)
+        with self.engine.begin() as connection:
+            new_id = guarantees.add(
+                connection, name, start, end, systems, fail_after, by, self.clock()
+            )
+            record = guarantees.load(connection, new_id)
+        assert record is not None
+        return record
+
+    def end_guarantee(self, period_id: int, by: Actor) -> GuaranteeRecord:
+        """End a stored 保障期 now."""
+        with self.engine.begin() as connection:
+            return guarantees.end(connection, period_id, by, self.clock())
+
+    def guarantees(self) -> list[GuaranteeRecord]:
+        """Every stored 保障期, newest first (plan.toml's are in config.plan.guarantee)."""
+        with self.engine.connect() as connection:
+            return guarantees.records(connection)
 
     # -- reading -----------------------------------------------------------------
 

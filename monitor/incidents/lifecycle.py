@@ -80,6 +80,9 @@ class Incident:
     response_ended_at: datetime | None = None
     transferred_to: str | None = None
     closed_at: datetime | None = None
+    followed_up_at: datetime | None = None  # the last written 续报 (§4.1)
+    drill: bool = False  # opened during a 演练 (§6.1): never a real incident
+    report_fields: Mapping[str, Any] | None = None  # the §5 investigation, as completed
 
     @property
     def is_open(self) -> bool:
