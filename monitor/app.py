@@ -21,6 +21,7 @@ from monitor.config import Config, ConfigError, load_config
 from monitor.config.inventory import PROBE_KINDS, NodeConfig
 from monitor.nodes.table import NodeTable
 from monitor.runtime import sdnotify
+from monitor.runtime.clock_metrics import ClockSource
 from monitor.runtime.guarantee_sync import GuaranteeSync
 from monitor.runtime.logs import setup_logging
 from monitor.runtime.metrics import DaemonMetrics, MetricsServer
@@ -113,7 +114,7 @@ class Daemon:
 
     def _register_metrics(self) -> None:
         """Every component exports its own figures into the one registry."""
-        for source in (self.writer, self.plan, self.dispatcher):
+        for source in (self.writer, self.plan, self.dispatcher, ClockSource(self.plan.incidents)):
             self.metrics.register(source)
         self.metrics.collector.add_source(self._probe_families)
 

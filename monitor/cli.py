@@ -27,6 +27,8 @@ COMMAND_MODULES = (
     "monitor.commands.response",
     "monitor.commands.event",
     "monitor.commands.guarantee",
+    "monitor.commands.query",
+    "monitor.commands.phone_report",
     "monitor.commands.report",
     "monitor.commands.notify_test",
     "monitor.commands.schema",

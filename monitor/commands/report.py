@@ -2,6 +2,8 @@
 
 - `report submit ID --by WHO [--note TEXT]` marks the brief report (书面简要报告)
   submitted: the 30-minute clock stops reminding and escalating.
+- `report follow-up ID --by WHO [--note TEXT]` marks a written follow-up (续报)
+  sent: the follow-up clock restarts (§4.1 随时续报).
 - `report render ID --kind brief|final [--format text|md|html] [-o FILE]`
   prints (or writes) the brief report drafted from the incident, or the
   after-action report (§5: timeline, durations, who did what when, notices
@@ -19,12 +21,19 @@ from jinja2 import TemplateError
 from dispatch.render import Renderer
 from dispatch.report_records import load_brief, load_final
 from monitor.commands.common import CommandError
-from monitor.commands.duty import add_actor_options, add_incident_argument, run_reader
+from monitor.commands.duty import (
+    add_actor_options,
+    add_incident_argument,
+    person,
+    run_action,
+    run_reader,
+)
 from monitor.commands.support import EXIT_OK, EXIT_RUNTIME, add_config_option
 from monitor.config import Config
 from monitor.incidents.authority import resolve_actor
 from monitor.incidents.engine import IncidentEngine
 from monitor.incidents.tables import utcnow
+from monitor.plan.names import duration_name
 
 FORMATS = {"text": "txt", "md": "md", "html": "html"}
 
@@ -39,6 +48,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_incident_argument(submit)
     add_actor_options(submit)
     submit.set_defaults(handler=_submit)
+
+    follow = actions.add_parser("follow-up", help="mark a written follow-up report (续报) sent")
+    add_config_option(follow)
+    add_incident_argument(follow)
+    add_actor_options(follow)
+    follow.set_defaults(handler=_follow_up)
 
     render = actions.add_parser("render", help="the brief report or the after-action report")
     add_config_option(render)
@@ -55,14 +70,24 @@ def _submit(args: argparse.Namespace) -> int:
         done = engine.submit_report(args.id, actor, args.note)
         assert done.report_submitted_at is not None
         taken = done.report_submitted_at - done.detected_at
-        verdict = "按时" if taken <= config.plan.report.deadline else "已超时"
+        deadline = config.plan.report.deadline
+        verdict = "按时" if taken <= deadline else f"已超过{duration_name(deadline)}时限"
         minutes = taken.total_seconds() / 60
         print(
-            f"事件#{args.id}的书面报告已标记报送（{actor.label()}，发现后{minutes:.0f}分钟，{verdict}）"
+            f"事件#{args.id}的书面报告已标记报送（{actor.label()}，接报后{minutes:.0f}分钟，{verdict}）"
         )
         return EXIT_OK
 
     return run_reader(args, body)
+
+
+def _follow_up(args: argparse.Namespace) -> int:
+    every = "续报时钟重新计时"
+    return run_action(
+        args,
+        lambda engine, by: engine.submit_follow_up(args.id, person(by), args.note),
+        lambda i: f"事件#{i.id}的书面续报已标记报送，{every}（§4.1 随时续报）",
+    )
 
 
 def _render(args: argparse.Namespace) -> int:

@@ -11,7 +11,11 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.commands.common import CommandError, load_or_report
+from monitor.commands.duty import plan_zone, when
 from monitor.commands.support import add_config_option
+from monitor.config import Config
+from monitor.incidents.clocks import Clock
+from monitor.plan.names import duration_name
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     url = config.daemon.storage.url
     from dispatch.status import outbox_health
     from monitor.commands.database import open_current
+    from monitor.incidents.engine import IncidentEngine
     from monitor.storage.engine import describe_database, redact_url
     from monitor.storage.store import Store
 
@@ -42,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         rows = Store(engine).node_table()
         outbox = outbox_health(engine)
+        running = IncidentEngine(engine, config).clocks()
     except SQLAlchemyError as exc:
         cause = getattr(exc, "orig", None) or exc
         print(f"error: cannot read {redact_url(url)}: {cause}", file=sys.stderr)
@@ -72,7 +78,33 @@ def run(args: argparse.Namespace) -> int:
         f"\noutbox: {outbox.pending} deliveries waiting (oldest {oldest}), "
         f"{outbox.failed} failed for good; live self-health (lag, store, uplink): /metrics"
     )
+    print_clocks(running, config)
     return 0
+
+
+def print_clocks(running: list[Clock], config: Config) -> None:
+    """The §4.1 clocks: what is due when, what is overdue (times in the plan's zone)."""
+    report = config.plan.report
+    print(
+        f"\n§4.1 时限（书面报告：接报后{duration_name(report.deadline)}；"
+        f"续报：每{duration_name(report.follow_up_every)}；"
+        f"答复催报/核实：{duration_name(report.query_deadline)}内）"
+    )
+    if not running:
+        print("  无进行中的时限")
+        return
+    zone = plan_zone(config)
+    now = datetime.now(UTC)
+    for clock in running:
+        left = clock.due_at - now
+        state = (
+            f"已超时{duration_name(-left)}" if clock.overdue(now) else f"剩{duration_name(left)}"
+        )
+        about = f"（{clock.subject}）" if clock.subject else ""
+        print(
+            f"  事件#{clock.incident_id} {clock.name}{about}  "
+            f"时限 {when(clock.due_at, zone)}  {state}"
+        )
 
 
 def _record(row: Any) -> dict[str, Any]:

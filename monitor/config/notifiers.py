@@ -155,6 +155,8 @@ DEFAULT_ROUTES: list[RouteConfig] = [
             NoticeKind.UPGRADE,
             NoticeKind.LIFT_PROPOSAL,
             NoticeKind.REPORT_OVERDUE,
+            NoticeKind.FOLLOW_UP_OVERDUE,
+            NoticeKind.QUERY_OVERDUE,
         ],
         roles=["总指挥", "副总指挥"],
     ),

@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine
@@ -65,22 +65,23 @@ from sqlalchemy import Connection, Engine
 from monitor.config import Config
 from monitor.incidents import guarantees, lifecycle, store, tracking
 from monitor.incidents.authority import Actor, Roster, roster_of
-from monitor.incidents.guarantees import GuaranteeRecord
+from monitor.incidents.engine_records import DutyRecords, IncidentNotFoundError
 from monitor.incidents.lifecycle import Incident, Step
 from monitor.incidents.notices import NoticeRequest, NoticeSink
 from monitor.incidents.store import EventRecord, StoredRequest, TableNoticeSink
 from monitor.incidents.tables import utcnow
 from monitor.plan.assessment import Assessment
 
+__all__ = ["IncidentEngine", "IncidentNotFoundError"]
+
 log = logging.getLogger(__name__)
 
 
-class IncidentNotFoundError(LookupError):
-    """No incident with that id."""
+class IncidentEngine(DutyRecords):
+    """The lifecycle of incidents, persisted; see the module docstring for the contract.
 
-
-class IncidentEngine:
-    """The lifecycle of incidents, persisted; see the module docstring for the contract."""
+    The §4.1 records (queries, 电话快报, 续报) and 保障期 are `DutyRecords` methods.
+    """
 
     def __init__(
         self,
@@ -274,37 +275,6 @@ class IncidentEngine:
             incident, later = store.apply_step(connection, new_id, Step({}, events), now, self.sink)
         self._submit(later)
         return incident
-
-    # -- 保障期 (§3.1.2 (4)) --------------------------------------------------------
-
-    def add_guarantee(
-        self,
-        name: str,
-        start: datetime,
-        end: datetime,
-        by: Actor | None = None,
-        systems: Sequence[str] = (),
-        fail_after: int = 1,
-    ) -> GuaranteeRecord:
-        """Store a 保障期 (never an incident); `systems` empty = every system."""
-        guarantees.check_new(self.config, name, start, end, systems)
-        with self.engine.begin() as connection:
-            new_id = guarantees.add(
-                connection, name, start, end, systems, fail_after, by, self.clock()
-            )
-            record = guarantees.load(connection, new_id)
-        assert record is not None
-        return record
-
-    def end_guarantee(self, period_id: int, by: Actor) -> GuaranteeRecord:
-        """End a stored 保障期 now."""
-        with self.engine.begin() as connection:
-            return guarantees.end(connection, period_id, by, self.clock())
-
-    def guarantees(self) -> list[GuaranteeRecord]:
-        """Every stored 保障期, newest first (plan.toml's are in config.plan.guarantee)."""
-        with self.engine.connect() as connection:
-            return guarantees.records(connection)
 
     # -- reading -----------------------------------------------------------------
 

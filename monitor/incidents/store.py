@@ -283,6 +283,7 @@ def notice_context(
         "transferred_to": incident.transferred_to,
         "restored": incident.restored_at is not None,
         "data": {k: v for k, v in draft.data.items() if k != "assessment"},
+        **({"deadline_at": draft.data["deadline_at"]} if "deadline_at" in draft.data else {}),
     }
 
 

@@ -128,6 +128,10 @@ EVENT_NAMES: dict[str, str] = {
     "closed": "关闭",
     "note": "备注",
     "report_submitted": "报送书面报告",
+    "follow_up_submitted": "报送续报",
+    "phone_report": "电话快报",
+    "query_recorded": "上级催报/核实",
+    "query_answered": "答复催报/核实",
 }
 
 

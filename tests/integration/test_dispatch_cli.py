@@ -144,7 +144,7 @@ def test_report_render_and_submit(tmp_path: Path, capsys: pytest.CaptureFixture[
         == 0
     )
     assert (
-        "书面报告已标记报送（指挥部办公室值班员（duty-officer），发现后40分钟，已超时）"
+        "书面报告已标记报送（指挥部办公室值班员（duty-officer），接报后40分钟，已超过30分钟时限）"
         in capsys.readouterr().out
     )
     assert main(["report", "submit", "1", "-c", directory, "--by", "duty-officer"]) == 2
