@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from dispatch import gongwen
 from monitor.config import Config
 from monitor.incidents.notices import NoticeKind
 from monitor.plan.assessment import Assessment
@@ -104,7 +105,36 @@ def build_view(
     view.update(_situation(config, assessment))
     view.update(_callbacks(config, view["operator_units"]))
     view.update(_deadline(context, zone))
+    view.update(_gongwen(config, str(kind), context, view, zone, at))
     return view
+
+
+def _gongwen(
+    config: Config,
+    kind: str,
+    context: Mapping[str, Any],
+    view: Mapping[str, Any],
+    zone: ZoneInfo,
+    at: datetime,
+) -> dict[str, Any]:
+    """公文 parts: 标题, 主送, 署名, 成文日期, 附注 (the plan and clauses), facts by office."""
+    cited: list[str] = list(gongwen.CLAUSES.get(kind, ()))
+    reasons = []
+    for reason in view["reasons"]:
+        text, found = gongwen.strip_citations(reason)
+        reasons.append(text)
+        cited += found
+    office = str(_data(context).get("office") or "")
+    parts: dict[str, Any] = {
+        **gongwen.header(config, kind, context),
+        "reasons": reasons,
+        "date_cn": gongwen.date_cn(at, zone),
+        "actor_who": gongwen.who(str(context.get("actor_name") or ""), office),
+        "plan_label": gongwen.plan_label(config),
+    }
+    parts["annotation"] = gongwen.annotation(config, cited)
+    parts["doc_title"] = gongwen.doc_title({**view, **parts})
+    return parts
 
 
 _TEXT_KEYS = ("actor_name", "issuer_name", "starter_name", "note", "transferred_to")

@@ -111,7 +111,7 @@ class Renderer:
     def email(self, view: Mapping[str, Any]) -> Rendered:
         """Subject (one line), plain text and HTML."""
         full = dict(view)
-        if view["kind"] in _BRIEF_KINDS:
+        if view["kind"] in _BRIEF_KINDS and not view.get("adjusted_by_person"):
             full["brief"] = brief_sections(view)
         else:
             full["brief"] = []

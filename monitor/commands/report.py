@@ -4,6 +4,9 @@
   submitted: the 30-minute clock stops reminding and escalating.
 - `report follow-up ID --by WHO [--note TEXT]` marks a written follow-up (续报)
   sent: the follow-up clock restarts (§4.1 随时续报).
+- `report edit ID --field F --text T --by WHO` completes a §5 field of the
+  investigation report (cause, nature, impact, consequences, responsibility,
+  capacity, recovery); the report shows it beside the system's draft.
 - `report render ID --kind brief|final [--format text|md|html] [-o FILE]`
   prints (or writes) the brief report drafted from the incident, or the
   after-action report (§5: timeline, durations, who did what when, notices
@@ -31,6 +34,7 @@ from monitor.commands.duty import (
 from monitor.commands.support import EXIT_OK, EXIT_RUNTIME, add_config_option
 from monitor.config import Config
 from monitor.incidents.authority import resolve_actor
+from monitor.incidents.duty_log import REPORT_FIELDS
 from monitor.incidents.engine import IncidentEngine
 from monitor.incidents.tables import utcnow
 from monitor.plan.names import duration_name
@@ -54,6 +58,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_incident_argument(follow)
     add_actor_options(follow)
     follow.set_defaults(handler=_follow_up)
+
+    edit = actions.add_parser("edit", help="complete a §5 field of the investigation report")
+    add_config_option(edit)
+    add_incident_argument(edit)
+    edit.add_argument(
+        "--field",
+        required=True,
+        choices=tuple(REPORT_FIELDS),
+        metavar="FIELD",
+        help="cause|nature|impact|consequences|responsibility|capacity|recovery",
+    )
+    edit.add_argument("--text", required=True, help="the office's finding")
+    edit.add_argument("--by", required=True, metavar="ROLE_OR_PERSON")
+    edit.set_defaults(handler=_edit)
 
     render = actions.add_parser("render", help="the brief report or the after-action report")
     add_config_option(render)
@@ -87,6 +105,15 @@ def _follow_up(args: argparse.Namespace) -> int:
         args,
         lambda engine, by: engine.submit_follow_up(args.id, person(by), args.note),
         lambda i: f"事件#{i.id}的书面续报已标记报送，{every}（§4.1 随时续报）",
+    )
+
+
+def _edit(args: argparse.Namespace) -> int:
+    title = REPORT_FIELDS[args.field]
+    return run_action(
+        args,
+        lambda engine, by: engine.edit_report(args.id, person(by), args.field, args.text),
+        lambda i: f"事件#{i.id}调查评估报告“{title}”已填写",
     )
 
 

@@ -20,6 +20,16 @@ from monitor.incidents.notices import NoticeKind
 from monitor.incidents.tables import incident_queries, phone_reports
 
 CLAUSE = "§4.1 信息报告"
+# §5: "对事件发生原因、性质、影响、后果、责任及应急处置能力、恢复重建等问题进行全面调查评估"
+REPORT_FIELDS: dict[str, str] = {
+    "cause": "事件发生原因",
+    "nature": "灾害性质",
+    "impact": "影响",
+    "consequences": "后果",
+    "responsibility": "责任",
+    "capacity": "应急处置能力",
+    "recovery": "恢复重建",
+}
 
 
 @dataclass(frozen=True)
@@ -120,6 +130,19 @@ def follow_up_step(incident: Incident, actor: Actor, now: datetime, note: str) -
             f"拒绝：事件#{incident.id}的书面简要报告尚未报送（report submit），续报在其后", CLAUSE
         )
     return Step({"followed_up_at": now}, (EventDraft("follow_up_submitted", actor, note),))
+
+
+def edit_report_step(incident: Incident, actor: Actor, now: datetime, key: str, text: str) -> Step:
+    """The office completes a §5 field of the investigation report (allowed after closing)."""
+    check_duty(actor, "填写调查评估报告")
+    if key not in REPORT_FIELDS:
+        known = "、".join(f"{k}（{v}）" for k, v in REPORT_FIELDS.items())
+        raise RefusedError(f"拒绝：调查评估没有“{key}”一项；可填：{known}", "§5 后期处置")
+    body = _require(text, "--text", REPORT_FIELDS[key])
+    fields = dict(incident.report_fields or {})
+    fields[key] = {"text": body, "by": actor.id, "by_name": actor.name, "at": now.isoformat()}
+    event = EventDraft("report_edited", actor, f"{REPORT_FIELDS[key]}：{body}", {"field": key})
+    return Step({"report_fields": fields}, (event,))
 
 
 def insert_query(

@@ -173,7 +173,7 @@ class IncidentEngine(DutyRecords):
                 step = tracking.restore(latest, now)
             if step is None:
                 return latest, []
-            return store.apply_step(connection, latest.id, step, now, self.sink)
+            return store.apply_step(connection, latest.id, step, now, self.sink, self.stamp())
         if not assessment.affected:
             if latest is not None and latest.restored_at is None:
                 store.set_columns(connection, latest.id, {"restored_at": now})
@@ -183,7 +183,9 @@ class IncidentEngine(DutyRecords):
         values, events = tracking.open_from_assessment(assessment, now, auto_issue)
         incident_id = store.insert_incident(connection, values, now)
         log.warning("incident opened", extra={"fields": {"incident": incident_id}})
-        return store.apply_step(connection, incident_id, Step({}, events), now, self.sink)
+        return store.apply_step(
+            connection, incident_id, Step({}, events), now, self.sink, self.stamp()
+        )
 
     # -- people's actions (CLI) --------------------------------------------------
 
@@ -272,7 +274,9 @@ class IncidentEngine(DutyRecords):
         with self.engine.begin() as connection:
             store.lock_for_write(connection)
             new_id = store.insert_incident(connection, values, now)
-            incident, later = store.apply_step(connection, new_id, Step({}, events), now, self.sink)
+            incident, later = store.apply_step(
+                connection, new_id, Step({}, events), now, self.sink, self.stamp()
+            )
         self._submit(later)
         return incident
 
@@ -311,7 +315,9 @@ class IncidentEngine(DutyRecords):
             if incident is None:
                 raise IncidentNotFoundError(f"没有事件#{incident_id}")
             step = transition(incident, now)
-            updated, later = store.apply_step(connection, incident_id, step, now, self.sink)
+            updated, later = store.apply_step(
+                connection, incident_id, step, now, self.sink, self.stamp()
+            )
         self._submit(later)
         return updated
 

@@ -39,6 +39,11 @@ class DutyRecords:
     def _submit(self, requests: list[NoticeRequest]) -> None:
         raise NotImplementedError  # IncidentEngine's
 
+    def stamp(self) -> dict[str, str]:
+        """Which plan a recorded step followed (§7.2): stored in every event's data."""
+        plan = self.config.plan.plan
+        return {"plan": plan.number, "plan_version": plan.version}
+
     # -- 保障期 (§3.1.2 (4)) --------------------------------------------------------
 
     def add_guarantee(
@@ -90,7 +95,7 @@ class DutyRecords:
             query_id = duty_log.insert_query(
                 connection, incident_id, by, asker, question, asked, due
             )
-            _, later = store.apply_step(connection, incident_id, step, now, self.sink)
+            _, later = store.apply_step(connection, incident_id, step, now, self.sink, self.stamp())
             record = duty_log.load_query(connection, query_id)
         self._submit(later)
         assert record is not None
@@ -106,7 +111,9 @@ class DutyRecords:
                 raise RefusedError(f"拒绝：没有催报/核实#{query_id}（commwatch query list）")
             step = duty_log.answer_step(query, by, answer, now)
             duty_log.set_answer(connection, query_id, by, answer, now)
-            _, later = store.apply_step(connection, query.incident_id, step, now, self.sink)
+            _, later = store.apply_step(
+                connection, query.incident_id, step, now, self.sink, self.stamp()
+            )
             record = duty_log.load_query(connection, query_id)
         self._submit(later)
         assert record is not None
@@ -138,7 +145,7 @@ class DutyRecords:
             duty_log.insert_phone_report(
                 connection, incident_id, by, caller, callee, content, when, now
             )
-            _, later = store.apply_step(connection, incident_id, step, now, self.sink)
+            _, later = store.apply_step(connection, incident_id, step, now, self.sink, self.stamp())
             [*_, record] = duty_log.phone_reports_of(connection, incident_id)
         self._submit(later)
         return record
@@ -151,6 +158,12 @@ class DutyRecords:
     def submit_follow_up(self, incident_id: int, by: Actor, note: str = "") -> Incident:
         """A written 续报 was sent: its clock restarts (§4.1 随时续报)."""
         return self._act(incident_id, lambda i, now: duty_log.follow_up_step(i, by, now, note))
+
+    def edit_report(self, incident_id: int, by: Actor, field: str, text: str) -> Incident:
+        """The office completes a §5 field of the investigation report."""
+        return self._act(
+            incident_id, lambda i, now: duty_log.edit_report_step(i, by, now, field, text)
+        )
 
     def clocks(self) -> list[clocks.Clock]:
         """Every running §4.1 clock of the open incidents, by due time."""

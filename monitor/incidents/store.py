@@ -7,7 +7,7 @@ an incident's change, its events and its notice requests commit together.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -158,9 +158,14 @@ def set_columns(connection: Connection, incident_id: int, changes: Mapping[str, 
 
 
 def apply_step(
-    connection: Connection, incident_id: int, step: Step, now: datetime, sink: NoticeSink
+    connection: Connection,
+    incident_id: int,
+    step: Step,
+    now: datetime,
+    sink: NoticeSink,
+    stamp: Mapping[str, Any] | None = None,
 ) -> tuple[Incident, list[NoticeRequest]]:
-    """Apply a Step: columns, events, notices.
+    """Apply a Step: columns, events, notices; `stamp` joins every event's data (the plan).
 
     Returns the incident as it now stands and the requests a plain (non-
     transactional) sink still has to be given after the commit.
@@ -171,6 +176,8 @@ def apply_step(
         raise LookupError(f"incident {incident_id} vanished during its own transaction")
     later: list[NoticeRequest] = []
     for draft in step.events:
+        if stamp:
+            draft = replace(draft, data={**stamp, **draft.data})
         event_id = _insert_event(connection, incident_id, draft, now)
         for kind in draft.notices:
             request = _request(incident, kind, event_id, draft, now)

@@ -132,6 +132,7 @@ EVENT_NAMES: dict[str, str] = {
     "phone_report": "电话快报",
     "query_recorded": "上级催报/核实",
     "query_answered": "答复催报/核实",
+    "report_edited": "填写调查评估",
 }
 
 

