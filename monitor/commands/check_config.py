@@ -5,14 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from monitor.commands.common import load_or_report
 from monitor.commands.support import add_config_option
-from monitor.config import Config
+
+if TYPE_CHECKING:
+    from monitor.config import Config
 
 # Extra checks that warn without failing (weak crypto, units nobody can reach, …).
 # Each takes a loaded Config and returns human-readable warnings.
-WarningCheck = Callable[[Config], list[str]]
+WarningCheck = Callable[["Config"], list[str]]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

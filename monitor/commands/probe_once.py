@@ -6,12 +6,14 @@ import argparse
 import asyncio
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from monitor.commands.common import load_or_report
 from monitor.commands.support import add_config_option
-from monitor.config import Config
-from probes.base import ProbeError, ProbeResult
-from probes.registry import build_probes
+
+if TYPE_CHECKING:  # probes (pysnmp, …) load when the command runs
+    from monitor.config import Config
+    from probes.base import ProbeResult
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -37,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         print(f"error: unknown node id(s): {', '.join(unknown)}", file=sys.stderr)
         return 2
+    from probes.base import ProbeError
+
     try:
         results = asyncio.run(probe_round(config, args.node, args.probe))
     except ProbeError as exc:
@@ -51,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
 
 async def probe_round(config: Config, node_ids: list[str], kinds: list[str]) -> list[ProbeResult]:
     """Run every selected probe over the selected nodes, concurrently per probe kind."""
+    from probes.registry import build_probes
+
     selected = [n for n in config.inventory.node if not node_ids or n.id in node_ids]
     probes = build_probes(config)
     try:

@@ -7,10 +7,13 @@ import asyncio
 import gc
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 from monitor.commands.common import load_or_report
 from monitor.commands.support import add_config_option
-from monitor.config import Config
+
+if TYPE_CHECKING:
+    from monitor.config import Config
 
 log = logging.getLogger(__name__)
 
