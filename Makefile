@@ -4,7 +4,11 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 CONFIG ?= config
 
-.PHONY: setup run test lint install clean
+DIST   ?= dist
+# acceptance: the wheel installed into its own venv, without test extras
+ACCEPT ?= $(abspath build/acceptance)
+
+.PHONY: setup run test lint install clean dist acceptance
 
 $(BIN)/commwatch: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +22,18 @@ run: setup  ## run the daemon on the shipped config (SQLite in ./var, notices to
 	$(BIN)/commwatch check-config -c $(CONFIG)
 	$(BIN)/commwatch run -c $(CONFIG)
 
-test: setup  ## the whole test suite (real peers where installed; CI=true makes missing peers fail)
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+test: setup  ## the whole test suite from the source tree (real peers where installed; CI=true makes missing peers fail)
+	$(BIN)/python -m pytest -q -rs -p no:cacheprovider --ignore=tests/acceptance
+
+dist: setup  ## build the sdist and the wheel into ./dist
+	rm -rf $(DIST)
+	$(BIN)/python -m build --outdir $(DIST) .
+
+acceptance: dist  ## install the wheel into a fresh venv (no extras) and run tests/acceptance against it
+	rm -rf $(ACCEPT)
+	$(PYTHON) -m venv $(ACCEPT)/venv
+	$(ACCEPT)/venv/bin/pip install --quiet --disable-pip-version-check $(DIST)/commwatch-*.whl
+	COMMWATCH_INSTALLED=$(ACCEPT)/venv/bin/commwatch $(BIN)/python -m pytest -q -rs -p no:cacheprovider tests/acceptance
 
 lint: setup  ## ruff and mypy
 	$(BIN)/ruff check .
@@ -30,4 +44,4 @@ install:  ## install as a systemd service (root): see deploy/install.sh
 	./deploy/install.sh
 
 clean:
-	rm -rf $(VENV) var build *.egg-info
+	rm -rf $(VENV) var build dist *.egg-info
