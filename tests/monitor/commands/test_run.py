@@ -40,3 +40,24 @@ def test_a_metrics_port_in_use_names_the_setting_and_the_address(tmp_path: Path)
     assert "Address already in use" in last
     assert "alembic" not in done.stderr  # the schema was created without Alembic's chatter
     assert "new database: schema created" in done.stderr
+
+
+def test_an_unreachable_database_is_one_error_line_without_the_password(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    shutil.copytree(SHIPPED_CONFIG, config)
+    daemon = config / "commwatch.toml"
+    url = "postgresql+psycopg://root:secretpw@127.0.0.1:1/nope"  # port 1: refused at once
+    text = re.sub(r'(?m)^url = ".*"$', f'url = "{url}"', daemon.read_text(encoding="utf-8"))
+    daemon.write_text(text, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor", "run", "-c", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 1
+    assert "error: database postgresql+psycopg://root:***@127.0.0.1:1/nope: " in done.stderr
+    assert "secretpw" not in done.stderr
+    assert "Traceback" not in done.stderr
