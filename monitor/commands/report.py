@@ -44,7 +44,9 @@ FORMATS = {"text": "txt", "md": "md", "html": "html"}
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `report submit` and `report render`."""
-    parser = subparsers.add_parser("report", help="written reports: submit, render (§4.1, §5)")
+    parser = subparsers.add_parser(
+        "report", help="written reports: submit, follow-up, edit, render (§4.1, §5)"
+    )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     submit = actions.add_parser("submit", help="mark the written brief report submitted")

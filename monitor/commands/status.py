@@ -6,16 +6,14 @@ import argparse
 import json
 import sys
 from datetime import UTC, datetime
-from typing import Any
-
-from sqlalchemy.exc import SQLAlchemyError
+from typing import TYPE_CHECKING, Any
 
 from monitor.commands.common import CommandError, load_or_report
-from monitor.commands.duty import plan_zone, when
 from monitor.commands.support import add_config_option
-from monitor.config import Config
-from monitor.incidents.clocks import Clock
-from monitor.plan.names import duration_name
+
+if TYPE_CHECKING:  # imported when the command runs, not when the parser is built
+    from monitor.config import Config
+    from monitor.incidents.clocks import Clock
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,6 +31,8 @@ def run(args: argparse.Namespace) -> int:
     if config is None:
         return 2
     url = config.daemon.storage.url
+    from sqlalchemy.exc import SQLAlchemyError
+
     from dispatch.status import outbox_health
     from monitor.commands.database import open_current
     from monitor.incidents.engine import IncidentEngine
@@ -84,6 +84,9 @@ def run(args: argparse.Namespace) -> int:
 
 def print_clocks(running: list[Clock], config: Config) -> None:
     """The §4.1 clocks: what is due when, what is overdue (times in the plan's zone)."""
+    from monitor.commands.duty import plan_zone, when
+    from monitor.plan.names import duration_name
+
     report = config.plan.report
     print(
         f"\n§4.1 时限（书面报告：接报后{duration_name(report.deadline)}；"
