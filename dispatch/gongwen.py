@@ -25,7 +25,7 @@ _CITATION = re.compile(r"（(§[^（）]*)）|\(§[^()]*\)")
 
 # The HQ decides these (§2.1 (2)); the office reports, proposes and reminds (§2.2).
 HQ_DECISIONS = frozenset(
-    {"warning", "upgrade", "downgrade", "response_start", "response_end", "lift"}
+    {"warning", "upgrade", "downgrade", "response_start", "response_end", "lift", "group_tasks"}
 )
 PROPOSALS = frozenset({"warning_proposal", "response_proposal", "lift_proposal"})
 TO_UNITS = "区通信网络指挥部各成员单位，各有关单位"
@@ -49,6 +49,9 @@ CLAUSES: dict[str, tuple[str, ...]] = {
     "query": ("4.1",),
     "query_reminder": ("4.1",),
     "query_overdue": ("4.1",),
+    "group_tasks": ("2.4", "4.3"),
+    "first_action": ("4.4",),
+    "public_statement": ("4.5",),
     "lift_proposal": ("3.6",),
     "lift": ("3.6",),
     "closed": ("4.2",),
@@ -94,8 +97,16 @@ def signer(config: Config, kind: str) -> str:
     return config.contacts.hq.name if kind in HQ_DECISIONS else config.contacts.hq.office_name
 
 
-def addressee(config: Config, kind: str, by_person: bool = True) -> str:
+def addressee(
+    config: Config, kind: str, by_person: bool = True, view: Mapping[str, Any] | None = None
+) -> str:
     """主送机关."""
+    view = view or {}
+    if kind in ("group_tasks", "public_statement") and view.get("group_name"):
+        return str(view["group_name"])
+    if kind == "first_action":
+        units = [*view.get("operator_units", []), *view.get("streets", [])]
+        return "，".join(units) or "事发单位"
     if kind in HQ_DECISIONS and (by_person or kind not in ("upgrade", "downgrade")):
         return TO_UNITS
     if kind in ("closed", "test"):
@@ -120,12 +131,14 @@ def who(name: str, office: str) -> str:
     return f"{office}{name}"
 
 
-def header(config: Config, kind: str, context: Mapping[str, Any]) -> dict[str, str]:
+def header(
+    config: Config, kind: str, context: Mapping[str, Any], view: Mapping[str, Any] | None = None
+) -> dict[str, str]:
     """The 公文 parts of one notice's view."""
     by_person = bool((context.get("data") or {}).get("by_person"))
     return {
         "signer": signer(config, kind),
-        "addressee": addressee(config, kind, by_person),
+        "addressee": addressee(config, kind, by_person, view),
         **contact(config),
     }
 
@@ -153,6 +166,9 @@ def doc_title(view: Mapping[str, Any]) -> str:
         "query": "关于上级催报核实事项限时回应的提示",
         "query_reminder": "关于上级催报核实事项答复时限的提醒",
         "query_overdue": "关于上级催报核实事项已超过答复时限的督办",
+        "group_tasks": f"关于{view['group_name']}落实{level}应急响应任务的通知",
+        "first_action": f"关于立即对{event}开展先期处置的通知",
+        "public_statement": f"关于{event}信息发布稿的请示",
         "lift_proposal": f"关于建议解除{view['warning_scenario_name']}预警的请示",
         "lift": f"关于解除{view['warning_scenario_name']}预警的通知",
         "closed": f"关于{event}处置情况的通报",

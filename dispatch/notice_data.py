@@ -43,6 +43,9 @@ TITLES: dict[str, str] = {
     NoticeKind.QUERY: "上级催报核实",
     NoticeKind.QUERY_REMINDER: "答复时限提醒",
     NoticeKind.QUERY_OVERDUE: "答复超时",
+    NoticeKind.GROUP_TASKS: "工作组任务",
+    NoticeKind.FIRST_ACTION: "先期处置",
+    NoticeKind.PUBLIC_STATEMENT: "信息发布稿（待审核）",
     NoticeKind.LIFT_PROPOSAL: "解除建议",
     NoticeKind.LIFT: "预警解除",
     NoticeKind.CLOSED: "事件关闭",
@@ -105,8 +108,23 @@ def build_view(
     view.update(_situation(config, assessment))
     view.update(_callbacks(config, view["operator_units"]))
     view.update(_deadline(context, zone))
+    view.update(_group(config, context))
     view.update(_gongwen(config, str(kind), context, view, zone, at))
     return view
+
+
+def _group(config: Config, context: Mapping[str, Any]) -> dict[str, Any]:
+    """The working group a notice is addressed to (§2.4): lead, members, duties."""
+    target = str(context.get("target") or "")
+    group = next((g for g in config.contacts.working_group if g.name == target), None)
+    if group is None:
+        return {"group_name": target, "group_lead": "", "group_members": [], "group_duties": ""}
+    return {
+        "group_name": group.name,
+        "group_lead": group.lead,
+        "group_members": list(group.members),
+        "group_duties": group.duties.rstrip("。"),
+    }
 
 
 def _gongwen(
@@ -126,7 +144,7 @@ def _gongwen(
         cited += found
     office = str(_data(context).get("office") or "")
     parts: dict[str, Any] = {
-        **gongwen.header(config, kind, context),
+        **gongwen.header(config, kind, context, view),
         "reasons": reasons,
         "date_cn": gongwen.date_cn(at, zone),
         "actor_who": gongwen.who(str(context.get("actor_name") or ""), office),

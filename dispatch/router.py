@@ -5,7 +5,8 @@ shipped defaults in `monitor.config.notifiers.DEFAULT_ROUTES`). A rule matches
 a notice on kind, scenario, level, operators and streets concerned; it names
 recipients (units, people by id or role, working groups, the HQ office, the
 operators/units/streets concerned, all member units, the warning's issuer or
-the response's starter) and channels. Each recipient's addresses come from
+the response's starter, the working group a notice is addressed to, the
+offices of the 区委 and the 区政府) and channels. Each recipient's addresses come from
 contacts.toml; only SMS-capable mobiles get SMS — landline duty phones never.
 
 With `fallback = true` a recipient gets only its first channel that has an
@@ -69,6 +70,7 @@ class NoticeFacts:
     streets: tuple[str, ...] = ()
     issuer: str | None = None
     starter: str | None = None
+    target: str | None = None  # the addressee of a fanned-out notice (a working group)
 
 
 @dataclass
@@ -102,6 +104,7 @@ def facts_of(request: NoticeRequest, config: Config) -> NoticeFacts:
         streets=tuple(assessment.streets) if assessment else (),
         issuer=context.get("issuer"),
         starter=context.get("starter"),
+        target=context.get("target"),
     )
 
 
@@ -147,8 +150,12 @@ def recipients_of(rule: RouteConfig, facts: NoticeFacts, config: Config) -> list
         people += _actor(config, facts.starter)
     units += _expand(rule.units, facts)
     for group in config.contacts.working_group:
-        if group.name in rule.working_groups:
+        if group.name in rule.working_groups or (rule.target_group and group.name == facts.target):
             units += _expand([group.lead, *group.members], facts)
+    if rule.district_committee:
+        units.append(config.contacts.hq.party_office)
+    if rule.district_government:
+        units.append(config.contacts.hq.government_office)
     if rule.concerned_operators:
         units += facts.operator_units
     if rule.concerned_units:

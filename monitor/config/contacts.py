@@ -18,6 +18,9 @@ class HqConfig(StrictModel):
     name: str = "区通信网络指挥部"
     office_name: str = "区通信网络指挥部办公室"
     office_unit: str = "区工信局"
+    # §4.3.1 (2)/(3)①, §4.3.2 (3)①: reported to 区委、区政府 through their offices
+    party_office: str = "区委办公室"
+    government_office: str = "区政府办公室"
 
 
 class UnitConfig(StrictModel):

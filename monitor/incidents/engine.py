@@ -223,8 +223,10 @@ class IncidentEngine(DutyRecords):
     def start_response(self, incident_id: int, by: Actor, level: str, note: str = "") -> Incident:
         """启动应急响应 (§4.3), or re-level the running one (§4.6 谁启动谁结束)."""
         listed = self._listed()
+        groups = tuple(g.name for g in self.config.contacts.working_group)
         return self._act(
-            incident_id, lambda i, now: lifecycle.start_response(i, by, now, level, note, listed)
+            incident_id,
+            lambda i, now: lifecycle.start_response(i, by, now, level, note, listed, groups),
         )
 
     def end_response(self, incident_id: int, by: Actor, note: str = "") -> Incident:

@@ -51,6 +51,8 @@ from monitor.incidents.authority import (
 from monitor.incidents.notices import NoticeKind
 from monitor.plan.names import OPEN_STATUSES, level_name, scenario_label, status_name
 
+PRESS_GROUP = "新闻宣传组"  # §2.4 (7): approves what is published (§4.5)
+
 
 @dataclass(frozen=True)
 class Incident:
@@ -109,6 +111,8 @@ class EventDraft:
     note: str = ""
     data: Mapping[str, Any] = field(default_factory=dict)
     notices: tuple[NoticeKind, ...] = ()
+    # a notice sent once per addressee (e.g. each working group): kind → targets
+    fanout: Mapping[NoticeKind, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -214,7 +218,8 @@ def lift_warning(
         "office": actor.office,
         **decision,
     }
-    event = EventDraft("warning_lifted", actor, note, data, (NoticeKind.LIFT,))
+    fanout = {NoticeKind.PUBLIC_STATEMENT: (PRESS_GROUP,)}  # §4.5: the recovery is announced
+    event = EventDraft("warning_lifted", actor, note, data, (NoticeKind.LIFT,), fanout)
     return Step({"warning_lifted_at": now}, (event,))
 
 
@@ -225,8 +230,13 @@ def start_response(
     level: str,
     note: str = "",
     roster: Roster | None = None,
+    groups: tuple[str, ...] = (),
 ) -> Step:
-    """Start a response (§4.3) on a confirmed incident, or re-level the active one."""
+    """Start a response (§4.3) on a confirmed incident, or re-level the active one.
+
+    A start tells each working group of §2.4 (`groups`) its own tasks and drafts
+    the public statement for the 新闻宣传组 (§4.5).
+    """
     require_open(incident, "启动应急响应")
     check_start_response(actor, level)
     if incident.status != "confirmed":
@@ -256,7 +266,11 @@ def start_response(
     if acts_by_authorisation(actor, level):
         data["authorised"] = True
         note = f"经总指挥授权启动Ⅰ级响应（§4.3.1 (2)）{'；' + note if note else ''}"
-    return Step(changes, (EventDraft(kind, actor, note, data, (NoticeKind.RESPONSE_START,)),))
+    notices = (NoticeKind.RESPONSE_START,)
+    fanout: dict[NoticeKind, tuple[str, ...]] = {}
+    if previous is None:
+        fanout = {NoticeKind.GROUP_TASKS: groups, NoticeKind.PUBLIC_STATEMENT: (PRESS_GROUP,)}
+    return Step(changes, (EventDraft(kind, actor, note, data, notices, fanout),))
 
 
 def end_response(

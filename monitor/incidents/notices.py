@@ -36,6 +36,9 @@ class NoticeKind(StrEnum):
     QUERY = "query"  # 上级催报/要求核实 recorded: answer within the deadline (§4.1)
     QUERY_REMINDER = "query_reminder"  # 答复时限提醒
     QUERY_OVERDUE = "query_overdue"  # 答复超时
+    GROUP_TASKS = "group_tasks"  # 工作组任务: each §2.4 working group, its own duties (§4.3)
+    FIRST_ACTION = "first_action"  # 先期处置: what the operator concerned does first (§4.4)
+    PUBLIC_STATEMENT = "public_statement"  # 信息发布稿 for 新闻宣传组 to approve (§4.5)
     LIFT_PROPOSAL = "lift_proposal"  # 建议解除预警 (networks restored)
     LIFT = "lift"  # 预警解除
     CLOSED = "closed"  # 事件关闭 (false alarm, transfer, close)

@@ -255,16 +255,35 @@ def _insert_event(
     return int(connection.execute(stmt).scalar_one())
 
 
+def _requests(
+    incident: Incident, event_id: int, draft: EventDraft, now: datetime
+) -> list[NoticeRequest]:
+    """The step's notices; a fanned-out kind once per target (context "target")."""
+    out = [_request(incident, kind, event_id, draft, now) for kind in draft.notices]
+    for kind, targets in draft.fanout.items():
+        out += [_request(incident, kind, event_id, draft, now, target) for target in targets]
+    return out
+
+
 def _request(
-    incident: Incident, kind: NoticeKind, event_id: int, draft: EventDraft, now: datetime
+    incident: Incident,
+    kind: NoticeKind,
+    event_id: int,
+    draft: EventDraft,
+    now: datetime,
+    target: str | None = None,
 ) -> NoticeRequest:
     assessment = assessment_from_json(incident.assessment) if incident.assessment else None
+    key = dedupe_key(incident.id, kind, event_id)
+    context = notice_context(incident, event_id, draft, now)
+    if target is not None:
+        key, context["target"] = f"{key}:{target}", target
     return NoticeRequest(
         kind=kind,
         incident_id=incident.id,
-        dedupe_key=dedupe_key(incident.id, kind, event_id),
+        dedupe_key=key,
         assessment=assessment,
-        context=notice_context(incident, event_id, draft, now),
+        context=context,
         created_at=now,
     )
 

@@ -117,7 +117,7 @@ async def test_open_upgrade_clear_proposes_lift(db: Engine) -> None:
     assert opened is not None
     assert opened.status == "detected"
     assert opened.scenario == 3
-    assert kinds(db) == ["detection", "warning_proposal", "response_proposal"]
+    assert kinds(db) == ["detection", "first_action", "warning_proposal", "response_proposal"]
     assert await engine.on_assessment(S3, at(1)) == opened  # nothing new: nothing written
     assert count(db, incident_events) == 1
 
@@ -126,7 +126,7 @@ async def test_open_upgrade_clear_proposes_lift(db: Engine) -> None:
     assert upgraded is not None
     assert (upgraded.scenario, upgraded.level) == (2, "I")
     assert upgraded.warning_scenario == 3  # a person's warning is not changed by the system
-    assert kinds(db)[3:] == ["warning", "upgrade", "warning_proposal", "response_proposal"]
+    assert kinds(db)[4:] == ["warning", "upgrade", "warning_proposal", "response_proposal"]
 
     assert await engine.on_assessment(CLEAR, at(3)) is not None
     assert kinds(db)[-1] == "lift_proposal"
@@ -170,7 +170,7 @@ async def test_auto_issue_and_who_lifts_it(db: Engine) -> None:
     opened = await engine.on_assessment(S3, at(0))
     assert opened is not None
     assert opened.warning_issuer == "commwatch"
-    assert kinds(db) == ["detection", "response_proposal", "warning"]
+    assert kinds(db) == ["detection", "first_action", "response_proposal", "warning"]
     upgraded = await engine.on_assessment(S2, at(1))
     assert upgraded is not None
     assert upgraded.warning_scenario == 3
@@ -279,6 +279,7 @@ async def test_pending_requests_for_the_dispatcher(db: Engine) -> None:
         pending = incident_store.pending_requests(connection)
         assert [p.request.kind for p in pending] == [
             NoticeKind.DETECTION,
+            NoticeKind.FIRST_ACTION,
             NoticeKind.WARNING_PROPOSAL,
             NoticeKind.RESPONSE_PROPOSAL,
         ]
@@ -289,7 +290,7 @@ async def test_pending_requests_for_the_dispatcher(db: Engine) -> None:
         assert incident_store.pending_requests(connection) == []
     duplicate = pending[0].request
     incident_store.TableNoticeSink(db).submit(duplicate)  # same dedupe_key: ignored
-    assert count(db, notice_requests) == 3
+    assert count(db, notice_requests) == 4
 
 
 async def test_a_plain_sink_gets_requests_after_commit(db: Engine) -> None:
@@ -301,7 +302,12 @@ async def test_a_plain_sink_gets_requests_after_commit(db: Engine) -> None:
 
     engine = IncidentEngine(db, CONFIG, sink=ListSink())
     await engine.on_assessment(S3, at(0))
-    assert [r.kind for r in received] == ["detection", "warning_proposal", "response_proposal"]
+    assert [r.kind for r in received] == [
+        "detection",
+        "first_action",
+        "warning_proposal",
+        "response_proposal",
+    ]
     assert count(db, notice_requests) == 0
 
 

@@ -366,7 +366,12 @@ def test_opening_proposes_or_auto_issues() -> None:
     assert fields["scenario"] == 3
     assert "warning_issuer" not in fields
     assert [list(e.notices) for e in events] == [
-        [NoticeKind.DETECTION, NoticeKind.WARNING_PROPOSAL, NoticeKind.RESPONSE_PROPOSAL]
+        [
+            NoticeKind.DETECTION,
+            NoticeKind.FIRST_ACTION,  # §4.4: the operator concerned acts at once
+            NoticeKind.WARNING_PROPOSAL,
+            NoticeKind.RESPONSE_PROPOSAL,
+        ]
     ]
     fields, events = tracking.open_from_assessment(S3, T0, auto_issue=[3])
     assert fields["warning_issuer"] == "commwatch"
