@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from dispatch import gongwen
 from monitor.config import Config
+from monitor.config.contacts import INCIDENT_SITE
 from monitor.incidents.notices import NoticeKind
 from monitor.plan.assessment import Assessment
 from monitor.plan.names import (
@@ -97,6 +98,7 @@ def build_view(
         "response_level_name": level_name(context.get("response_level")),
         "status_name": status_name(context.get("status")),
         "restored": bool(context.get("restored")),
+        "drill": bool(context.get("drill")),
         "actions": WARNING_ACTIONS,
         "merged": int(context.get("coalesced", 1) or 1),
         "incident_title": context.get("title") or "",
@@ -108,12 +110,12 @@ def build_view(
     view.update(_situation(config, assessment))
     view.update(_callbacks(config, view["operator_units"]))
     view.update(_deadline(context, zone))
-    view.update(_group(config, context))
+    view.update(_group(config, context, view["streets"]))
     view.update(_gongwen(config, str(kind), context, view, zone, at))
     return view
 
 
-def _group(config: Config, context: Mapping[str, Any]) -> dict[str, Any]:
+def _group(config: Config, context: Mapping[str, Any], streets: list[str]) -> dict[str, Any]:
     """The working group a notice is addressed to (§2.4): lead, members, duties."""
     target = str(context.get("target") or "")
     group = next((g for g in config.contacts.working_group if g.name == target), None)
@@ -122,7 +124,9 @@ def _group(config: Config, context: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "group_name": group.name,
         "group_lead": group.lead,
-        "group_members": list(group.members),
+        "group_members": [
+            n for m in group.members for n in (streets if m == INCIDENT_SITE and streets else [m])
+        ],
         "group_duties": group.duties.rstrip("。"),
     }
 

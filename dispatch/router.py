@@ -109,10 +109,16 @@ def facts_of(request: NoticeRequest, config: Config) -> NoticeFacts:
 
 
 def route(request: NoticeRequest, config: Config) -> list[Target]:
-    """Every delivery a notice needs, in rule order, one per (channel, address)."""
+    """Every delivery a notice needs, in rule order, one per (channel, address).
+
+    A drill notice (§6.1) goes only to the drill's recipients, whatever the rules say.
+    """
     facts = facts_of(request, config)
     plans: dict[str, _Plan] = {}
-    for rule in config.daemon.dispatch.route:
+    rules = config.daemon.dispatch.route
+    if request.context.get("drill"):
+        rules = [drill_rule(config)]
+    for rule in rules:
         if not matches(rule, facts):
             continue
         for recipient in recipients_of(rule, facts, config):
@@ -120,6 +126,14 @@ def route(request: NoticeRequest, config: Config) -> list[Target]:
             plan.channels += [c for c in rule.channels if c not in plan.channels]
             plan.fallback = plan.fallback and rule.fallback
     return _targets(plans.values())
+
+
+def drill_rule(config: Config) -> RouteConfig:
+    """The one rule of a drill: `[dispatch] drill_people`/`drill_units`, else the HQ office."""
+    dispatch = config.daemon.dispatch
+    if not (dispatch.drill_people or dispatch.drill_units):
+        return RouteConfig(name="演练：指挥部办公室", hq_office=True)
+    return RouteConfig(name="演练接收人", people=dispatch.drill_people, units=dispatch.drill_units)
 
 
 def matches(rule: RouteConfig, facts: NoticeFacts) -> bool:
@@ -180,7 +194,12 @@ def unit_recipient(unit: UnitConfig) -> Recipient:
 def person_recipient(person: PersonConfig) -> Recipient:
     """A person as a recipient, labelled with title or roles."""
     role = person.title or "、".join(person.roles)
-    label = f"{person.name}（{role}）" if role and role != person.name else person.name
+    if not role or role == person.name:
+        label = person.name
+    elif role.startswith(person.name):  # a name that is the post: "区工信局局长（兼…）"
+        label = role
+    else:
+        label = f"{person.name}（{role}）"
     return Recipient(
         f"person:{person.id}", label, tuple(person.emails), sms_addresses(person.mobiles)
     )

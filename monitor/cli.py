@@ -41,6 +41,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "guarantee": ("monitor.commands.guarantee", "保障期 (§3.1.2 (4)): stricter thresholds"),
     "query": ("monitor.commands.query", "上级催报/核实 and answers (§4.1)"),
     "phone-report": ("monitor.commands.phone_report", "电话快报 (§4.1)"),
+    "drill": ("monitor.commands.drill", "演练 (§6.1): start, end, exercise report"),
     "report": (
         "monitor.commands.report",
         "written reports: submit, follow-up, edit, render (§4.1, §5)",

@@ -143,7 +143,7 @@ def _list(args: argparse.Namespace) -> int:
                     scenario_text(i.scenario),
                     warning_text(i),
                     response_text(i),
-                    i.title,
+                    f"【演练】{i.title}" if i.drill else i.title,
                 )
             )
         return EXIT_OK

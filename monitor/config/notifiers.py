@@ -231,6 +231,9 @@ class DispatchConfig(StrictModel):
     timezone: str = "Asia/Shanghai"
     templates: str | None = None
     route: list[RouteConfig] = DEFAULT_ROUTES
+    # §6.1 演练: notices about drill incidents go only to these (default: the HQ office)
+    drill_people: list[Identifier] = []
+    drill_units: list[str] = []
 
     @field_validator("timezone")
     @classmethod

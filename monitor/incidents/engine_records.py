@@ -13,8 +13,9 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine
 
 from monitor.config import Config
-from monitor.incidents import clocks, duty_log, guarantees, store
+from monitor.incidents import clocks, drills, duty_log, guarantees, store
 from monitor.incidents.authority import Actor, RefusedError
+from monitor.incidents.drills import Drill
 from monitor.incidents.duty_log import PhoneReport, QueryRecord
 from monitor.incidents.guarantees import GuaranteeRecord
 from monitor.incidents.lifecycle import Incident, Step
@@ -164,6 +165,27 @@ class DutyRecords:
         return self._act(
             incident_id, lambda i, now: duty_log.edit_report_step(i, by, now, field, text)
         )
+
+    # -- 演练 (§6.1) -----------------------------------------------------------------
+
+    def start_drill(self, name: str, by: Actor, include_monitor: bool = False) -> Drill:
+        """Start a drill: incidents entered from now on are drill incidents."""
+        with self.engine.begin() as connection:
+            store.lock_for_write(connection)
+            return drills.start(connection, name, by, self.clock(), include_monitor)
+
+    def end_drill(self, by: Actor) -> Drill:
+        """End the drill going on."""
+        with self.engine.begin() as connection:
+            store.lock_for_write(connection)
+            return drills.end(connection, by, self.clock())
+
+    def drill(self, drill_id: int | None = None) -> Drill | None:
+        """A drill by id, else the one going on, else the newest."""
+        with self.engine.connect() as connection:
+            if drill_id is not None:
+                return drills.load(connection, drill_id)
+            return drills.active(connection) or drills.latest(connection)
 
     def clocks(self) -> list[clocks.Clock]:
         """Every running §4.1 clock of the open incidents, by due time."""

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, Row, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from monitor.incidents import drills
 from monitor.incidents.lifecycle import EventDraft, Incident, Step
 from monitor.incidents.notices import NoticeKind, NoticeRequest, NoticeSink
 from monitor.incidents.tables import (
@@ -149,8 +150,9 @@ def list_incidents(connection: Connection, include_closed: bool = False) -> list
 
 
 def insert_incident(connection: Connection, values: Mapping[str, Any], now: datetime) -> int:
-    """A new incidents row; returns its id."""
-    row = {"opened_at": now, "detected_at": now, "updated_at": now, **values}
+    """A new incidents row; returns its id. During a drill it is a drill incident (§6.1)."""
+    drill = drills.marks(connection, str(values.get("source", "")))
+    row = {"opened_at": now, "detected_at": now, "updated_at": now, "drill": drill, **values}
     stmt = insert(incidents).values(**row).returning(incidents.c.id)
     return int(connection.execute(stmt).scalar_one())
 
@@ -185,9 +187,9 @@ def apply_step(
         actor = draft.actor.id if draft.actor else None
         step_fields = {"incident": incident_id, "kind": draft.kind, "actor": actor}
         log.info("incident step", extra={"fields": step_fields})  # closes, CLI actions, …
-        for kind in draft.notices:
-            log.info("notice requested", extra={"fields": {"incident": incident_id, "kind": kind}})
-            request = _request(incident, kind, event_id, draft, now)
+        for request in _requests(incident, event_id, draft, now):
+            fields = {"incident": incident_id, "kind": request.kind}
+            log.info("notice requested", extra={"fields": fields})
             if isinstance(sink, TransactionalSink):
                 sink.write(connection, request)
             else:
@@ -315,6 +317,7 @@ def notice_context(
         "starter_name": incident.response_starter_name,
         "transferred_to": incident.transferred_to,
         "restored": incident.restored_at is not None,
+        "drill": incident.drill,
         "data": {k: v for k, v in draft.data.items() if k != "assessment"},
         **({"deadline_at": draft.data["deadline_at"]} if "deadline_at" in draft.data else {}),
     }

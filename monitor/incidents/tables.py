@@ -164,6 +164,7 @@ drills = Table(
     Column("started_at", UtcDateTime, nullable=False),
     Column("started_by", String(64)),
     Column("started_by_name", Text),
+    Column("include_monitor", Boolean, nullable=False, server_default=false()),
     Column("ended_at", UtcDateTime),
     Column("ended_by", String(64)),
     Column("ended_by_name", Text),

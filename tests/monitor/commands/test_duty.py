@@ -27,13 +27,17 @@ def test_a_whole_incident_from_the_command_line(
         code, out, err = run(capsys, config_dir, *argv)
         assert (code, err) == (0, ""), argv
         assert expected in out
+    groups = ["group_tasks"] * 7  # §2.4: each working group its own tasks
     assert notice_kinds(tmp_path) == [
         "detection",
         "warning",
         "response_start",
+        *groups,
+        "public_statement",  # §4.5: a draft for 新闻宣传组
         "response_end",
         "follow_up",
         "lift",
+        "public_statement",
         "closed",
     ]
     code, out, _ = run(capsys, config_dir, "incident", "show", "1")
@@ -55,7 +59,7 @@ def test_a_whole_incident_from_the_command_line(
     assert data["incident"]["status"] == "closed"
     assert data["incident"]["warning_issuer"] == "commander"
     assert [e["kind"] for e in data["events"]][:2] == ["reported", "confirmed"]
-    assert len(data["notice_requests"]) == 7
+    assert len(data["notice_requests"]) == 16
 
 
 @pytest.mark.parametrize(

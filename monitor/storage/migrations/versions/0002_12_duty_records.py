@@ -83,6 +83,7 @@ def upgrade() -> None:
         sa.Column("name", sa.Text, nullable=False),
         _at("started_at", nullable=False),
         *_who("started_by"),
+        sa.Column("include_monitor", sa.Boolean, nullable=False, server_default=sa.false()),
         _at("ended_at"),
         *_who("ended_by"),
     )
