@@ -197,3 +197,14 @@ def test_final_report_golden(config: Config) -> None:
     assert "建议：建议发布情形3预警、启动Ⅱ级应急响应" in text  # what was proposed …
     assert "实际处置：发布情形3预警（区工信局局长）" in text  # … beside what was done
     assert "移动反馈：东街光缆被施工挖断" in text  # the confirmation note is the cause's source
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_the_guide_shows_the_golden_documents(language: str) -> None:
+    """docs/guide/documents.*.md shows one of each, word for word (the guide stays true)."""
+    guide = (GOLDEN.parents[2] / "docs" / "guide" / f"documents.{language}.md").read_text(
+        encoding="utf-8"
+    )
+    for name in ("notice-warning.txt", "brief.txt", "final.txt"):
+        golden = (GOLDEN / name).read_text(encoding="utf-8").rstrip("\n")
+        assert f"```text\n{golden}\n```" in guide, name
