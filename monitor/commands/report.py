@@ -7,7 +7,7 @@
 - `report edit ID --field F --text T --by WHO` completes a §5 field of the
   investigation report (cause, nature, impact, consequences, responsibility,
   capacity, recovery); the report shows it beside the system's draft.
-- `report render ID --kind brief|final [--format text|md|html] [-o FILE]`
+- `report render ID --kind brief|final [--format text|md|html|pdf] [-o FILE]`
   prints (or writes) the brief report drafted from the incident, or the
   after-action report (§5: timeline, durations, who did what when, notices
   and deliveries).
@@ -31,7 +31,7 @@ from monitor.commands.duty import (
     run_action,
     run_reader,
 )
-from monitor.commands.support import EXIT_OK, EXIT_RUNTIME, add_config_option
+from monitor.commands.support import EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, add_config_option
 from monitor.config import Config
 from monitor.incidents.authority import resolve_actor
 from monitor.incidents.duty_log import REPORT_FIELDS
@@ -39,7 +39,7 @@ from monitor.incidents.engine import IncidentEngine
 from monitor.incidents.tables import utcnow
 from monitor.plan.names import duration_name
 
-FORMATS = {"text": "txt", "md": "md", "html": "html"}
+FORMATS = {"text": "txt", "md": "md", "html": "html", "pdf": "html"}
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -119,6 +119,20 @@ def _edit(args: argparse.Namespace) -> int:
     )
 
 
+def _pdf(html: str, output: str | None) -> int:
+    """The HTML printed to an A4 PDF (GB/T 9704—2012 layout) with headless Chromium."""
+    from dispatch.pdf import PdfError, html_to_pdf
+
+    if output is None:
+        raise CommandError("--format pdf needs -o FILE", EXIT_USAGE)
+    try:
+        html_to_pdf(html, Path(output))
+    except PdfError as exc:
+        raise CommandError(str(exc), EXIT_RUNTIME) from exc
+    print(f"已写入 {output}", file=sys.stderr)
+    return EXIT_OK
+
+
 def _render(args: argparse.Namespace) -> int:
     def body(engine: IncidentEngine, config: Config) -> int:
         load = load_brief if args.kind == "brief" else load_final
@@ -127,6 +141,8 @@ def _render(args: argparse.Namespace) -> int:
             text = Renderer.for_config(config).document(args.kind, FORMATS[args.format], view)
         except TemplateError as exc:
             raise CommandError(f"report template: {exc}", EXIT_RUNTIME) from exc
+        if args.format == "pdf":
+            return _pdf(text, args.output)
         if args.output is None:
             sys.stdout.write(text)
             return EXIT_OK

@@ -93,3 +93,21 @@ def test_refusals_name_the_clause(
     code, _, err = run(capsys, config_dir, "query", "answer", "9", "--text", "x", "--by", "值班员")
     assert code == 2
     assert "没有催报/核实#9" in err
+
+
+def test_report_render_pdf(
+    capsys: pytest.CaptureFixture[str], config_dir: Path, reported: int, tmp_path: Path
+) -> None:
+    from tests.requirements import require_binary
+
+    require_binary("chromium")
+    out = tmp_path / "brief.pdf"
+    code, _, err = run(
+        capsys, config_dir, "report", "render", "1", "--kind", "brief", "--format", "pdf",
+        "-o", str(out),
+    )  # fmt: skip
+    assert code == 0, err
+    assert out.read_bytes().startswith(b"%PDF-")
+    code, _, err = run(capsys, config_dir, "report", "render", "1", "--format", "pdf")
+    assert code == 2
+    assert "needs -o FILE" in err
