@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "monitor.commands.notify_test",
     "monitor.commands.schema",
     "monitor.commands.db",
+    "monitor.commands.user",
 )
 
 
