@@ -77,6 +77,9 @@ class Feed:
             )
             stored = self._last[-1] if isinstance(self._last, tuple) else None
         current = self.fingerprint(stored)
+        if self._last is None:  # the first look: the pages were rendered from this
+            self._last = current
+            return
         if current != self._last:
             self._last = current
             self.bump()

@@ -19,8 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 FILE_NAME = "console-passwords.json"
 MIN_LENGTH = 8
 
-_HASHER = PasswordHasher()  # argon2id, the library's RFC 9106 low-memory profile
-_DUMMY = _HASHER.hash("commwatch-no-such-person")  # equal work for unknown people
+HASHER = PasswordHasher()  # argon2id, the library's RFC 9106 low-memory profile
 
 
 class PasswordError(ValueError):
@@ -41,8 +40,10 @@ def check_strength(password: str) -> None:
 class PasswordStore:
     """The password file of one state directory."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, hasher: PasswordHasher = HASHER) -> None:
         self.path = path
+        self.hasher = hasher
+        self._dummy = hasher.hash("commwatch-no-such-person")  # equal work for unknown people
 
     def _read(self) -> dict[str, str]:
         try:
@@ -63,7 +64,7 @@ class PasswordStore:
         """Hash and store a person's password (atomic replace, mode 0600)."""
         check_strength(password)
         data = self._read()
-        data[person] = _HASHER.hash(password)
+        data[person] = self.hasher.hash(password)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}")
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -77,7 +78,7 @@ class PasswordStore:
         """True when the password matches the person's stored hash (constant work otherwise)."""
         stored = self._read().get(person)
         try:
-            return _HASHER.verify(stored or _DUMMY, password) and stored is not None
+            return self.hasher.verify(stored or self._dummy, password) and stored is not None
         except (VerificationError, InvalidHashError):
             return False
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
+from argon2 import PasswordHasher
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
@@ -21,6 +24,8 @@ from monitor.storage.migrations import upgrade
 from tests.paths import SHIPPED_CONFIG
 
 PASSWORD = "correct horse battery"
+# argon2id with small costs: the same algorithm, fast enough for many sign-ins in tests
+FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 PEOPLE = ("commander", "deputy-govoffice", "deputy-miit", "duty-officer")
 
 
@@ -58,13 +63,27 @@ def database(tmp_path: Path) -> Engine:
     return engine
 
 
+@lru_cache(maxsize=1)
+def _hashes() -> bytes:
+    """The password file with PASSWORD for every shipped person (argon2 is slow: made once)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        path = password_path(scratch)
+        store = PasswordStore(path, FAST)
+        for person in PEOPLE:
+            store.set(person, PASSWORD)
+        return path.read_bytes()
+
+
 def make_console(tmp_path: Path, live: FakeLive | None = None) -> Console:
     """A console with every shipped person's password set to PASSWORD."""
     config = console_config(tmp_path)
-    store = PasswordStore(password_path(config.daemon.console.state_dir))
-    for person in PEOPLE:
-        store.set(person, PASSWORD)
-    return build_console(lambda: config, database(tmp_path), live or FakeLive())
+    path = password_path(config.daemon.console.state_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(_hashes())
+    path.chmod(0o600)
+    console = build_console(lambda: config, database(tmp_path), live or FakeLive())
+    console.passwords = PasswordStore(path, FAST)
+    return console
 
 
 def client(console: Console) -> TestClient:
