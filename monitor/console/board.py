@@ -136,7 +136,8 @@ def build_board(
     ]
     counts: dict[str, int] = {}
     for status in seen.shown.values():
-        counts[status.value] = counts.get(status.value, 0) + 1
+        name = condition_name(NODE_CONDITIONS.get(status.value, "unknown"))
+        counts[name] = counts.get(name, 0) + 1
     return Board(
         operators=operators,
         key_systems=key_systems,
