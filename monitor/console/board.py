@@ -9,14 +9,13 @@ A street (annex 8.4) reads the same from the nodes that serve it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from monitor.config import Config
-from monitor.config.inventory import NodeConfig
 from monitor.nodes.flapping import FlapState
-from monitor.nodes.state import Status, is_out
+from monitor.nodes.state import Status
 from monitor.nodes.windows import active_guarantees
 from monitor.plan.assessment import Assessment
 from monitor.plan.names import NODE_CONDITIONS, condition_name, level_name, scenario_label
@@ -76,23 +75,35 @@ class Board:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def _condition(
-    members: Sequence[NodeConfig],
-    scored: Mapping[str, Status],
-    shown: Mapping[str, Status],
-    affected: bool,
-    guarded: bool,
-) -> tuple[str, int, int]:
-    out = [n.id for n in members if is_out(scored.get(n.id, Status.UNKNOWN))]
-    degraded = sum(shown.get(n.id) in (Status.DEGRADED, Status.FLAPPING) for n in members)
-    if out and affected:
-        only_cut_off = all(scored.get(n) is Status.UNREACHABLE for n in out)
-        return ("unreachable" if only_cut_off else "down"), len(out), degraded
-    if out or degraded:
-        return "partial", len(out), degraded
-    if any(shown.get(n.id) is Status.MAINTENANCE for n in members):
-        return "maintenance", 0, 0
-    return ("guarantee" if guarded else "normal"), 0, 0
+@dataclass
+class Tally:
+    """Counts over the nodes of one system or street (one pass over all nodes)."""
+
+    total: int = 0
+    out: int = 0
+    down: int = 0  # out for a cause of its own (not only cut off behind a parent)
+    degraded: int = 0
+    maintained: int = 0
+
+    def add(self, scored: Status, shown: Status) -> None:
+        self.total += 1
+        if scored is Status.DOWN or scored is Status.UNREACHABLE:
+            self.out += 1
+            self.down += scored is Status.DOWN
+        if shown is Status.DEGRADED or shown is Status.FLAPPING:
+            self.degraded += 1
+        elif shown is Status.MAINTENANCE:
+            self.maintained += 1
+
+    def condition(self, affected: bool, guarded: bool) -> str:
+        """The gravest condition that holds (see the module docstring)."""
+        if self.out and affected:
+            return "down" if self.down else "unreachable"
+        if self.out or self.degraded:
+            return "partial"
+        if self.maintained:
+            return "maintenance"
+        return "guarantee" if guarded else "normal"
 
 
 def build_board(
@@ -107,26 +118,36 @@ def build_board(
     seen = situation(config, raw, flaps, now)
     found = impacts(config, seen.scored)
     guarded = {s: g.name for g in active_guarantees(config, now) for s in g.systems}
-    members: dict[str, list[NodeConfig]] = {}
-    by_street: dict[str, list[NodeConfig]] = {}
+    systems: dict[str, Tally] = {system.id: Tally() for system in config.inventory.system}
+    streets: dict[str, Tally] = {name: Tally() for name in config.streets}
+    unknown = Status.UNKNOWN
     for node in config.inventory.node:
-        members.setdefault(node.system, []).append(node)
+        scored = seen.scored.get(node.id, unknown)
+        shown = seen.shown.get(node.id, unknown)
+        systems.setdefault(node.system, Tally()).add(scored, shown)
         if node.street:
-            by_street.setdefault(node.street, []).append(node)
+            streets.setdefault(node.street, Tally()).add(scored, shown)
     operators: list[Row] = []
     key_systems: list[Row] = []
     for system in config.inventory.system:
-        nodes = members.get(system.id, [])
+        tally = systems[system.id]
         impact = found.get(system.id)
         affected = impact is not None and impact.affected
-        condition, out, degraded = _condition(
-            nodes, seen.scored, seen.shown, affected, system.id in guarded
-        )
         row = Row(
-            system.id, system.name, condition, len(nodes), out, degraded, guarded.get(system.id, "")
+            system.id,
+            system.name,
+            tally.condition(affected, system.id in guarded),
+            tally.total,
+            tally.out,
+            tally.degraded,
+            guarded.get(system.id, ""),
         )
         (operators if system.kind == "operator" else key_systems).append(row)
-    streets = _streets(config, by_street, seen.scored, seen.shown)
+    street_rows = [
+        # a street is 中断 when every node serving it is out
+        Row(name, name, t.condition(t.out == t.total > 0, False), t.total, t.out, t.degraded)
+        for name, t in streets.items()
+    ]
     abnormal = [
         NodeRow(
             n.id, n.name, n.system, n.street or "", NODE_CONDITIONS.get(seen.shown[n.id], "unknown")
@@ -141,7 +162,7 @@ def build_board(
     return Board(
         operators=operators,
         key_systems=key_systems,
-        streets=streets,
+        streets=street_rows,
         nodes=abnormal[:NODE_LIMIT],
         nodes_hidden=max(len(abnormal) - NODE_LIMIT, 0),
         scenario=scenario_label(assessment.scenario, "未达预警情形"),
@@ -151,20 +172,3 @@ def build_board(
         uplink_ok=uplink_ok,
         counts=counts,
     )
-
-
-def _streets(
-    config: Config,
-    by_street: Mapping[str, Sequence[NodeConfig]],
-    scored: Mapping[str, Status],
-    shown: Mapping[str, Status],
-) -> list[Row]:
-    """Streets of contacts.toml (then any other a node names); 中断 when all its nodes are out."""
-    names = list(config.streets) + [s for s in by_street if s not in config.streets]
-    rows = []
-    for name in names:
-        nodes = by_street.get(name, [])
-        every = bool(nodes) and all(is_out(scored.get(n.id, Status.UNKNOWN)) for n in nodes)
-        condition, out, degraded = _condition(nodes, scored, shown, every, False)
-        rows.append(Row(name, name, condition, len(nodes), out, degraded))
-    return rows

@@ -21,7 +21,7 @@ from dispatch.report_records import load_brief, load_final
 from monitor.console.context import Console
 from monitor.console.notices import outbox_view
 from monitor.console.sessions import Session
-from monitor.console.views import board_now, incident_detail
+from monitor.console.views import BoardCache, board_now, incident_detail
 from monitor.console.windows import windows_view
 from monitor.incidents.engine import IncidentNotFoundError
 from monitor.plan.names import SOURCE_NAMES, event_name, level_name, scenario_label, status_name
@@ -41,6 +41,7 @@ class Pages:
 
     def __init__(self, console: Console) -> None:
         self.c = console
+        self.boards = BoardCache()
         self.c.templates.globals.update(
             event_name=event_name,
             level_name=level_name,
@@ -89,11 +90,11 @@ class Pages:
         return self.c.page("login.html.j2", request, target=target)
 
     async def board(self, request: Request, session: Session) -> Response:
-        view = await asyncio.to_thread(board_now, self.c)
+        view = await asyncio.to_thread(board_now, self.c, self.boards)
         return self.c.page("board.html.j2", request, session=session, view=view)
 
     async def board_live(self, request: Request, session: Session) -> Response:
-        view = await asyncio.to_thread(board_now, self.c)
+        view = await asyncio.to_thread(board_now, self.c, self.boards)
         return self.c.page("board_live.html.j2", request, session=session, view=view)
 
     async def incidents(self, request: Request, session: Session) -> Response:

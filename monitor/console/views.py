@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -58,14 +59,50 @@ def clocks(incident: Incident, deadline: timedelta) -> list[Clock]:
     return result
 
 
-def board_now(console: Console) -> BoardView:
+class BoardCache:
+    """The last board built, reused while nothing it depends on has changed.
+
+    Every browser re-fetches the board after a change; the first fetch builds
+    it, the others (and repeated page loads) reuse it. The key holds the
+    config object, the node statuses, the Assessment, the uplink flag and the
+    minute (maintenance windows and guarantee periods start and end with time).
+    """
+
+    def __init__(self) -> None:
+        self._entry: tuple[Hashable, Board] | None = None  # replaced whole: thread-safe
+
+    def get(self, console: Console, now: datetime) -> Board:
+        config = console.config()
+        live = console.live
+        statuses = live.statuses()
+        key = (
+            id(config),
+            hash(tuple(statuses.items())),
+            live.assessment(),
+            live.uplink_ok(),
+            now.replace(second=0, microsecond=0),
+        )
+        entry = self._entry
+        if entry is not None and entry[0] == key:
+            return entry[1]
+        board = build_board(
+            config, statuses, live.flaps(), live.assessment(), now, live.uplink_ok()
+        )
+        self._entry = (key, board)
+        return board
+
+
+def board_now(console: Console, cache: BoardCache | None = None) -> BoardView:
     """The board as of now, with the open incidents."""
     config = console.config()
     live = console.live
     now = console.clock()
-    board = build_board(
-        config, live.statuses(), live.flaps(), live.assessment(), now, live.uplink_ok()
-    )
+    if cache is not None:
+        board = cache.get(console, now)
+    else:
+        board = build_board(
+            config, live.statuses(), live.flaps(), live.assessment(), now, live.uplink_ok()
+        )
     deadline = config.plan.report.deadline
     rows = console.incidents().incidents()
     return BoardView(board, [(i, clocks(i, deadline)) for i in rows], now)
