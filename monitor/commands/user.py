@@ -18,7 +18,7 @@ from monitor.console.passwords import PasswordError, PasswordStore, password_pat
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `user passwd`."""
-    parser = subparsers.add_parser("user", help="console accounts (people of contacts.toml)")
+    parser = subparsers.add_parser("user", help="duty-console accounts: set a person's password")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     passwd = actions.add_parser("passwd", help="set a person's console password")
     add_config_option(passwd)
