@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
+import ssl
 from collections.abc import Callable, Generator
 from importlib.resources import files
 from pathlib import Path
@@ -141,21 +143,31 @@ class ConsoleServer:
             ssl_certfile=str(settings.tls_cert) if settings.tls_cert else None,
             ssl_keyfile=str(settings.tls_key) if settings.tls_key else None,
         )
+        self.options = options
         self.server = _Server(options)
         self._task: asyncio.Task[None] | None = None
 
+    def _bind(self) -> socket.socket:
+        """The listening socket, bound here: uvicorn would sys.exit() on a bind error."""
+        family = socket.AF_INET6 if ":" in self.settings.host else socket.AF_INET
+        try:
+            self.options.load()  # TLS files are read here
+            return socket.create_server((self.settings.host, self.settings.port), family=family)
+        except (OSError, ssl.SSLError, ValueError) as exc:
+            raise OSError(f"console cannot listen on {self.settings.listen}: {exc}") from exc
+
     async def start(self) -> None:
-        """Bind and serve in the background; raises OSError when the address is taken."""
+        """Bind and serve in the background; raises OSError when it cannot listen."""
+        sock = self._bind()
         self.console.feed.start()
-        self._task = asyncio.get_running_loop().create_task(self.server.serve())
+        self._task = asyncio.get_running_loop().create_task(self.server.serve(sockets=[sock]))
         for _ in range(200):
             if self.server.started or self._task.done():
                 break
             await asyncio.sleep(0.025)
-        if self._task.done():
-            with contextlib.suppress(BaseException):  # uvicorn exits (SystemExit) on bind errors
-                await self._task
-            await self.console.feed.stop()
+        if not self.server.started:
+            await self.stop()
+            sock.close()
             raise OSError(f"console cannot listen on {self.settings.listen}")
         scheme = "https" if self.settings.tls else "http"
         log.info(
