@@ -95,7 +95,7 @@ def _sign_out(driver: Any) -> None:
 
 
 def _message(driver: Any) -> str:
-
+    """The alert line at the top of the page (empty while hidden)."""
     return text(driver, "#message:not([hidden])")
 
 
