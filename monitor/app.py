@@ -247,7 +247,7 @@ class Daemon:
 
     def _swap(self, config: Config) -> None:
         old = self.config
-        for section in ("storage", "metrics"):
+        for section in ("storage", "metrics", "console"):
             if getattr(old.daemon, section) != getattr(config.daemon, section):
                 log.warning("config change needs a restart", extra={"fields": {"section": section}})
         if old.daemon.logging != config.daemon.logging:

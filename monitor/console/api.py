@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import Any
@@ -37,6 +38,7 @@ from monitor.incidents.engine import IncidentNotFoundError
 from monitor.incidents.listing import incident_json, to_json
 
 Handler = Callable[[Request], Awaitable[Response]]
+log = logging.getLogger(__name__)
 
 
 def error(status: int, message: str, **extra: Any) -> JSONResponse:
@@ -128,6 +130,10 @@ class Api:
         address = _client(request)
         wait = self.c.limiter.locked_for(person, address)
         if wait > 0:
+            log.warning(
+                "console sign-in locked",
+                extra={"fields": {"person": person[:64], "address": address}},
+            )
             return JSONResponse(
                 {"error": f"密码错误次数过多，请{int(wait) + 1}秒后再试"},
                 status_code=429,
@@ -138,8 +144,13 @@ class Api:
         stamp = self.c.passwords.stamp(person)
         if not (known and good and stamp is not None):
             self.c.limiter.failed(person, address)
+            log.warning(
+                "console sign-in failed",
+                extra={"fields": {"person": person[:64], "address": address}},
+            )
             return error(401, "人员编号或密码错误")
         self.c.limiter.succeeded(person)
+        log.info("console sign-in", extra={"fields": {"person": person[:64], "address": address}})
         cookie, session = self.c.sessions.create(person, stamp)
         response = JSONResponse(self._who(session))
         response.set_cookie(
