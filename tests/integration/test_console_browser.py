@@ -119,6 +119,7 @@ def _shots() -> Path | None:
 
 def test_a_scenario3_event_in_the_browser(tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
 
     with netns_lab(hosts=1) as lab:
         metrics_port, console_port = free_port(), free_port()
@@ -167,6 +168,8 @@ def test_a_scenario3_event_in_the_browser(tmp_path: Path) -> None:
                 )
                 assert driver.execute_script("return window.__sameDocument") == "yes"  # no reload
                 assert "情形3" in text(driver, "#scenario")
+                fits = "return document.documentElement.scrollWidth <= window.innerWidth"
+                assert driver.execute_script(fits)  # no sideways scrolling at 1366×768
                 driver.save_screenshot(str(shots / "console-board.png"))
 
                 link = driver.execute_script(
@@ -176,8 +179,8 @@ def test_a_scenario3_event_in_the_browser(tmp_path: Path) -> None:
                 _wait(driver, "the incident page", lambda d: d.find_elements(By.ID, "timeline"))
                 incident_url = driver.current_url
                 form = driver.find_element(By.ID, "a-confirm")
-                form.find_element(By.NAME, "note").send_keys("电话核实：门户网站中断")
-                form.find_element(By.TAG_NAME, "button").click()
+                note = form.find_element(By.NAME, "note")
+                note.send_keys("电话核实：门户网站中断" + Keys.ENTER)  # by keyboard
                 _wait(
                     driver,
                     "confirmed",
@@ -191,6 +194,7 @@ def test_a_scenario3_event_in_the_browser(tmp_path: Path) -> None:
                 refused.find_element(By.TAG_NAME, "button").click()
                 _wait(driver, "the refusal", lambda d: "§4.3.1" in _message(d))
                 assert "总指挥" in _message(driver)
+                assert driver.execute_script(fits)
                 driver.execute_script("window.scrollTo(0, 0);")
                 driver.save_screenshot(str(shots / "console-incident.png"))
                 _sign_out(driver)
