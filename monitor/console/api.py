@@ -31,6 +31,7 @@ from starlette.routing import Route
 from monitor.console.actions import ACTIONS, BadRequestError, parse
 from monitor.console.context import Console
 from monitor.console.notices import retry_failed
+from monitor.console.passwords import PasswordError
 from monitor.console.sessions import COOKIE, Session
 from monitor.console.views import board_now, incident_detail
 from monitor.incidents.authority import RefusedError
@@ -140,8 +141,12 @@ class Api:
                 headers={"Retry-After": str(int(wait) + 1)},
             )
         known = person in self.c.config().people
-        good = await asyncio.to_thread(self.c.passwords.verify, person, password)
-        stamp = self.c.passwords.stamp(person)
+        try:
+            good = await asyncio.to_thread(self.c.passwords.verify, person, password)
+            stamp = self.c.passwords.stamp(person)
+        except PasswordError as exc:
+            log.error("console password file unreadable", extra={"fields": {"error": str(exc)}})
+            return error(503, "控制台密码文件无法读取，请联系管理员（见守护进程日志）")
         if not (known and good and stamp is not None):
             self.c.limiter.failed(person, address)
             log.warning(

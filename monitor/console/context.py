@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,11 +18,13 @@ from monitor.config import Config
 from monitor.console.feed import Feed
 from monitor.console.limits import LoginLimiter
 from monitor.console.live import Live
-from monitor.console.passwords import PasswordStore
+from monitor.console.passwords import PasswordError, PasswordStore
 from monitor.console.sessions import COOKIE, Session, SessionTable
 from monitor.incidents.authority import Actor, actor_of
 from monitor.incidents.engine import IncidentEngine
 from monitor.incidents.tables import utcnow
+
+log = logging.getLogger(__name__)
 
 
 def template_environment() -> Environment:
@@ -67,7 +70,12 @@ class Console:
         if session.person not in self.config().people:
             self.sessions.end_person(session.person)
             return None
-        if self.passwords.stamp(session.person) != session.stamp:
+        try:
+            stamp = self.passwords.stamp(session.person)
+        except PasswordError as exc:
+            log.error("console password file unreadable", extra={"fields": {"error": str(exc)}})
+            return None
+        if stamp != session.stamp:
             self.sessions.end_person(session.person)
             return None
         return session

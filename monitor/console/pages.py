@@ -85,7 +85,7 @@ class Pages:
 
     async def login(self, request: Request) -> Response:
         target = request.query_params.get("next", "/")
-        if not target.startswith("/") or target.startswith("//"):
+        if not target.startswith("/") or target.startswith(("//", "/\\")):
             target = "/"
         return self.c.page("login.html.j2", request, target=target)
 

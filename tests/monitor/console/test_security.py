@@ -284,3 +284,30 @@ def test_removed_person_loses_the_session(tmp_path: Path) -> None:
     contacts = config.contacts.model_copy(update={"person": people})
     current[0] = Config(config.directory, config.daemon, config.plan, contacts, config.inventory)
     assert http.get("/api/incidents").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("/incidents/3", "/incidents/3"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example/", "/"),
+        ("https://evil.example/", "/"),
+    ],
+    ids=["local", "scheme-relative", "backslash", "absolute"],
+)
+def test_sign_in_page_only_returns_to_local_pages(
+    console: Console, target: str, expected: str
+) -> None:
+    page = client(console).get("/login", params={"next": target})
+    assert f'data-next="{expected}"' in page.text
+
+
+def test_unreadable_password_file_is_503_and_ends_sessions(console: Console) -> None:
+    http = client(console)
+    login(http, "duty-officer")
+    console.passwords.path.write_text("not json", encoding="utf-8")
+    assert http.get("/api/incidents").status_code == 401
+    response = http.post("/api/login", json={"person": "duty-officer", "password": PASSWORD})
+    assert response.status_code == 503
+    assert "not json" not in response.text
