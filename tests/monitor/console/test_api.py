@@ -248,3 +248,21 @@ def test_reports_render_and_download(console: Console) -> None:
         assert download.status_code == 200
         assert "attachment" in download.headers["content-disposition"]
     assert http.get(f"/incidents/{incident}/report/other").status_code == 404
+
+
+def test_every_api_route_and_action_is_documented(console: Console) -> None:
+    from monitor.console.actions import ACTIONS
+    from monitor.console.api import Api
+
+    documented = set(client(console).get("/api/openapi.json").json()["paths"])
+    routes = set()
+    for route in Api(console).routes():
+        path = route.path.replace("{id:int}", "{id}")
+        if "{action:path}" in path:
+            routes |= {path.replace("{action:path}", name) for name in ACTIONS}
+        else:
+            routes.add(path)
+    assert routes <= documented
+    assert (ROOT / "docs" / "api" / "openapi.json").read_bytes() == client(console).get(
+        "/api/openapi.json"
+    ).content
