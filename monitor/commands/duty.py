@@ -13,9 +13,8 @@ import sys
 import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
 from datetime import datetime, tzinfo
-from typing import Any, TypeVar
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -196,26 +195,3 @@ def response_text(incident: Incident) -> str:
         return "-"
     state = "已结束" if incident.response_ended_at else "进行中"
     return f"{level_text(incident.response_level)}{state}"
-
-
-def to_json(value: Any) -> Any:
-    """Dataclasses, datetimes and containers → JSON-ready values."""
-    if hasattr(value, "__dataclass_fields__"):
-        return to_json(asdict(value))
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): to_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_json(v) for v in value]
-    return value
-
-
-def incident_json(incident: Incident) -> dict[str, Any]:
-    """An incident as a JSON object (with derived open/active flags)."""
-    data: dict[str, Any] = to_json(incident)
-    data["open"] = incident.is_open
-    data["warning_active"] = incident.warning_active
-    data["response_active"] = incident.response_active
-    data["restored"] = incident.restored_at is not None
-    return data

@@ -15,7 +15,6 @@ from monitor.commands.duty import (
     plan_zone,
     run_action,
     run_reader,
-    to_json,
     when,
 )
 from monitor.commands.guarantee import iso_time
@@ -24,6 +23,7 @@ from monitor.config import Config
 from monitor.incidents.authority import Actor
 from monitor.incidents.duty_log import PhoneReport
 from monitor.incidents.engine import IncidentEngine
+from monitor.incidents.listing import to_json
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -17,7 +17,6 @@ from monitor.commands.duty import (
     plan_zone,
     run_action,
     run_reader,
-    to_json,
     when,
 )
 from monitor.commands.guarantee import iso_time
@@ -26,6 +25,7 @@ from monitor.config import Config
 from monitor.incidents.authority import Actor
 from monitor.incidents.duty_log import QueryRecord
 from monitor.incidents.engine import IncidentEngine
+from monitor.incidents.listing import to_json
 from monitor.plan.names import duration_name
 
 
