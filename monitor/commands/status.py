@@ -104,8 +104,9 @@ def print_clocks(running: list[Clock], config: Config) -> None:
             f"已超时{duration_name(-left)}" if clock.overdue(now) else f"剩{duration_name(left)}"
         )
         about = f"（{clock.subject}）" if clock.subject else ""
+        mark = "【演练】" if clock.drill else ""
         print(
-            f"  事件#{clock.incident_id} {clock.name}{about}  "
+            f"  {mark}事件#{clock.incident_id} {clock.name}{about}  "
             f"时限 {when(clock.due_at, zone)}  {state}"
         )
 

@@ -15,7 +15,7 @@ escalation). Keys make every notice once-only across ticks and restarts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from monitor.config.plan import ReportConfig
@@ -42,6 +42,7 @@ class Clock:
     due_at: datetime
     reminders: tuple[timedelta, ...]  # offsets from started_at
     subject: str = ""  # what it is about (the query's text)
+    drill: bool = False  # a drill incident's clock (§6.1): shown, never counted as real
 
     @property
     def name(self) -> str:
@@ -116,7 +117,9 @@ def clocks_of(
     running = [c for i in incidents for c in (brief_clock(i, report), follow_up_clock(i, report))]
     open_ids = {i.id for i in incidents if i.is_open}
     running += [query_clock(q, report) for q in queries if q.incident_id in open_ids]
-    return sorted((c for c in running if c is not None), key=lambda c: c.due_at)
+    drills = {i.id for i in incidents if i.drill}
+    found = [replace(c, drill=c.incident_id in drills) for c in running if c is not None]
+    return sorted(found, key=lambda c: c.due_at)
 
 
 def due_notices(clock: Clock, now: datetime) -> list[ClockNotice]:

@@ -54,7 +54,7 @@ def clock_families(running: list[Clock], now: datetime) -> Iterator[Metric]:
         labels=["clock"],
     )
     for clock in CLOCK_NAMES:
-        mine = [c for c in running if c.clock == clock]
+        mine = [c for c in running if c.clock == clock and not c.drill]  # drills never count
         late = [(now - c.due_at).total_seconds() for c in mine if c.overdue(now)]
         counts.add_metric([clock, "running"], float(len(mine) - len(late)))
         counts.add_metric([clock, "overdue"], float(len(late)))

@@ -98,3 +98,12 @@ def test_clocks_of_an_incident_by_due_time_and_the_metrics() -> None:
 def test_reminders_must_fall_inside_their_deadline() -> None:
     with pytest.raises(ValueError, match="query_reminders"):
         ReportConfig(query_reminders=[timedelta(minutes=40)])
+
+
+def test_a_drill_incidents_clocks_are_shown_but_never_counted() -> None:
+    """§6.1: a drill runs as a real event but never counts as a real incident."""
+    drill = replace(OPEN, id=8, drill=True)
+    running = clocks.clocks_of([drill], [], REPORT)
+    assert [(c.clock, c.drill) for c in running] == [("brief", True)]
+    families = {f.name: f for f in clock_families(running, m(40))}
+    assert all(s.value == 0 for s in families["commwatch_duty_clocks"].samples)
