@@ -49,7 +49,7 @@ DEADLINE = {"deadline_at": "2026-11-28T06:30:00+00:00"}
         (NoticeKind.FOLLOW_UP, ONE_OPERATOR, {"restored": True}, "【续报】事件#12：移动城区分公司网络已恢复。回电0356-2039294"),
         (NoticeKind.LIFT_PROPOSAL, ONE_OPERATOR, {"restored": True, "issuer_name": "区工信局局长"}, "【解除建议】事件#12：移动城区分公司网络已恢复，建议发布人区工信局局长解除预警。回电0356-2039294"),
         (NoticeKind.LIFT, ONE_OPERATOR, {"warning_scenario": 3, "actor_name": "区工信局局长"}, "【预警解除】事件#12：区工信局局长解除情形3预警。回电0356-2039294"),
-        (NoticeKind.CLOSED, ONE_OPERATOR, {"status": "false_alarm"}, "【事件关闭】事件#12：事件已关闭（误报）。回电0356-2039294"),
+        (NoticeKind.CLOSED, ONE_OPERATOR, {"status": "false_alarm"}, "【事件关闭】事件#12：经核实属误报，已记录并关闭。回电0356-2039294"),
         (NoticeKind.DETECTION, None, {"title": "上级通报：某基站光缆被挖断"}, "【接报】事件#12：14:00接报：上级通报：某基站光缆被挖断。请核实确认。回电0356-2039294"),
     ],
     ids=[
