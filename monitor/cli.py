@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "monitor.commands.response",
     "monitor.commands.event",
     "monitor.commands.report",
+    "monitor.commands.notice",
     "monitor.commands.notify_test",
     "monitor.commands.schema",
     "monitor.commands.db",
