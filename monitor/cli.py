@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "monitor.commands.event",
     "monitor.commands.report",
     "monitor.commands.notice",
+    "monitor.commands.call",
     "monitor.commands.notify_test",
     "monitor.commands.schema",
     "monitor.commands.db",
