@@ -36,7 +36,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from dispatch.followup_tables import contact_flags
 from dispatch.models import FAILED, SENT, deliveries
 from dispatch.numbers import sms_addresses
-from dispatch.outbox_rows import open_fallback
+from dispatch.outbox_rows import claimed_of, open_fallback
 from monitor.config import Config
 from monitor.incidents import store as incident_store
 from monitor.incidents.tables import utcnow
@@ -68,10 +68,26 @@ def record_receipt(
             .order_by(deliveries.c.id.desc())
             .limit(1)
         ).first()
+        row = row or _by_own_key(connection, gateway_id)
         if row is None:
             return None
         _apply(connection, row, verdict, reason[:500], at)
         return int(row.id)
+
+
+def _by_own_key(connection: Connection, gateway_id: str) -> Row[Any] | None:
+    """Our own delivery key (`Claimed.key`, which Kannel echoes): found before it is recorded.
+
+    A fast gateway reports before the dispatcher has written `gateway_id`.
+    """
+    prefix, _, rest = gateway_id.partition(".")
+    number, _, _digest = rest.partition(".")
+    if prefix != "commwatch" or not number.isdigit():
+        return None
+    row = connection.execute(select(deliveries).where(deliveries.c.id == int(number))).first()
+    if row is None or claimed_of(row).key != gateway_id:
+        return None
+    return row
 
 
 def _apply(
