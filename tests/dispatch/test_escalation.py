@@ -11,6 +11,8 @@ from dispatch.acks import record_reply
 from dispatch.calls import complete, open_calls
 from dispatch.followup import FollowUp
 from dispatch.followup_tables import escalations
+from dispatch.render import Renderer
+from dispatch.report_records import load_final
 from dispatch.states import notice_lines
 from monitor.incidents.authority import actor_of
 from monitor.incidents.engine import IncidentEngine
@@ -185,3 +187,16 @@ def test_units_without_a_channel_and_warnings_become_call_tasks(tmp_path: Path, 
         sorted(s for h, s in steps.items() if h != f"call:{warning.id}" and h.startswith("call:"))
         == [(2, None)] * 3
     )
+
+    view = load_final(engine, config, incident, now[0])
+    text = Renderer.for_config(config).document("final", "md", view)
+    table = text[text.index("## 通知情况") : text.index("## 六、")]
+    assert "| 预警通知 | 移动城区分公司 | 电话已拨（duty-officer） 0356-" in table
+    assert "值班员王某（电话）：已传达" not in table  # answered by 王值班 in this test
+    assert "王值班（电话）：已传达" in table
+    assert "| 接报 | 区委办公室 | 电话待拨" in table
+    acked = [
+        r for r in view["informed"] if r["recipient"] == "移动城区分公司" and "短信" in r["means"]
+    ]
+    assert acked
+    assert acked[0]["acknowledged"].endswith("duty-officer（电话）")
