@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from dispatch.acks import DeliveryNotFoundError, acknowledge, is_ack, record_reply
+from dispatch.followup_status import follow_up_health
 from dispatch.followup_tables import contact_flags
-from dispatch.receipts import ReceiptState, record_receipt
+from dispatch.receipts import ReceiptState, failing_contacts, record_receipt
 from dispatch.states import delivery_state, notice_lines
 from monitor.incidents.authority import actor_of
 from monitor.incidents.engine import IncidentEngine
@@ -101,6 +103,11 @@ def test_a_failed_receipt_fails_the_delivery_and_flags_the_number(tmp_path: Path
     with engine.connect() as connection:
         flag = connection.execute(select(contact_flags)).one()
     assert (flag.address, flag.failures, flag.cleared_at) == ("13800000004", 2, None)
+    shown = follow_up_health(engine, config).lines()
+    assert any(line.startswith("failing contact: 指挥部办公室值班员") for line in shown), shown
+    assert any("sms 13800000004 — DLR 16: NACK/0x0000000b (2x" in line for line in shown), shown
+    fixed = dataclasses.replace(config, contacts=config.contacts.model_copy(update={"person": []}))
+    assert failing_contacts(engine, fixed) == []  # no longer in contacts.toml: not flagged
     record_receipt(engine, str(sms["gateway_id"]), "delivered", "DLR 1")
     with engine.connect() as connection:
         assert connection.execute(select(contact_flags.c.cleared_at)).scalar() is not None
