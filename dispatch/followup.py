@@ -23,6 +23,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import Engine
 
 from dispatch import calls, escalation
+from dispatch.outbox_rows import aware
 from dispatch.receipts import failing_contacts
 from dispatch.render import Renderer
 from monitor.config import Config
@@ -33,8 +34,9 @@ from monitor.runtime.metrics import counter, gauge
 
 log = logging.getLogger(__name__)
 
-WINDOW = timedelta(hours=6)  # how far back routed notices are looked at
-RECHECK = timedelta(seconds=15)
+WINDOW = timedelta(hours=6)  # how far back routed notices are looked at (after a restart)
+RECHECK = timedelta(seconds=15)  # how often recent notices are looked at again
+RECHECK_WINDOW = timedelta(hours=1)  # …and how recent they must be
 
 
 class FollowUp:
@@ -110,7 +112,8 @@ class FollowUp:
         with self.engine.connect() as connection:
             recent = escalation.routed_since(connection, now - WINDOW)
         for notice in recent:
-            if notice.id in self._seen and not recheck:
+            again = recheck and aware(notice.routed_at) >= now - RECHECK_WINDOW
+            if notice.id in self._seen and not again:
                 continue
             with self.engine.begin() as connection:
                 lock_for_write(connection)
