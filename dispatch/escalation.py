@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, select, update
+from sqlalchemy import Connection, Engine, Row, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -87,13 +87,15 @@ def _covers(chain: ChainConfig, kind: str) -> bool:
 def start(connection: Connection, config: Config, notice: Row[Any], now: datetime) -> int:
     """Begin the chains of a routed notice's recipients; returns how many began."""
     heads = connection.execute(
-        select(deliveries.c.recipient_key, deliveries.c.recipient)
+        select(deliveries.c.recipient_key, deliveries.c.recipient, func.max(deliveries.c.acked_at))
         .where(deliveries.c.notice_id == notice.id, deliveries.c.escalation_id.is_(None))
-        .distinct()
+        .group_by(deliveries.c.recipient_key, deliveries.c.recipient)
     ).all()
     routed = aware(notice.routed_at or now)
     begun = 0
-    for head, label in heads:
+    for head, label, acked in heads:
+        if acked is not None:
+            continue  # acknowledged before its chain began: nothing to escalate
         chain = chain_for(config, head, notice.kind)
         if chain is not None:
             begun += insert(connection, notice, head, label, chain, routed + chain.ack_within, now)

@@ -200,3 +200,18 @@ def test_units_without_a_channel_and_warnings_become_call_tasks(tmp_path: Path, 
     ]
     assert acked
     assert acked[0]["acknowledged"].endswith("duty-officer（电话）")
+
+
+def test_a_head_that_acknowledged_first_gets_no_chain(tmp_path: Path, db: Db) -> None:
+    config, engine = setup(tmp_path, db, CHAINS)
+    incident = open_incident(engine, config)
+    send_notice(engine, config, NoticeKind.DETECTION, incident, key="k-quick")
+    incidents = IncidentEngine(engine, config, clock=lambda: T0 + timedelta(seconds=5))
+    assert record_reply(incidents, "13800000003", "1").ack is not None  # before the loop looked
+    follow = FollowUp(config, engine, clock=lambda: T0)
+    follow.cycle(T0 + timedelta(seconds=6))
+    follow.cycle(T0 + timedelta(minutes=11))
+    with engine.connect() as connection:
+        heads = {r.head: r.end_reason for r in connection.execute(select(escalations))}
+    assert heads == {"unit:区工信局": None}  # only the unit's chain, still running
+    assert not [r for r in rows(engine) if r["recipient_key"] == "person:deputy-govoffice"]

@@ -22,7 +22,7 @@ from typing import Any
 from tests.daemon_harness import ROOT, DaemonProcess, daemon_toml, free_port, make_config
 from tests.netns import netns_lab
 
-ACK_WITHIN = 4.0
+ACK_WITHIN = 8.0  # long enough for a loaded CI machine to look between two steps
 NODES = """
 [[system]]
 id = "cmcc"
@@ -129,7 +129,7 @@ def test_unanswered_notice_escalates_survives_sigkill_and_stops_on_reply(tmp_pat
                 ("deputy-govoffice", 1),
             ]
             waited = (at(first[1]) - at(first[0])).total_seconds()
-            assert ACK_WITHIN <= waited <= ACK_WITHIN + 2.0, waited
+            assert ACK_WITHIN <= waited <= ACK_WITHIN + 2.5, waited
             daemon.process.kill()  # SIGKILL mid-chain: step 2 falls due while it is dead
             daemon.process.wait(timeout=10)
         finally:
