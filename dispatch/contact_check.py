@@ -62,8 +62,7 @@ def _unreachable_units(config: Config) -> list[str]:
     if no_sms:
         out.append(
             f"contacts.toml: {len(no_sms)} units have no SMS-capable number (email only; "
-            f"duty phones are landlines, shown in notices as call-back numbers; a notice "
-            f"no channel delivers becomes a call task, `commwatch call list`): " + "、".join(no_sms)
+            f"duty phones are landlines: never texted, phoned via call tasks): " + "、".join(no_sms)
         )
     if no_email:
         out.append(f"contacts.toml: {len(no_email)} units have no email: " + "、".join(no_email))
