@@ -144,11 +144,11 @@ class ReplyResult:
     why: str = ""
 
 
-def record_reply(
-    incidents: IncidentEngine, from_number: str, text: str, now: datetime | None = None
-) -> ReplyResult:
-    """An SMS reply from a handset: 收到 acknowledges that number's latest open notice."""
-    del now  # the engine's clock decides (kept for the channels' calling convention)
+def record_reply(incidents: IncidentEngine, from_number: str, text: str) -> ReplyResult:
+    """An SMS reply from a handset: 收到 acknowledges that number's latest open notice.
+
+    The time of the acknowledgement is the engine's clock. Safe from any thread.
+    """
     if not is_ack(text):
         return ReplyResult(None, "not an acknowledgement")
     address = classify(from_number).sms_address or from_number.lstrip("+")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import Metric
 from sqlalchemy import select
 
 from dispatch.acks import record_reply
@@ -215,3 +218,29 @@ def test_a_head_that_acknowledged_first_gets_no_chain(tmp_path: Path, db: Db) ->
         heads = {r.head: r.end_reason for r in connection.execute(select(escalations))}
     assert heads == {"unit:区工信局": None}  # only the unit's chain, still running
     assert not [r for r in rows(engine) if r["recipient_key"] == "person:deputy-govoffice"]
+
+
+def test_follow_up_figures_are_exported(tmp_path: Path, db: Db) -> None:
+    config, engine = setup(tmp_path, db, CALLS)
+    incident = open_incident(engine, config)
+    send_notice(engine, config, NoticeKind.DETECTION, incident, key="k-figures")
+    later = T0 + timedelta(minutes=6)
+    follow = FollowUp(config, engine, clock=lambda: later)
+    follow.cycle(later)  # both calls overdue (5m): they step along the office chain
+    registry = CollectorRegistry()
+    registry.register(_Source(follow))
+    text = generate_latest(registry).decode()
+    assert "commwatch_calls_open 2.0" in text
+    assert "commwatch_calls_overdue 2.0" in text
+    assert 'commwatch_escalation_steps_total{outcome="escalated"} 2.0' in text
+    assert 'commwatch_escalations_open{phase="escalated"} 2.0' in text
+    assert 'commwatch_escalations_open{phase="waiting"} 1.0' in text  # the detection's
+    assert "commwatch_contacts_failing 0.0" in text
+
+
+class _Source:
+    def __init__(self, follow: FollowUp) -> None:
+        self.follow = follow
+
+    def collect(self) -> Iterator[Metric]:
+        return self.follow.metric_families()
