@@ -26,12 +26,20 @@ from sqlalchemy import Connection, Row, and_, or_, select, update
 
 from dispatch.followup_tables import escalations
 from dispatch.models import FAILED, SENT, deliveries, notices
+from dispatch.notice_data import TITLES
 from dispatch.numbers import classify
 from dispatch.states import recipient_id
 from monitor.incidents.authority import Actor, actor_of
 from monitor.incidents.engine import IncidentEngine
 
-MEANS = ("cli", "sms", "email", "console", "call")
+MEANS_NAMES = {
+    "sms": "短信回复",
+    "email": "邮件链接",
+    "cli": "值班员登记",
+    "console": "值班台",
+    "call": "电话",
+}
+MEANS = tuple(MEANS_NAMES)
 ACK_WORDS = frozenset(
     {"1", "收到", "已收到", "确认", "已确认", "确认收到", "收悉", "已阅", "知道", "知道了",
      "明白", "好", "好的", "ok", "okay", "yes", "y", "是", "嗯"}
@@ -74,7 +82,8 @@ def acknowledge(incidents: IncidentEngine, delivery_id: int, by: Actor, means: s
     def record(connection: Connection, now: datetime) -> dict[str, Any] | None:
         return mark_acknowledged(connection, delivery_id, by, means, now)
 
-    data = incidents.acknowledge(row.incident_id, by, means, record)
+    note = f"{row.recipient}经{MEANS_NAMES[means]}确认收到{_kind_name(row.kind)}"
+    data = incidents.acknowledge(row.incident_id, by, means, record, note)
     with incidents.engine.connect() as connection:
         after = _delivery(connection, delivery_id)
     assert after is not None
@@ -177,6 +186,10 @@ def _sender(incidents: IncidentEngine, recipient_key: str, label: str, address: 
     if person is not None:
         return actor_of(person)
     return Actor(name[:64] or address, f"{label}（{address}）")
+
+
+def _kind_name(kind: str) -> str:
+    return f"“{TITLES.get(kind, kind)}”"
 
 
 def _delivery(connection: Connection, delivery_id: int) -> Row[Any] | None:

@@ -16,19 +16,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
+from dispatch.acks import MEANS_NAMES
 from dispatch.calls import CallTask, calls_of
 from dispatch.notice_data import TITLES
 from dispatch.states import STATE_NAMES, NoticeLine, notice_lines
 from monitor.config import Config
 
 MEDIUM_NAMES = {"email": "邮件", "sms": "短信"}
-MEANS_NAMES = {
-    "sms": "短信回复",
-    "email": "邮件链接",
-    "cli": "值班员登记",
-    "console": "值班台",
-    "call": "电话",
-}
 
 
 def informed_rows(

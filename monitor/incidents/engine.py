@@ -265,7 +265,12 @@ class IncidentEngine:
     # -- what became of the notices (dispatch's follow-up) -------------------------
 
     def acknowledge(
-        self, incident_id: int | None, by: Actor, means: str, record: FollowUpWrite
+        self,
+        incident_id: int | None,
+        by: Actor,
+        means: str,
+        record: FollowUpWrite,
+        note: str = "",
     ) -> Mapping[str, Any] | None:
         """收到: `record` marks the acknowledged deliveries; the timeline gets who and how.
 
@@ -273,7 +278,9 @@ class IncidentEngine:
         event data (it must hold `means`), or None when there was nothing to
         acknowledge (no event is written then). Returns that data.
         """
-        return self.follow_up(incident_id, "acknowledged", by, f"经{means}确认收到", record)
+        return self.follow_up(
+            incident_id, "acknowledged", by, note or f"确认收到（{means}）", record
+        )
 
     def follow_up(
         self,
