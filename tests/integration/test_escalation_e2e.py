@@ -178,6 +178,16 @@ def test_unanswered_notice_escalates_survives_sigkill_and_stops_on_reply(tmp_pat
             )  # fmt: skip
             assert done.returncode == 0, done.stderr
             assert calls[0]["id"] not in {c["id"] for c in _calls(config)}
+            report = cli(
+                config, "report", "render", str(incident), "--kind", "final", "--format", "md"
+            )
+            assert report.returncode == 0, report.stderr
+            table = report.stdout[report.stdout.index("## 通知情况") :]
+            table = table[: table.index("\n## ")]
+            assert "commander（短信回复）" in table  # who knew, how and when
+            assert "（第2级升级）" in table
+            assert "值班员王某（电话）：已传达预警" in table
+            assert "电话待拨" in table  # the calls not yet made
         finally:
             code = daemon.stop()
         assert code == 0, daemon.log()[-3000:]
