@@ -29,9 +29,10 @@ def informed_rows(
     lines: Sequence[NoticeLine], calls: Sequence[CallTask], zone: ZoneInfo
 ) -> list[dict[str, Any]]:
     """The 通知情况 rows (see the module docstring), in the order things happened."""
-    groups: dict[tuple[int, str, int], list[NoticeLine]] = {}
+    groups: dict[tuple[int, str, int, str | None], list[NoticeLine]] = {}
     for line in lines:
-        groups.setdefault((line.notice, line.recipient, line.escalation_step), []).append(line)
+        key = (line.notice, line.recipient, line.escalation_step, line.escalated_for)
+        groups.setdefault(key, []).append(line)
     rows = [_notice_row(group, zone) for group in groups.values()]
     rows += [_call_row(call, zone) for call in calls]
     return sorted(rows, key=lambda r: r["sort"])
@@ -49,10 +50,14 @@ def _notice_row(group: list[NoticeLine], zone: ZoneInfo) -> dict[str, Any]:
     if acked is not None and acked.acked_at is not None:
         how = MEANS_NAMES.get(acked.ack_means or "", acked.ack_means or "")
         known = f"{_local(acked.acked_at, zone)} {acked.acked_by}（{how}）"
-    step = f"（第{first.escalation_step}级升级）" if first.escalation_step else ""
+    title = TITLES.get(first.kind, first.kind)
+    if (first.escalated_for or "").startswith("call:"):
+        title = f"电话通知超时提醒（{title}，第{first.escalation_step}级）"
+    elif first.escalation_step:
+        title += f"（第{first.escalation_step}级升级）"
     return {
         "sort": (first.created_at, first.id),
-        "notice": TITLES.get(first.kind, first.kind) + step,
+        "notice": title,
         "recipient": first.recipient_name,
         "means": means,
         "sent_at": _local(sent, zone) or "未发出",

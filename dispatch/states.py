@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import Engine, RowMapping, select
 
+from dispatch.followup_tables import escalations
 from dispatch.models import FAILED, PENDING, SENDING, SENT, deliveries, notices
 from dispatch.registry import channel_of
 from monitor.config.notifiers import NotifierConfig
@@ -84,6 +85,7 @@ class NoticeLine:
     address: str
     state: str
     escalation_step: int
+    escalated_for: str | None  # the escalation's head ("unit:…", "person:…", "call:N")
     reason: str | None
     created_at: datetime
     sent_at: datetime | None
@@ -101,8 +103,9 @@ def notice_lines(
 ) -> list[NoticeLine]:
     """Every listed delivery (of one incident, or one delivery), oldest first."""
     query = (
-        select(deliveries, notices.c.kind, notices.c.incident_id)
+        select(deliveries, notices.c.kind, notices.c.incident_id, escalations.c.head)
         .join(notices, deliveries.c.notice_id == notices.c.id)
+        .outerjoin(escalations, deliveries.c.escalation_id == escalations.c.id)
         .where(deliveries.c.status.in_(LISTED))
         .order_by(deliveries.c.id)
     )
@@ -129,6 +132,7 @@ def _line(m: RowMapping, configs: Sequence[NotifierConfig]) -> NoticeLine:
         address=m["address"],
         state=state,
         escalation_step=int(m["escalation_step"] or 0),
+        escalated_for=m["head"],
         reason=reason,
         created_at=m["created_at"],
         sent_at=m["sent_at"],
