@@ -17,6 +17,8 @@ from typing import Any
 from prometheus_client.core import Metric
 
 from dispatch.dispatcher import Dispatcher
+from dispatch.followup import FollowUp
+from dispatch.receiver import Receiver
 from monitor.config import Config, ConfigError, load_config
 from monitor.config.inventory import PROBE_KINDS, NodeConfig
 from monitor.console.live import DaemonLive
@@ -60,6 +62,8 @@ class Daemon:
         self.dispatcher = Dispatcher(config, self.engine)
         self.plan = PlanRuntime(config, self.engine, self.dispatcher)
         self.guarantees = GuaranteeSync(self.engine)
+        self.followup = FollowUp(config, self.engine, nudge=self.dispatcher.nudge)
+        self.receiver = Receiver(config, self.engine)
         self.server: MetricsServer | None = None
         self.traps: TrapReceiver | None = None
         self.console: ConsoleServer | None = None
@@ -93,6 +97,8 @@ class Daemon:
         self._start_metrics_server()
         await self.plan.start(self.table.statuses())
         await self._start_console()
+        self.followup.start()
+        await self.receiver.start()
         self.probes = build_probes(self.config)
         self.scheduler.start()
         self._plan_jobs()
@@ -118,7 +124,10 @@ class Daemon:
 
     def _register_metrics(self) -> None:
         """Every component exports its own figures into the one registry."""
-        for source in (self.writer, self.plan, self.dispatcher, ClockSource(self.plan.incidents)):
+        for source in (
+            self.writer, self.plan, self.dispatcher, self.followup, self.receiver,
+            ClockSource(self.plan.incidents),
+        ):  # fmt: skip
             self.metrics.register(source)
         self.metrics.collector.add_source(self._probe_families)
 
@@ -262,6 +271,8 @@ class Daemon:
         self.config = config
         self.table.reconfigure(config)
         self.plan.reconfigure(config)
+        self.followup.reconfigure(config)
+        self.receiver.reconfigure(config)
         if self.traps is not None:
             self.traps.update_nodes(self._addresses())
         if old.daemon.probes != config.daemon.probes or old.daemon.snmp != config.daemon.snmp:
@@ -289,6 +300,8 @@ class Daemon:
             await self.traps.stop()
         for probe in self.probes.values():
             await probe.close()
+        await self.receiver.stop()
+        await self.followup.stop()
         await self.plan.stop(DRAIN_SECONDS)
         await asyncio.to_thread(self.writer.close, DRAIN_SECONDS)
         if self.server is not None:

@@ -46,6 +46,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "monitor.commands.report",
         "written reports: submit, follow-up, edit, render (§4.1, §5)",
     ),
+    "notice": ("monitor.commands.notice", "notice deliveries: states, 收到 (ack)"),
+    "call": ("monitor.commands.call", "电话通知: call tasks for the HQ office duty"),
     "notify-test": (
         "monitor.commands.notify_test",
         "send a test notice through one [[notifier]] now",

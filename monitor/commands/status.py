@@ -33,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
     url = config.daemon.storage.url
     from sqlalchemy.exc import SQLAlchemyError
 
+    from dispatch.followup_status import FollowUpHealth, follow_up_health
     from dispatch.status import outbox_health
     from monitor.commands.database import open_current
     from monitor.incidents.engine import IncidentEngine
@@ -48,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
         rows = Store(engine).node_table()
         outbox = outbox_health(engine)
         running = IncidentEngine(engine, config).clocks()
+        follow: FollowUpHealth = follow_up_health(engine, config)
     except SQLAlchemyError as exc:
         cause = getattr(exc, "orig", None) or exc
         print(f"error: cannot read {redact_url(url)}: {cause}", file=sys.stderr)
@@ -79,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
         f"{outbox.failed} failed for good; live self-health (lag, store, uplink): /metrics"
     )
     print_clocks(running, config)
+    for line in follow.lines():
+        print(line)
     return 0
 
 

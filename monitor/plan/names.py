@@ -160,6 +160,9 @@ EVENT_NAMES: dict[str, str] = {
     "query_recorded": "上级催报/核实",
     "query_answered": "答复催报/核实",
     "report_edited": "填写调查评估",
+    "acknowledged": "收到确认",
+    "escalated": "升级通知",
+    "called": "电话通知",
 }
 
 

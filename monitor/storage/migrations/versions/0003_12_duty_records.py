@@ -7,7 +7,7 @@ last 续报, §4.1), `drill` (a drill incident never counts as a real one) and
 `report_fields` (the §5 investigation as the office completes it).
 
 Revision ID: issue12_duty_records
-Revises: 0001
+Revises: issue15_delivery_states
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "issue12_duty_records"
-down_revision = "0001"
+down_revision = "issue15_delivery_states"
 branch_labels = None
 depends_on = None
 
