@@ -27,7 +27,7 @@ from monitor.config.notifiers import RouteConfig
 from monitor.incidents.authority import COMMANDER, DUTY_OFFICER, OFFICE_HEAD, SYSTEM_ID
 from monitor.incidents.notices import NoticeKind, NoticeRequest
 
-__all__ = ["NoticeFacts", "Recipient", "Target", "facts_of", "route"]
+__all__ = ["NoticeFacts", "Recipient", "Target", "facts_of", "route", "rules_for"]
 
 _WARNING_KINDS = (NoticeKind.WARNING, NoticeKind.LIFT)
 _RESPONSE_KINDS = (NoticeKind.RESPONSE_START, NoticeKind.RESPONSE_END)
@@ -115,10 +115,7 @@ def route(request: NoticeRequest, config: Config) -> list[Target]:
     """
     facts = facts_of(request, config)
     plans: dict[str, _Plan] = {}
-    rules = config.daemon.dispatch.route
-    if request.context.get("drill"):
-        rules = [drill_rule(config)]
-    for rule in rules:
+    for rule in rules_for(request, config):
         if not matches(rule, facts):
             continue
         for recipient in recipients_of(rule, facts, config):
@@ -126,6 +123,13 @@ def route(request: NoticeRequest, config: Config) -> list[Target]:
             plan.channels += [c for c in rule.channels if c not in plan.channels]
             plan.fallback = plan.fallback and rule.fallback
     return _targets(plans.values())
+
+
+def rules_for(request: NoticeRequest, config: Config) -> list[RouteConfig]:
+    """The rules a notice is routed by: the configured ones, or a drill's one rule (§6.1)."""
+    if request.context.get("drill"):
+        return [drill_rule(config)]
+    return list(config.daemon.dispatch.route)
 
 
 def drill_rule(config: Config) -> RouteConfig:

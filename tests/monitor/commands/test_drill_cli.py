@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 from email import message_from_bytes
 from email.header import decode_header, make_header
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from dispatch.dispatcher import Dispatcher
+from dispatch.followup import FollowUp
+from dispatch.followup_tables import call_tasks, escalations
 from dispatch.status import deliveries_for
 from monitor.config import load_config
 from monitor.incidents.engine import IncidentEngine
@@ -24,7 +28,12 @@ OFFICE = {"区工信局", "区工信局局长（兼指挥部办公室主任）",
 
 @pytest.fixture
 def drill_config(tmp_path: Path) -> Path:
-    extra = f'[[notifier]]\nname = "outbox"\ntype = "file"\ndirectory = "{tmp_path}/out"\n'
+    extra = (
+        f'[[notifier]]\nname = "outbox"\ntype = "file"\ndirectory = "{tmp_path}/out"\n'
+        "[calls]\nenabled = true\n"  # a warning is also phoned to every unit concerned …
+        '[escalation]\nack_within = "1m"\n'  # … and an unacknowledged notice escalates
+        '[[escalation.chain]]\nunit = "区工信局"\nthen = ["deputy-miit", "commander"]\n'
+    )
     directory = write_config(tmp_path / "c", base_toml(tmp_path / "cw.db", extra))
     from monitor.cli import main
 
@@ -105,6 +114,20 @@ def test_a_drill_end_to_end(
     assert drill_sms
     assert all(line.startswith("【演练】") for line in drill_sms)
     assert not any(s.startswith("【演练】") for s in subjects if f"事件#{real.id}：" in s)
+
+    # follow-up (收到 escalation, 电话通知) never reaches beyond the drill's recipients
+    later = config_now() + timedelta(hours=1)
+    engine = open_engine(config.daemon.storage.url)
+    try:
+        FollowUp(config, engine).cycle(later)
+        with engine.connect() as connection:
+            escalated = set(connection.execute(select(escalations.c.incident_id)).scalars())
+            called = set(connection.execute(select(call_tasks.c.incident_id)).scalars())
+    finally:
+        engine.dispose()
+    assert 1 not in escalated
+    assert 1 not in called
+    assert real.id in escalated  # the same machinery did run for the real incident
 
     code, out, _ = run(capsys, drill_config, "report", "render", "1")
     assert out.startswith("【演练】（本报告为演练，非真实事件）\n")
