@@ -18,10 +18,12 @@ from dispatch.base import Notifier
 from dispatch.email import EmailNotifier
 from dispatch.file import FileNotifier
 from dispatch.sms_http import SmsHttpNotifier
+from dispatch.sms_smpp import SmppNotifier
 from monitor.config.notifiers import (
     EmailNotifierConfig,
     FileNotifierConfig,
     NotifierConfig,
+    SmppNotifierConfig,
     SmsHttpNotifierConfig,
 )
 
@@ -36,6 +38,11 @@ def _email(config: NotifierConfig, _client: httpx.AsyncClient) -> Notifier:
 def _sms_http(config: NotifierConfig, client: httpx.AsyncClient) -> Notifier:
     assert isinstance(config, SmsHttpNotifierConfig)
     return SmsHttpNotifier(config, client)
+
+
+def _sms_smpp(config: NotifierConfig, _client: httpx.AsyncClient) -> Notifier:
+    assert isinstance(config, SmppNotifierConfig)
+    return SmppNotifier(config)
 
 
 def _file(config: NotifierConfig, _client: httpx.AsyncClient) -> Notifier:
@@ -54,6 +61,7 @@ class Plugin:
 NOTIFIERS: dict[str, Plugin] = {
     "email": Plugin("email", _email),
     "sms_http": Plugin("sms", _sms_http),
+    "sms_smpp": Plugin("sms", _sms_smpp),
     "file": Plugin("file", _file),
 }
 DEFAULT_FILE = FileNotifierConfig(name="outbox", type="file")

@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Annotated, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from monitor.config.contacts import Role
 from monitor.config.types import Duration, Identifier, Secret, StrictModel
@@ -24,6 +24,8 @@ class _NotifierBase(StrictModel):
     name: Identifier
     timeout: Duration = timedelta(seconds=15)
     max_attempts: int = Field(default=8, ge=1, le=100)
+    # monitored [[system]] ids this channel rides on: while one is down, routing skips it
+    depends_on: list[Identifier] = []
 
 
 class EmailNotifierConfig(_NotifierBase):
@@ -83,6 +85,39 @@ class SmsHttpNotifierConfig(_NotifierBase):
         return self
 
 
+class SmppNotifierConfig(_NotifierBase):
+    """An SMPP 3.4 account at an operator's or aggregator's SMSC."""
+
+    type: Literal["sms_smpp"]
+    host: str = Field(min_length=1)
+    port: int = Field(default=2775, ge=1, le=65535)
+    system_id: str = Field(min_length=1, max_length=15, pattern=r"^[\x20-\x7e]+$")
+    password: Secret
+    source_addr: str = Field(min_length=1, max_length=20, pattern=r"^[\x20-\x7e]+$")
+    system_type: str = Field(default="", max_length=12)
+    bind: Literal["transmitter", "transceiver"] = "transceiver"
+    tls: bool = False
+    ca_file: str | None = None
+    source_ton: int | None = Field(default=None, ge=0, le=6)  # None: 5 (alphanumeric) or 0
+    source_npi: int | None = Field(default=None, ge=0, le=18)  # None: 0 (alphanumeric) or 1
+    dest_ton: int = Field(default=0, ge=0, le=6)
+    dest_npi: int = Field(default=1, ge=0, le=18)
+    window: int = Field(default=10, ge=1, le=1000)  # submit_sm awaiting their response
+    rate: float = Field(default=10.0, gt=0, le=10000)  # submit_sm per second (the account's)
+    throttle_pause: Duration = timedelta(seconds=1)  # first pause after ESME_RTHROTTLED
+    enquire_link: Duration = timedelta(seconds=30)
+    reconnect_max: Duration = timedelta(seconds=60)
+    registered_delivery: bool = True  # ask for deliver_sm receipts
+
+    @field_validator("password")
+    @classmethod
+    def _password_fits(cls, value: SecretStr) -> SecretStr:
+        raw = value.get_secret_value()
+        if len(raw) > 8 or not raw.isascii():
+            raise ValueError("an SMPP 3.4 password is at most 8 ASCII characters")
+        return value
+
+
 class FileNotifierConfig(_NotifierBase):
     """Writes each notice to a directory: the demo default and an audit trail."""
 
@@ -91,7 +126,7 @@ class FileNotifierConfig(_NotifierBase):
 
 
 NotifierConfig = Annotated[
-    EmailNotifierConfig | SmsHttpNotifierConfig | FileNotifierConfig,
+    EmailNotifierConfig | SmsHttpNotifierConfig | SmppNotifierConfig | FileNotifierConfig,
     Field(discriminator="type"),
 ]
 # Every `[[notifier]] type`, derived from the union above (dispatch.registry maps each to its code).

@@ -154,6 +154,14 @@ def _daemon(config: Config) -> list[ConfigProblem]:
     )
     problems += _refs(file, "traps.auth", "SNMP credential", daemon.traps.auth, daemon.snmp.auth)
     problems += route_problems(config)
+    for i, notifier in enumerate(daemon.notifier):
+        problems += _refs(
+            file,
+            f"notifier[{i}]({notifier.name}).depends_on",
+            "system",
+            notifier.depends_on,
+            config.systems,
+        )
     return problems
 
 
