@@ -17,14 +17,18 @@ import httpx
 from dispatch.base import Notifier
 from dispatch.email import EmailNotifier
 from dispatch.file import FileNotifier
+from dispatch.robots import RobotNotifier
 from dispatch.sms_http import SmsHttpNotifier
 from dispatch.sms_smpp import SmppNotifier
 from monitor.config.notifiers import (
+    DingtalkNotifierConfig,
     EmailNotifierConfig,
+    FeishuNotifierConfig,
     FileNotifierConfig,
     NotifierConfig,
     SmppNotifierConfig,
     SmsHttpNotifierConfig,
+    WecomNotifierConfig,
 )
 
 NotifierFactory = Callable[[NotifierConfig, httpx.AsyncClient], Notifier]
@@ -45,6 +49,11 @@ def _sms_smpp(config: NotifierConfig, _client: httpx.AsyncClient) -> Notifier:
     return SmppNotifier(config)
 
 
+def _robot(config: NotifierConfig, client: httpx.AsyncClient) -> Notifier:
+    assert isinstance(config, DingtalkNotifierConfig | WecomNotifierConfig | FeishuNotifierConfig)
+    return RobotNotifier(config, client)
+
+
 def _file(config: NotifierConfig, _client: httpx.AsyncClient) -> Notifier:
     assert isinstance(config, FileNotifierConfig)
     return FileNotifier(config)
@@ -62,6 +71,9 @@ NOTIFIERS: dict[str, Plugin] = {
     "email": Plugin("email", _email),
     "sms_http": Plugin("sms", _sms_http),
     "sms_smpp": Plugin("sms", _sms_smpp),
+    "dingtalk": Plugin("robot", _robot),
+    "wecom": Plugin("robot", _robot),
+    "feishu": Plugin("robot", _robot),
     "file": Plugin("file", _file),
 }
 DEFAULT_FILE = FileNotifierConfig(name="outbox", type="file")

@@ -120,11 +120,18 @@ class Renderer:
         html = self._render(view["kind"], "html", full)
         return Rendered(subject, text, html)
 
+    def markdown(self, view: Mapping[str, Any]) -> Rendered:
+        """Subject and Markdown body for group robots (钉钉, 企业微信, 飞书)."""
+        subject = _one_line(self._render(view["kind"], "subject", {**view, "brief": []}))
+        return Rendered(subject, self._render(view["kind"], "md", view).strip() + "\n")
+
     def message(self, view: Mapping[str, Any], channel: str) -> Rendered:
         """The rendering for one channel; a broken template falls back to plain text."""
         try:
             if channel == "sms":
                 return Rendered("", self.sms(view))
+            if channel == "robot":
+                return self.markdown(view)
             return self.email(view)
         except TemplateError as exc:
             log.error(
@@ -149,7 +156,7 @@ def fallback(view: Mapping[str, Any], channel: str) -> Rendered:
     head = f"【{view.get('title', '')}】{label}{'：' if label else ''}"
     body = "、".join(view.get("affected") or []) or str(view.get("incident_title", ""))
     phone = f"回电{view['office_phone']}" if view.get("office_phone") else ""
-    if channel == "sms":
-        return Rendered("", f"{head}{body}。{phone}")
+    if channel in ("sms", "robot"):
+        return Rendered(head if channel == "robot" else "", f"{head}{body}。{phone}")
     text = f"{head}\n{view.get('at', '')}\n{body}\n{phone}\n"
     return Rendered(head, text, None)

@@ -42,7 +42,9 @@ class Recipient:
     mobiles: tuple[str, ...] = ()  # SMS gateway addresses (mobiles only)
 
     def addresses(self, channel: str) -> tuple[str, ...]:
-        """This recipient's addresses on a channel ("email" or "sms")."""
+        """This recipient's addresses on a channel ("robot": one, the mobiles to @-mention)."""
+        if channel == "robot":
+            return (",".join(self.mobiles),) if self.mobiles else ()
         return self.emails if channel == "email" else self.mobiles if channel == "sms" else ()
 
 

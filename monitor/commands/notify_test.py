@@ -35,7 +35,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_config_option(parser)
     parser.add_argument("--notifier", required=True, metavar="NAME", help="a [[notifier]] name")
     parser.add_argument(
-        "--to", required=True, metavar="ADDRESS", help="an email address or a mobile number"
+        "--to",
+        required=True,
+        metavar="ADDRESS",
+        help="an email address or a mobile number (for a group robot: the mobile to @-mention)",
     )
     parser.set_defaults(handler=run)
 
@@ -52,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     channel = channel_of(chosen)
     address = args.to
-    if channel == "sms":
+    if channel in ("sms", "robot"):  # a robot @-mentions the mobile
         number = classify(args.to)
         if number.sms_address is None:
             print(f"error: {args.to!r} is {describe(number.kind)}", file=sys.stderr)
@@ -74,7 +77,7 @@ def test_message(config: Config, channel: str, address: str) -> Message:
     """The rendered test notice for a channel (SMS: text only; email and file: full)."""
     now = datetime.now(UTC)
     view = build_view(config, "test", None, None, {"at": now.isoformat()}, now)
-    rendered = Renderer.for_config(config).message(view, "sms" if channel == "sms" else "email")
+    rendered = Renderer.for_config(config).message(view, channel)
     key = f"commwatch.test.{int(now.timestamp() * 1000)}"
     return Message(0, address, rendered.subject, rendered.text, rendered.html, key)
 

@@ -17,7 +17,7 @@ from monitor.config.contacts import Role
 from monitor.config.types import Duration, Identifier, Secret, StrictModel
 from monitor.incidents.notices import NoticeKind
 
-ChannelName = Literal["email", "sms"]
+ChannelName = Literal["email", "sms", "robot"]
 
 
 class _NotifierBase(StrictModel):
@@ -118,6 +118,38 @@ class SmppNotifierConfig(_NotifierBase):
         return value
 
 
+class _RobotBase(_NotifierBase):
+    url: str = Field(min_length=1)  # the webhook, with its access_token / key
+    at_all: bool = False  # also @所有人
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("a robot webhook is an http(s):// URL")
+        return value
+
+
+class DingtalkNotifierConfig(_RobotBase):
+    """钉钉 custom robot: `url` = https://oapi.dingtalk.com/robot/send?access_token=…"""
+
+    type: Literal["dingtalk"]
+    secret: Secret | None = None  # 加签 secret (SEC…); None: the robot uses keywords or IPs
+
+
+class WecomNotifierConfig(_RobotBase):
+    """企业微信 group robot: `url` = https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…"""
+
+    type: Literal["wecom"]
+
+
+class FeishuNotifierConfig(_RobotBase):
+    """飞书 custom bot: `url` = https://open.feishu.cn/open-apis/bot/v2/hook/…"""
+
+    type: Literal["feishu"]
+    secret: Secret | None = None  # 签名校验 secret
+
+
 class FileNotifierConfig(_NotifierBase):
     """Writes each notice to a directory: the demo default and an audit trail."""
 
@@ -126,7 +158,13 @@ class FileNotifierConfig(_NotifierBase):
 
 
 NotifierConfig = Annotated[
-    EmailNotifierConfig | SmsHttpNotifierConfig | SmppNotifierConfig | FileNotifierConfig,
+    EmailNotifierConfig
+    | SmsHttpNotifierConfig
+    | SmppNotifierConfig
+    | DingtalkNotifierConfig
+    | WecomNotifierConfig
+    | FeishuNotifierConfig
+    | FileNotifierConfig,
     Field(discriminator="type"),
 ]
 # Every `[[notifier]] type`, derived from the union above (dispatch.registry maps each to its code).
