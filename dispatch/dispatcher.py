@@ -228,7 +228,8 @@ class Dispatcher:
         assert self._loop is not None
         for item in claimed:
             self._busy[channel] += 1
-            task = self._loop.create_task(self._deliver(item, notifier))
+            chosen = self.notifiers.by_name.get(item.notifier or "", notifier)  # fate-sharing
+            task = self._loop.create_task(self._deliver(item, chosen))
             self._sending.add(task)
             task.add_done_callback(self._sending.discard)
 

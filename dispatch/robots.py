@@ -79,7 +79,7 @@ def feishu_sign(secret: str, timestamp_s: int) -> str:
 def dingtalk_posts(config: DingtalkNotifierConfig, message: Message, now: float) -> list[Post]:
     """The signed markdown message with its @-mentions."""
     mobiles = mobiles_of(message.address)
-    url = config.url
+    url = config.url.get_secret_value()
     if config.secret is not None:
         stamp = int(now * 1000)
         sign = dingtalk_sign(config.secret.get_secret_value(), stamp)
@@ -96,11 +96,12 @@ def dingtalk_posts(config: DingtalkNotifierConfig, message: Message, now: float)
 
 def wecom_posts(config: WecomNotifierConfig, message: Message, _now: float) -> list[Post]:
     """Markdown notice, then a text message mentioning the mobiles (markdown cannot)."""
-    posts = [Post(config.url, {"msgtype": "markdown", "markdown": {"content": message.text}})]
+    url = config.url.get_secret_value()
+    posts = [Post(url, {"msgtype": "markdown", "markdown": {"content": message.text}})]
     mentioned = mobiles_of(message.address) + (["@all"] if config.at_all else [])
     if mentioned:
         text = {"content": f"请查收：{message.subject}", "mentioned_mobile_list": mentioned}
-        posts.append(Post(config.url, {"msgtype": "text", "text": text}))
+        posts.append(Post(url, {"msgtype": "text", "text": text}))
     return posts
 
 
@@ -126,7 +127,7 @@ def feishu_posts(config: FeishuNotifierConfig, message: Message, now: float) -> 
             "sign": feishu_sign(config.secret.get_secret_value(), stamp),
             **body,
         }
-    return [Post(config.url, body)]
+    return [Post(config.url.get_secret_value(), body)]
 
 
 def judge(vendor: str, status: int, text: str) -> str:

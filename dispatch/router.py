@@ -19,7 +19,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from dispatch.fate import ChannelRoute, channel_routes, down_systems
 from dispatch.numbers import sms_addresses
+from dispatch.registry import channel_of
 from monitor.config import Config
 from monitor.config.contacts import INCIDENT_SITE, PersonConfig, UnitConfig
 from monitor.config.notifiers import RouteConfig
@@ -57,6 +59,9 @@ class Target:
     channel: str
     address: str
     stage: int = 0
+    notifier: str | None = None  # chosen for fate-sharing; None: whoever carries the channel
+    skipped: tuple[ChannelRoute, ...] = ()  # channels and notifiers avoided on the way here
+    via: ChannelRoute | None = None
 
 
 @dataclass(frozen=True)
@@ -108,8 +113,15 @@ def facts_of(request: NoticeRequest, config: Config) -> NoticeFacts:
 
 
 def route(request: NoticeRequest, config: Config) -> list[Target]:
-    """Every delivery a notice needs, in rule order, one per (channel, address)."""
+    """Every delivery a notice needs, in rule order, one per (channel, address).
+
+    Notifiers that depend on a system the notice's assessment has down are
+    avoided (dispatch.fate); a channel with no other notifier is skipped.
+    """
     facts = facts_of(request, config)
+    notifiers = config.daemon.notifier
+    down = down_systems(config, request.assessment)
+    routes = channel_routes(notifiers, {n.name: channel_of(n) for n in notifiers}, down)
     plans: dict[str, _Plan] = {}
     for rule in config.daemon.dispatch.route:
         if not matches(rule, facts):
@@ -118,7 +130,7 @@ def route(request: NoticeRequest, config: Config) -> list[Target]:
             plan = plans.setdefault(recipient.key, _Plan(recipient))
             plan.channels += [c for c in rule.channels if c not in plan.channels]
             plan.fallback = plan.fallback and rule.fallback
-    return _targets(plans.values())
+    return _targets(plans.values(), routes)
 
 
 def matches(rule: RouteConfig, facts: NoticeFacts) -> bool:
@@ -181,19 +193,35 @@ def person_recipient(person: PersonConfig) -> Recipient:
     )
 
 
-def _targets(plans: Iterable[_Plan]) -> list[Target]:
+def _targets(plans: Iterable[_Plan], routes: Mapping[str, ChannelRoute]) -> list[Target]:
     targets: list[Target] = []
     taken: set[tuple[str, str]] = set()
     for plan in plans:
         recipient = plan.recipient
         stage = 0
+        skipped: list[ChannelRoute] = []
         for channel in plan.channels:
+            way = routes.get(channel, ChannelRoute(channel, None))
+            if not way.usable:
+                skipped.append(way)
+                continue
             fresh = [a for a in recipient.addresses(channel) if (channel, a) not in taken]
             if not fresh:
                 continue
             for address in fresh:
                 taken.add((channel, address))
-                targets.append(Target(recipient.key, recipient.label, channel, address, stage))
+                targets.append(
+                    Target(
+                        recipient.key,
+                        recipient.label,
+                        channel,
+                        address,
+                        stage,
+                        way.notifier,
+                        tuple(skipped),
+                        way,
+                    )
+                )
             if plan.fallback:
                 stage += 1
     return targets

@@ -30,9 +30,12 @@ Event = dict[str, Any]
 class NodeSmsc:
     """The SMSC process and the events it printed."""
 
-    def __init__(self, system_id: str = "commwatch", password: str = "s3cret") -> None:
+    def __init__(
+        self, system_id: str = "commwatch", password: str = "s3cret", netns: str | None = None
+    ) -> None:
         self.system_id = system_id
         self.password = password
+        self.prefix = ["ip", "netns", "exec", netns] if netns else []
         self.port = 0
         self._events: list[Event] = []
         self._lock = threading.Lock()
@@ -43,7 +46,7 @@ class NodeSmsc:
         if not (PEER / "node_modules" / "smpp" / "package.json").exists():
             missing("needs the npm smpp package: npm ci --prefix tests/peers/smsc")
         self._process = subprocess.Popen(
-            [node, "smsc.js", "0", self.system_id, self.password],
+            [*self.prefix, node, "smsc.js", "0", self.system_id, self.password],
             cwd=PEER,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -87,6 +90,22 @@ class NodeSmsc:
         self._process.stdin.write(json.dumps(command, ensure_ascii=False) + "\n")
         self._process.stdin.flush()
         self.wait_for(lambda _e: len(self.events("done")) > before)
+
+    def messages(self) -> list[Event]:
+        """Accepted submits joined per message (destination and UDH reference): source, dest, text."""
+        joined: dict[tuple[str, str], list[Event]] = {}
+        for event in self.events("submit"):
+            if event.get("status") == "accepted":
+                ref = event["udh"][0][:8] if event["udh"] else f"single-{event['seq']}"
+                joined.setdefault((event["dest"], ref), []).append(event)
+        return [
+            {
+                "source": parts[0]["source"],
+                "dest": dest,
+                "text": "".join(p["text"] for p in sorted(parts, key=lambda e: e["udh"])),
+            }
+            for (dest, _ref), parts in joined.items()
+        ]
 
     def events(self, kind: str | None = None) -> list[Event]:
         """Every event so far, or those of one kind."""

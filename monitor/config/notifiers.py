@@ -119,13 +119,13 @@ class SmppNotifierConfig(_NotifierBase):
 
 
 class _RobotBase(_NotifierBase):
-    url: str = Field(min_length=1)  # the webhook, with its access_token / key
+    url: Secret  # the webhook: its access_token / key is the credential, printed as <secret>
     at_all: bool = False  # also @所有人
 
     @field_validator("url")
     @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
+    def _http_url(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().startswith(("https://", "http://")):
             raise ValueError("a robot webhook is an http(s):// URL")
         return value
 

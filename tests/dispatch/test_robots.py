@@ -54,16 +54,16 @@ def notifier_configs(
         "dingtalk": DingtalkNotifierConfig(
             name="ding",
             type="dingtalk",
-            url=f"{base}/robot/send?access_token=tok123",
+            url=SecretStr(f"{base}/robot/send?access_token=tok123"),
             secret=SecretStr(ding_secret),
         ),
         "wecom": WecomNotifierConfig(
-            name="wecom", type="wecom", url=f"{base}/cgi-bin/webhook/send?key=key-abc"
+            name="wecom", type="wecom", url=SecretStr(f"{base}/cgi-bin/webhook/send?key=key-abc")
         ),
         "feishu": FeishuNotifierConfig(
             name="feishu",
             type="feishu",
-            url=f"{base}/open-apis/bot/v2/hook/hook-uuid",
+            url=SecretStr(f"{base}/open-apis/bot/v2/hook/hook-uuid"),
             secret=SecretStr(feishu_secret),
         ),
     }
@@ -140,7 +140,9 @@ async def test_a_wrong_secret_is_refused_permanently(
 
 async def test_a_wrong_wecom_key_and_a_stale_timestamp_are_refused(stand_in: RobotStandIn) -> None:
     config = WecomNotifierConfig(
-        name="wecom", type="wecom", url=f"{stand_in.base}/cgi-bin/webhook/send?key=other"
+        name="wecom",
+        type="wecom",
+        url=SecretStr(f"{stand_in.base}/cgi-bin/webhook/send?key=other"),
     )
     stale = notifier_configs(stand_in.base)["dingtalk"]
     async with httpx.AsyncClient() as client:
