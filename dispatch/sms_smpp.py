@@ -5,8 +5,11 @@ Built on our own asyncio session (`dispatch.smpp_session`, codec in
 and whose `make_parts` can cut a surrogate pair. A message goes out as UCS-2
 parts (`dispatch.smpp_text`) with one 8-bit concatenation reference per
 message, counted per bind. `Delivery.gateway_id` is the SMSC's message_id of
-each part, comma-separated; the receipts for them, and inbound messages
-(replies such as "收到", concatenated ones joined), go to the `EventSink`.
+the first part (the id `record_receipt` matches); the receipts of the parts
+are joined into one per message — delivered when every part is, failed when
+one fails — while the process that sent it runs (after a restart, the first
+part's receipt alone decides). Receipts and inbound messages (replies such as
+"收到", concatenated ones joined) go to the `EventSink`.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from dispatch import smpp_pdu as pdus
@@ -26,6 +30,7 @@ from monitor.config.notifiers import SmppNotifierConfig
 log = logging.getLogger(__name__)
 
 PENDING_INBOUND = 64  # concatenated replies being joined, at most
+PENDING_PARTS = 10_000  # part message_ids of long messages awaiting receipts, at most
 
 
 def source_numbering(config: SmppNotifierConfig) -> tuple[int, int]:
@@ -34,6 +39,15 @@ def source_numbering(config: SmppNotifierConfig) -> tuple[int, int]:
     ton = config.source_ton if config.source_ton is not None else (0 if digits else 5)
     npi = config.source_npi if config.source_npi is not None else (1 if digits else 0)
     return ton, npi
+
+
+@dataclass
+class _LongMessage:
+    """The parts of one long message whose receipts are still awaited."""
+
+    head: str  # the first part's message_id: the delivery's gateway_id
+    waiting: set[str]
+    settled: bool = False
 
 
 class SmppNotifier:
@@ -48,6 +62,7 @@ class SmppNotifier:
         self.session = SmppSession(config, self._on_deliver)
         self._reference = 0
         self._inbound: OrderedDict[tuple[str, int], dict[int, str]] = OrderedDict()
+        self._parts: OrderedDict[str, _LongMessage] = OrderedDict()
 
     async def send(self, message: Message) -> Delivery:
         """Submit every part; returns when the SMSC accepted all of them."""
@@ -73,15 +88,45 @@ class SmppNotifier:
                 dest_npi=self.config.dest_npi,
             )
             ids.append(await self.session.submit(sm, deadline))
+        self._remember(ids)
         detail = f"{len(parts)} part(s) accepted by {self.config.host}:{self.config.port}"
-        return Delivery(datetime.now(UTC), ",".join(ids), detail)
+        if len(ids) > 1:
+            detail += f", message_ids {','.join(ids)}"
+        return Delivery(datetime.now(UTC), ids[0], detail)
+
+    def _remember(self, ids: list[str]) -> None:
+        if len(ids) < 2:
+            return
+        message = _LongMessage(ids[0], set(ids))
+        for part in ids:
+            self._parts[part] = message
+        while len(self._parts) > PENDING_PARTS:
+            self._parts.popitem(last=False)
+
+    def _joined(self, part: str, state: str) -> tuple[str, str] | None:
+        """(gateway_id, state) for the message a part receipt belongs to, or None: wait."""
+        message = self._parts.get(part)
+        if message is None:
+            return part, state
+        if state == "pending" or message.settled:
+            return None
+        if state == "failed":
+            message.settled = True
+            return message.head, "failed"
+        message.waiting.discard(part)
+        if message.waiting:
+            return None
+        message.settled = True
+        return message.head, "delivered"
 
     def _on_deliver(self, sm: pdus.ShortMessage) -> None:
         segment = decode_segment(sm.short_message, sm.esm_class, sm.data_coding)
         if sm.esm_class & RECEIPT_BIT:
             receipt = parse_receipt(segment.text, sm.tlvs)
             detail = f"stat:{receipt.stat} err:{receipt.error}".strip()
-            self.on_event(Receipt(self.name, receipt.message_id, receipt.state, detail))
+            joined = self._joined(receipt.message_id, receipt.state)
+            if joined is not None:
+                self.on_event(Receipt(self.name, joined[0], joined[1], detail))
             return
         if segment.concat is None:
             self.on_event(Inbound(self.name, sm.source_addr, segment.text))

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import SecretStr
 
 from dispatch import smpp_pdu as pdus
+from dispatch.events import Event, Receipt
 from dispatch.smpp_status import describe, is_permanent
 from dispatch.smpp_text import decode_segment, encode_parts, parse_receipt, split_text
+from dispatch.sms_smpp import SmppNotifier
+from monitor.config.notifiers import SmppNotifierConfig
 
 
 @pytest.mark.parametrize(
@@ -97,3 +101,41 @@ def test_bind_refuses_a_password_that_does_not_fit() -> None:
 def test_status_words_and_verdicts(status: int, words: str, permanent: bool) -> None:
     assert words in describe(status)
     assert is_permanent(status) is permanent
+
+
+def _receipt(message_id: str, stat: str) -> pdus.ShortMessage:
+    text = f"id:{message_id} sub:001 dlvrd:001 stat:{stat} err:000".encode("ascii")
+    return pdus.ShortMessage("13800138000", "10690001", text, esm_class=0x04)
+
+
+@pytest.mark.parametrize(
+    ("stats", "expected"),
+    [
+        (["DELIVRD", "DELIVRD"], [("p1", "delivered")]),
+        (["DELIVRD"], []),  # one part still out
+        (["UNDELIV", "DELIVRD"], [("p1", "failed")]),
+        (["ENROUTE", "DELIVRD", "DELIVRD"], [("p1", "delivered")]),
+    ],
+    ids=["all-delivered", "waiting", "one-failed", "enroute-first"],
+)
+def test_part_receipts_join_into_one_per_message(
+    stats: list[str], expected: list[tuple[str, str]]
+) -> None:
+    events: list[Event] = []
+    config = SmppNotifierConfig(
+        name="smpp",
+        type="sms_smpp",
+        host="127.0.0.1",
+        system_id="cw",
+        password=SecretStr("pw"),
+        source_addr="10690001",
+    )
+    notifier = SmppNotifier(config, events.append)
+    notifier._remember(["p1", "p2"])
+    parts = ["p1", "p2"] if len(stats) == 2 else ["p2"] if len(stats) == 1 else ["p1", "p1", "p2"]
+    for part, stat in zip(parts, stats, strict=True):
+        notifier._on_deliver(_receipt(part, stat))
+    assert [(e.gateway_id, e.state) for e in events if isinstance(e, Receipt)] == expected
+    notifier._on_deliver(_receipt("single9", "DELIVRD"))  # not a long message: its own id
+    assert isinstance(events[-1], Receipt)
+    assert events[-1].gateway_id == "single9"
