@@ -42,7 +42,7 @@ from monitor.incidents.tables import utcnow
 
 log = logging.getLogger(__name__)
 
-CHANNELS = ("email", "sms", "robot")
+CHANNELS = ("email", "sms", "robot", "voice")
 LEASE_MARGIN = timedelta(seconds=60)
 CLOCK_EVERY = timedelta(seconds=5)
 
@@ -299,4 +299,5 @@ class Dispatcher:
         if self._injected is not None:
             return Notifiers(self._injected, config.daemon.notifier)
         assert self._client is not None
-        return Notifiers.build(config.daemon.notifier, self._client)
+        credentials = config.daemon.cloud.credential
+        return Notifiers.build(config.daemon.notifier, self._client, credentials=credentials)

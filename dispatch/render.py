@@ -128,7 +128,7 @@ class Renderer:
     def message(self, view: Mapping[str, Any], channel: str) -> Rendered:
         """The rendering for one channel; a broken template falls back to plain text."""
         try:
-            if channel == "sms":
+            if channel in ("sms", "voice"):  # a voice notice reads the short text
                 return Rendered("", self.sms(view))
             if channel == "robot":
                 return self.markdown(view)
@@ -156,7 +156,7 @@ def fallback(view: Mapping[str, Any], channel: str) -> Rendered:
     head = f"【{view.get('title', '')}】{label}{'：' if label else ''}"
     body = "、".join(view.get("affected") or []) or str(view.get("incident_title", ""))
     phone = f"回电{view['office_phone']}" if view.get("office_phone") else ""
-    if channel in ("sms", "robot"):
+    if channel in ("sms", "robot", "voice"):
         return Rendered(head if channel == "robot" else "", f"{head}{body}。{phone}")
     text = f"{head}\n{view.get('at', '')}\n{body}\n{phone}\n"
     return Rendered(head, text, None)

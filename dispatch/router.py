@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dispatch.fate import ChannelRoute, channel_routes, down_systems
-from dispatch.numbers import sms_addresses
+from dispatch.numbers import sms_addresses, voice_address
 from dispatch.registry import channel_of
 from monitor.config import Config
 from monitor.config.contacts import INCIDENT_SITE, PersonConfig, UnitConfig
@@ -42,11 +42,14 @@ class Recipient:
     label: str
     emails: tuple[str, ...] = ()
     mobiles: tuple[str, ...] = ()  # SMS gateway addresses (mobiles only)
+    phone: str | None = None  # the number a voice notice rings (a unit's duty line first)
 
     def addresses(self, channel: str) -> tuple[str, ...]:
         """This recipient's addresses on a channel ("robot": one, the mobiles to @-mention)."""
         if channel == "robot":
             return (",".join(self.mobiles),) if self.mobiles else ()
+        if channel == "voice":
+            return (self.phone,) if self.phone else ()
         return self.emails if channel == "email" else self.mobiles if channel == "sms" else ()
 
 
@@ -179,8 +182,13 @@ def recipients_of(rule: RouteConfig, facts: NoticeFacts, config: Config) -> list
 
 def unit_recipient(unit: UnitConfig) -> Recipient:
     """A unit as a recipient: its mailboxes and its SMS-capable mobiles."""
+    numbers = [unit.duty_phone, *unit.mobiles] if unit.duty_phone else unit.mobiles
     return Recipient(
-        f"unit:{unit.name}", unit.name, tuple(unit.emails), sms_addresses(unit.mobiles)
+        f"unit:{unit.name}",
+        unit.name,
+        tuple(unit.emails),
+        sms_addresses(unit.mobiles),
+        _first_voice(numbers),
     )
 
 
@@ -189,8 +197,16 @@ def person_recipient(person: PersonConfig) -> Recipient:
     role = person.title or "、".join(person.roles)
     label = f"{person.name}（{role}）" if role and role != person.name else person.name
     return Recipient(
-        f"person:{person.id}", label, tuple(person.emails), sms_addresses(person.mobiles)
+        f"person:{person.id}",
+        label,
+        tuple(person.emails),
+        sms_addresses(person.mobiles),
+        _first_voice(person.mobiles),
     )
+
+
+def _first_voice(numbers: Iterable[str]) -> str | None:
+    return next((a for a in map(voice_address, numbers) if a is not None), None)
 
 
 def _targets(plans: Iterable[_Plan], routes: Mapping[str, ChannelRoute]) -> list[Target]:

@@ -18,7 +18,7 @@ import httpx
 
 from dispatch.base import Delivery, Message, NotifyError
 from dispatch.notice_data import build_view
-from dispatch.numbers import classify, describe
+from dispatch.numbers import classify, describe, voice_address
 from dispatch.registry import build_notifier, channel_of
 from dispatch.render import Renderer
 from monitor.commands.common import load_or_report
@@ -61,9 +61,15 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: {args.to!r} is {describe(number.kind)}", file=sys.stderr)
             return EXIT_USAGE
         address = number.sms_address
+    if channel == "voice":
+        ringable = voice_address(args.to)
+        if ringable is None:
+            print(f"error: {args.to!r} is {describe(classify(args.to).kind)}", file=sys.stderr)
+            return EXIT_USAGE
+        address = ringable
     message = test_message(config, channel, address)
     try:
-        delivery = asyncio.run(_send(chosen, message))
+        delivery = asyncio.run(_send(chosen, message, config))
     except NotifyError as exc:
         kind = "permanent" if exc.permanent else "transient"
         print(f"error: {chosen.name}: {exc} ({kind})", file=sys.stderr)
@@ -82,9 +88,10 @@ def test_message(config: Config, channel: str, address: str) -> Message:
     return Message(0, address, rendered.subject, rendered.text, rendered.html, key)
 
 
-async def _send(config: NotifierConfig, message: Message) -> Delivery:
+async def _send(config: NotifierConfig, message: Message, full: Config) -> Delivery:
     async with httpx.AsyncClient() as client:
-        notifier = build_notifier(config, client)
+        credentials = full.daemon.cloud.credential
+        notifier = build_notifier(config, client, credentials=credentials)
         try:
             async with asyncio.timeout(config.timeout.total_seconds() + 5):
                 return await notifier.send(message)

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from monitor.config.notifiers import DispatchConfig, NotifierConfig
+from monitor.config.notifiers import CloudConfig, DispatchConfig, NotifierConfig
 from monitor.config.types import Duration, Identifier, Secret, StrictModel
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -236,4 +236,5 @@ class DaemonConfig(StrictModel):
     traps: TrapConfig = TrapConfig()
     self_monitor: SelfMonitorConfig = SelfMonitorConfig()
     notifier: list[NotifierConfig] = []
+    cloud: CloudConfig = CloudConfig()
     dispatch: DispatchConfig = DispatchConfig()

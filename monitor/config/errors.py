@@ -84,7 +84,15 @@ def problems_from_validation(file: str, exc: ValidationError, data: Any) -> list
     return problems
 
 
-_SECRET_KEYS = {"community", "auth_key", "priv_key", "password", "secret_key", "secret"}
+_SECRET_KEYS = {
+    "community",
+    "auth_key",
+    "priv_key",
+    "password",
+    "secret_key",
+    "secret",
+    "access_key_secret",
+}
 _WEBHOOK_TYPES = {"dingtalk", "wecom", "feishu"}  # their `url` carries the access token
 
 

@@ -17,7 +17,7 @@ from monitor.config.contacts import Role
 from monitor.config.types import Duration, Identifier, Secret, StrictModel
 from monitor.incidents.notices import NoticeKind
 
-ChannelName = Literal["email", "sms", "robot"]
+ChannelName = Literal["email", "sms", "robot", "voice"]
 
 
 class _NotifierBase(StrictModel):
@@ -150,6 +150,68 @@ class FeishuNotifierConfig(_RobotBase):
     secret: Secret | None = None  # 签名校验 secret
 
 
+class CloudCredentialConfig(StrictModel):
+    """[cloud.credential.NAME]: an Aliyun AccessKey or a Tencent Cloud SecretId/SecretKey pair."""
+
+    access_key_id: str = Field(min_length=1)
+    access_key_secret: Secret
+
+
+class CloudConfig(StrictModel):
+    """[cloud]: credentials defined once, referenced by name from cloud notifiers."""
+
+    credential: dict[Identifier, CloudCredentialConfig] = {}
+
+
+class _CloudBase(_NotifierBase):
+    credential: Identifier  # a [cloud.credential.NAME]
+    endpoint: str | None = None  # host[:port]; None: the vendor's public endpoint
+    protocol: Literal["https", "http"] = "https"
+
+
+class AliyunSmsNotifierConfig(_CloudBase):
+    """Aliyun 短信服务 (dysmsapi 2017-05-25 SendSms): an approved template with one variable."""
+
+    type: Literal["aliyun_sms"]
+    sign_name: str = Field(min_length=1)
+    template_code: str = Field(min_length=1)
+    template_param: str = "content"  # the template variable that receives the notice text
+
+
+class AliyunVoiceNotifierConfig(_CloudBase):
+    """Aliyun 语音服务 TTS notice (dyvmsapi 2017-05-25 SingleCallByTts): landlines too."""
+
+    type: Literal["aliyun_voice"]
+    tts_code: str = Field(min_length=1)
+    template_param: str = "content"
+    called_show_number: str | None = None
+    play_times: int = Field(default=2, ge=1, le=3)
+    volume: int = Field(default=100, ge=0, le=100)
+    speed: int = Field(default=0, ge=-500, le=500)
+    result_after: Duration = timedelta(minutes=5)  # the call detail is ready 3–5 min after
+    result_tries: int = Field(default=3, ge=0, le=20)
+
+
+class TencentSmsNotifierConfig(_CloudBase):
+    """Tencent Cloud 短信 (sms 2021-01-11 SendSms): an approved template, the text its parameter."""
+
+    type: Literal["tencent_sms"]
+    region: str = "ap-guangzhou"
+    sdk_app_id: str = Field(min_length=1)
+    sign_name: str = Field(min_length=1)
+    template_id: str = Field(min_length=1)
+
+
+class TencentVoiceNotifierConfig(_CloudBase):
+    """Tencent Cloud 语音消息 (vms 2020-09-02 SendTtsVoice): mainland mobiles only."""
+
+    type: Literal["tencent_voice"]
+    region: str = "ap-guangzhou"
+    voice_sdk_app_id: str = Field(min_length=1)
+    template_id: str = Field(min_length=1)
+    play_times: int = Field(default=2, ge=1, le=3)
+
+
 class FileNotifierConfig(_NotifierBase):
     """Writes each notice to a directory: the demo default and an audit trail."""
 
@@ -164,6 +226,10 @@ NotifierConfig = Annotated[
     | DingtalkNotifierConfig
     | WecomNotifierConfig
     | FeishuNotifierConfig
+    | AliyunSmsNotifierConfig
+    | AliyunVoiceNotifierConfig
+    | TencentSmsNotifierConfig
+    | TencentVoiceNotifierConfig
     | FileNotifierConfig,
     Field(discriminator="type"),
 ]

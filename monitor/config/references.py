@@ -162,6 +162,17 @@ def _daemon(config: Config) -> list[ConfigProblem]:
             notifier.depends_on,
             config.systems,
         )
+        credential = getattr(notifier, "credential", None)
+        if credential is not None and credential not in daemon.cloud.credential:
+            problems.append(
+                _unknown(
+                    file,
+                    f"notifier[{i}]({notifier.name}).credential",
+                    "cloud credential",
+                    credential,
+                    daemon.cloud.credential,
+                )
+            )
     return problems
 
 
