@@ -42,7 +42,7 @@ from monitor.incidents.tables import utcnow
 
 log = logging.getLogger(__name__)
 
-CHANNELS = ("email", "sms", "robot", "voice")
+CHANNELS = ("email", "sms", "robot", "voice", "fax")
 LEASE_MARGIN = timedelta(seconds=60)
 CLOCK_EVERY = timedelta(seconds=5)
 

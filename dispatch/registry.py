@@ -19,6 +19,7 @@ from dispatch.cloud_aliyun import AliyunSmsNotifier, AliyunVoiceNotifier
 from dispatch.cloud_tencent import TencentSmsNotifier, TencentVoiceNotifier
 from dispatch.email import EmailNotifier
 from dispatch.events import EventSink
+from dispatch.fax import FaxEmailNotifier
 from dispatch.file import FileNotifier
 from dispatch.robots import RobotNotifier
 from dispatch.sms_http import SmsHttpNotifier
@@ -29,6 +30,7 @@ from monitor.config.notifiers import (
     CloudCredentialConfig,
     DingtalkNotifierConfig,
     EmailNotifierConfig,
+    FaxEmailNotifierConfig,
     FeishuNotifierConfig,
     FileNotifierConfig,
     NotifierConfig,
@@ -85,6 +87,11 @@ def _cloud(config: NotifierConfig, seams: Seams) -> Notifier:
     return TencentVoiceNotifier(config, credential)
 
 
+def _fax_email(config: NotifierConfig, _seams: Seams) -> Notifier:
+    assert isinstance(config, FaxEmailNotifierConfig)
+    return FaxEmailNotifier(config)
+
+
 def _file(config: NotifierConfig, _seams: Seams) -> Notifier:
     assert isinstance(config, FileNotifierConfig)
     return FileNotifier(config)
@@ -109,6 +116,7 @@ NOTIFIERS: dict[str, Plugin] = {
     "aliyun_voice": Plugin("voice", _cloud),
     "tencent_sms": Plugin("sms", _cloud),
     "tencent_voice": Plugin("voice", _cloud),
+    "fax_email": Plugin("fax", _fax_email),
     "file": Plugin("file", _file),
 }
 DEFAULT_FILE = FileNotifierConfig(name="outbox", type="file")

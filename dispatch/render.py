@@ -88,6 +88,7 @@ class Renderer:
             lstrip_blocks=True,
         )
         self.env.filters["some"] = some
+        self.env.filters["cn_date"] = cn_date
 
     @classmethod
     def for_config(cls, config: Config) -> Renderer:
@@ -120,6 +121,11 @@ class Renderer:
         html = self._render(view["kind"], "html", full)
         return Rendered(subject, text, html)
 
+    def printable(self, view: Mapping[str, Any]) -> Rendered:
+        """Subject, plain text and the 公文-form page (`notice.print.html.j2`) for print and fax."""
+        email = self.email(view)
+        return Rendered(email.subject, email.text, self._render(view["kind"], "print.html", view))
+
     def markdown(self, view: Mapping[str, Any]) -> Rendered:
         """Subject and Markdown body for group robots (钉钉, 企业微信, 飞书)."""
         subject = _one_line(self._render(view["kind"], "subject", {**view, "brief": []}))
@@ -132,6 +138,8 @@ class Renderer:
                 return Rendered("", self.sms(view))
             if channel == "robot":
                 return self.markdown(view)
+            if channel == "fax":
+                return self.printable(view)
             return self.email(view)
         except TemplateError as exc:
             log.error(
@@ -143,6 +151,15 @@ class Renderer:
     def document(self, name: str, fmt: str, view: Mapping[str, Any]) -> str:
         """A report (`brief` or `final`) as text, md or html."""
         return self.env.get_template(f"{name}.{fmt}.j2").render(**view)
+
+
+def cn_date(value: str) -> str:
+    """ "2026-12-01 08:00:00" → "2026年12月1日" (成文日期: Arabic numerals, no padding)."""
+    match = re.match(r"^(\d{4})-(\d{1,2})-(\d{1,2})", value)
+    if match is None:
+        return value
+    year, month, day = (int(g) for g in match.groups())
+    return f"{year}年{month}月{day}日"
 
 
 def _one_line(text: str) -> str:

@@ -43,6 +43,7 @@ class Recipient:
     emails: tuple[str, ...] = ()
     mobiles: tuple[str, ...] = ()  # SMS gateway addresses (mobiles only)
     phone: str | None = None  # the number a voice notice rings (a unit's duty line first)
+    fax: str | None = None
 
     def addresses(self, channel: str) -> tuple[str, ...]:
         """This recipient's addresses on a channel ("robot": one, the mobiles to @-mention)."""
@@ -50,6 +51,8 @@ class Recipient:
             return (",".join(self.mobiles),) if self.mobiles else ()
         if channel == "voice":
             return (self.phone,) if self.phone else ()
+        if channel == "fax":
+            return (self.fax,) if self.fax else ()
         return self.emails if channel == "email" else self.mobiles if channel == "sms" else ()
 
 
@@ -189,6 +192,7 @@ def unit_recipient(unit: UnitConfig) -> Recipient:
         tuple(unit.emails),
         sms_addresses(unit.mobiles),
         _first_voice(numbers),
+        voice_address(unit.fax) if unit.fax else None,
     )
 
 

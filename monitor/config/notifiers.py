@@ -17,7 +17,7 @@ from monitor.config.contacts import Role
 from monitor.config.types import Duration, Identifier, Secret, StrictModel
 from monitor.incidents.notices import NoticeKind
 
-ChannelName = Literal["email", "sms", "robot", "voice"]
+ChannelName = Literal["email", "sms", "robot", "voice", "fax"]
 
 
 class _NotifierBase(StrictModel):
@@ -28,10 +28,9 @@ class _NotifierBase(StrictModel):
     depends_on: list[Identifier] = []
 
 
-class EmailNotifierConfig(_NotifierBase):
-    """SMTP through aiosmtplib."""
+class SmtpNotifierConfig(_NotifierBase):
+    """What an SMTP channel (email, email-to-fax) needs: server, security, sender, login."""
 
-    type: Literal["email"]
     host: str
     port: int = Field(default=587, ge=1, le=65535)
     security: Literal["none", "starttls", "tls"] = "starttls"
@@ -42,10 +41,25 @@ class EmailNotifierConfig(_NotifierBase):
     ca_file: str | None = None
 
     @model_validator(mode="after")
-    def _auth_pair(self) -> EmailNotifierConfig:
+    def _auth_pair(self) -> SmtpNotifierConfig:
         if (self.username is None) != (self.password is None):
             raise ValueError("username and password go together")
         return self
+
+
+class EmailNotifierConfig(SmtpNotifierConfig):
+    """SMTP through aiosmtplib."""
+
+    type: Literal["email"]
+
+
+class FaxEmailNotifierConfig(SmtpNotifierConfig):
+    """An email-to-fax gateway: the notice in 公文 form as a PDF mailed to `<number>@gateway`."""
+
+    type: Literal["fax_email"]
+    gateway: str = Field(
+        pattern=r"^[^@\s]*\{number\}[^@\s]*@[^@\s]+$"
+    )  # "{number}@fax.example.net"
 
 
 class SmsHttpNotifierConfig(_NotifierBase):
@@ -230,6 +244,7 @@ NotifierConfig = Annotated[
     | AliyunVoiceNotifierConfig
     | TencentSmsNotifierConfig
     | TencentVoiceNotifierConfig
+    | FaxEmailNotifierConfig
     | FileNotifierConfig,
     Field(discriminator="type"),
 ]
