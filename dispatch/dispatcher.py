@@ -30,6 +30,7 @@ from sqlalchemy import Engine
 
 from dispatch import policy
 from dispatch.base import Message, Notifier, NotifyError
+from dispatch.events import EventSink
 from dispatch.outbox import Claimed, Outbox, Snapshot
 from dispatch.planner import plan_notice
 from dispatch.registry import Notifiers
@@ -59,8 +60,10 @@ class Dispatcher:
         notifiers: Mapping[str, Notifier] | None = None,
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
+        on_event: EventSink | None = None,
     ) -> None:
         self.config = config
+        self.on_event = on_event  # receipts and replies from channels (dispatch.events)
         self.outbox = Outbox(engine)
         self.stats = DispatchStats()
         self.clock = clock
@@ -300,4 +303,6 @@ class Dispatcher:
             return Notifiers(self._injected, config.daemon.notifier)
         assert self._client is not None
         credentials = config.daemon.cloud.credential
-        return Notifiers.build(config.daemon.notifier, self._client, credentials=credentials)
+        return Notifiers.build(
+            config.daemon.notifier, self._client, credentials=credentials, on_event=self.on_event
+        )
