@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from dispatch import smpp_pdu as pdus
@@ -45,8 +45,9 @@ def source_numbering(config: SmppNotifierConfig) -> tuple[int, int]:
 class _LongMessage:
     """The parts of one long message whose receipts are still awaited."""
 
-    head: str  # the first part's message_id: the delivery's gateway_id
-    waiting: set[str]
+    total: int
+    head: str = ""  # the first part's message_id: the delivery's gateway_id
+    delivered: set[str] = field(default_factory=set)
     settled: bool = False
 
 
@@ -74,6 +75,7 @@ class SmppNotifier:
         ton, npi = source_numbering(self.config)
         deadline = time.monotonic() + self.config.timeout.total_seconds()
         ids: list[str] = []
+        tracked = _LongMessage(len(parts)) if len(parts) > 1 else None
         for part in parts:
             sm = pdus.ShortMessage(
                 source_addr=self.config.source_addr,
@@ -88,18 +90,16 @@ class SmppNotifier:
                 dest_npi=self.config.dest_npi,
             )
             ids.append(await self.session.submit(sm, deadline))
-        self._remember(ids)
+            if tracked is not None:  # known at once: a part's receipt may come before the next
+                self._remember(tracked, ids[-1])
         detail = f"{len(parts)} part(s) accepted by {self.config.host}:{self.config.port}"
         if len(ids) > 1:
             detail += f", message_ids {','.join(ids)}"
         return Delivery(datetime.now(UTC), ids[0], detail)
 
-    def _remember(self, ids: list[str]) -> None:
-        if len(ids) < 2:
-            return
-        message = _LongMessage(ids[0], set(ids))
-        for part in ids:
-            self._parts[part] = message
+    def _remember(self, message: _LongMessage, part: str) -> None:
+        message.head = message.head or part
+        self._parts[part] = message
         while len(self._parts) > PENDING_PARTS:
             self._parts.popitem(last=False)
 
@@ -113,8 +113,8 @@ class SmppNotifier:
         if state == "failed":
             message.settled = True
             return message.head, "failed"
-        message.waiting.discard(part)
-        if message.waiting:
+        message.delivered.add(part)
+        if len(message.delivered) < message.total:
             return None
         message.settled = True
         return message.head, "delivered"

@@ -31,10 +31,15 @@ class NodeSmsc:
     """The SMSC process and the events it printed."""
 
     def __init__(
-        self, system_id: str = "commwatch", password: str = "s3cret", netns: str | None = None
+        self,
+        system_id: str = "commwatch",
+        password: str = "s3cret",
+        netns: str | None = None,
+        tls: tuple[str, str] | None = None,  # (certificate file, key file): SMPP over TLS
     ) -> None:
         self.system_id = system_id
         self.password = password
+        self.tls = list(tls or ())
         self.prefix = ["ip", "netns", "exec", netns] if netns else []
         self.port = 0
         self._events: list[Event] = []
@@ -46,7 +51,7 @@ class NodeSmsc:
         if not (PEER / "node_modules" / "smpp" / "package.json").exists():
             missing("needs the npm smpp package: npm ci --prefix tests/peers/smsc")
         self._process = subprocess.Popen(
-            [*self.prefix, node, "smsc.js", "0", self.system_id, self.password],
+            [*self.prefix, node, "smsc.js", "0", self.system_id, self.password, *self.tls],
             cwd=PEER,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

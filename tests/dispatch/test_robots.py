@@ -15,6 +15,7 @@ import pytest
 from pydantic import SecretStr
 
 from dispatch.base import Message, NotifyError
+from dispatch.contact_check import contact_warnings
 from dispatch.planner import plan_notice
 from dispatch.render import Renderer
 from dispatch.robots import RobotNotifier, dingtalk_sign, feishu_sign
@@ -198,3 +199,12 @@ timeout = "3s"
     err = capsys.readouterr().err
     assert "310000" in err
     assert "SECwrongwrongwrong" not in err
+
+
+def test_check_config_warns_of_a_robot_route_without_a_robot(tmp_path: Path) -> None:
+    config = load(write_config(tmp_path / "c", base_toml(tmp_path / "cw.db", ROUTE)))
+    warnings = contact_warnings(config)
+    assert (
+        "commwatch.toml: no [[notifier]] for the robot channel (dingtalk | wecom | feishu): "
+        "robot notices are written to the built-in outbox directory ${STATE_DIRECTORY:-var}/outbox, not sent"
+    ) in warnings

@@ -9,7 +9,7 @@ from dispatch import smpp_pdu as pdus
 from dispatch.events import Event, Receipt
 from dispatch.smpp_status import describe, is_permanent
 from dispatch.smpp_text import decode_segment, encode_parts, parse_receipt, split_text
-from dispatch.sms_smpp import SmppNotifier
+from dispatch.sms_smpp import SmppNotifier, _LongMessage
 from monitor.config.notifiers import SmppNotifierConfig
 
 
@@ -131,7 +131,9 @@ def test_part_receipts_join_into_one_per_message(
         source_addr="10690001",
     )
     notifier = SmppNotifier(config, events.append)
-    notifier._remember(["p1", "p2"])
+    tracked = _LongMessage(2)
+    notifier._remember(tracked, "p1")
+    notifier._remember(tracked, "p2")
     parts = ["p1", "p2"] if len(stats) == 2 else ["p2"] if len(stats) == 1 else ["p1", "p1", "p2"]
     for part, stat in zip(parts, stats, strict=True):
         notifier._on_deliver(_receipt(part, stat))

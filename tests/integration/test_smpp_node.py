@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 
 from dispatch.base import Message, NotifyError
 from dispatch.events import Event, Inbound, Receipt
@@ -61,8 +62,18 @@ def smpp_config(smsc: NodeSmsc, **changes: Any) -> SmppNotifierConfig:
     return SmppNotifierConfig.model_validate(values)
 
 
-def submits_for(smsc: NodeSmsc, dest: str) -> list[dict[str, Any]]:
-    return [e for e in smsc.events("submit") if e["dest"] == dest]
+def submits_for(smsc: NodeSmsc, dest: str, count: int = 1) -> list[dict[str, Any]]:
+    """The submits the SMSC logged for `dest`, once at least `count` are read (its stdout lags)."""
+    mine = lambda: [e for e in smsc.events("submit") if e["dest"] == dest]  # noqa: E731
+    smsc.wait_for(lambda _e: len(mine()) >= count)
+    return mine()
+
+
+def submits_to(smsc: NodeSmsc, prefix: str, count: int) -> list[dict[str, Any]]:
+    """Like submits_for, for every destination starting with `prefix`."""
+    mine = lambda: [e for e in smsc.events("submit") if e["dest"].startswith(prefix)]  # noqa: E731
+    smsc.wait_for(lambda _e: len(mine()) >= count)
+    return mine()
 
 
 def long_notice() -> str:
@@ -82,7 +93,7 @@ async def test_long_chinese_notice_arrives_joined_with_receipts(smsc: NodeSmsc) 
         await eventually(lambda: any(isinstance(e, Receipt) for e in events))
     finally:
         await notifier.close()
-    parts = submits_for(smsc, "13800138001")
+    parts = submits_for(smsc, "13800138001", 5)
     ids = [p["message_id"] for p in parts]
     assert len(parts) == 5
     assert delivery.gateway_id == ids[0]
@@ -98,12 +109,6 @@ async def test_long_chinese_notice_arrives_joined_with_receipts(smsc: NodeSmsc) 
     assert "".join(p["text"] for p in parts) == text
     receipts = [e for e in events if isinstance(e, Receipt)]  # five part receipts, one message
     assert receipts == [Receipt("smpp", ids[0], "delivered", "stat:DELIVRD err:000")]
-    smsc.wait_for(
-        lambda _e: (
-            {e["message_id"] for e in smsc.events("deliver_resp") if e["kind"] == "receipt"}
-            >= set(ids)
-        )
-    )
     assert parts[0]["source"] == "10690001"
     assert parts[0]["registered_delivery"] == 1
 
@@ -135,7 +140,7 @@ async def test_throttling_narrows_the_window_and_slows_submits(smsc: NodeSmsc) -
         await notifier.send(Message(3, "13800138004", "", "限速测试", key="k3"))
     finally:
         await notifier.close()
-    tries = submits_for(smsc, "13800138004")
+    tries = submits_for(smsc, "13800138004", 4)
     assert [t["status"] for t in tries] == ["throttled"] * 3 + ["accepted"]
     gaps = [(b["t"] - a["t"]) / 1000 for a, b in itertools.pairwise(tries)]
     assert gaps[0] >= 0.19
@@ -157,9 +162,53 @@ async def test_submits_are_spaced_to_the_account_rate(smsc: NodeSmsc) -> None:
         )
     finally:
         await notifier.close()
-    times = sorted(e["t"] for e in smsc.events("submit") if e["dest"].startswith("1380013810"))
+    times = sorted(e["t"] for e in submits_to(smsc, "1380013810", 6))
     assert len(times) == 6
     assert (times[-1] - times[0]) / 1000 >= 0.45  # 6 submits at 10/s: 0.5 s, less timer slack
+
+
+async def test_the_window_bounds_submits_awaiting_their_response(smsc: NodeSmsc) -> None:
+    smsc.command({"cmd": "delay", "ms": 150})
+    notifier = SmppNotifier(smpp_config(smsc, window=2), lambda _e: None)
+    try:
+        await asyncio.gather(
+            *(
+                notifier.send(Message(8, f"1380013820{i}", "", "窗口", key=f"w{i}"))
+                for i in range(6)
+            )
+        )
+    finally:
+        smsc.command({"cmd": "delay", "ms": 0})
+        await notifier.close()
+    seen = [e["outstanding"] for e in submits_to(smsc, "1380013820", 6)]
+    assert len(seen) == 6
+    assert max(seen) == 2  # never more than the window, and the window was used
+
+
+async def test_smpp_over_tls(tmp_path: Path) -> None:
+    authority = trustme.CA()
+    cert = authority.issue_cert("127.0.0.1")
+    cert_file, key_file, ca_file = (tmp_path / n for n in ("cert.pem", "key.pem", "ca.pem"))
+    cert.cert_chain_pems[0].write_to_path(str(cert_file))
+    cert.private_key_pem.write_to_path(str(key_file))
+    authority.cert_pem.write_to_path(str(ca_file))
+    with NodeSmsc("commwatch", PASSWORD, tls=(str(cert_file), str(key_file))) as secure:
+        config = smpp_config(secure, tls=True, ca_file=str(ca_file))
+        notifier = SmppNotifier(config, lambda _e: None)
+        try:
+            delivery = await notifier.send(Message(9, "13800138009", "", "加密链路", key="t"))
+        finally:
+            await notifier.close()
+        untrusted = SmppNotifier(smpp_config(secure, tls=True), lambda _e: None)
+        try:
+            with pytest.raises(NotifyError) as caught:
+                await untrusted.send(Message(9, "13800138009", "", "加密链路", key="t"))
+        finally:
+            await untrusted.close()
+    assert delivery.gateway_id
+    assert submits_for(secure, "13800138009")[0]["text"] == "加密链路"
+    assert caught.value.permanent
+    assert "TLS" in str(caught.value)
 
 
 async def test_invalid_destination_is_permanent_and_named(smsc: NodeSmsc) -> None:

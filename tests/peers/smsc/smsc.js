@@ -1,20 +1,25 @@
 // A test SMSC for commwatch's SMPP channel: node-smpp's server (npm `smpp`) on 127.0.0.1.
-// Test code only, never shipped. Usage: node smsc.js PORT SYSTEM_ID PASSWORD
+// Test code only, never shipped. Usage: node smsc.js PORT SYSTEM_ID PASSWORD [CERT KEY]
+// (with CERT and KEY: SMPP over TLS).
 //
 // stdout: one JSON object per event (listening, bind, submit, enquire_link, unbind, deliver_resp).
 // stdin: one JSON command per line:
 //   {"cmd": "throttle", "count": N}            the next N submit_sm get ESME_RTHROTTLED
+//   {"cmd": "delay", "ms": N}                  answer submit_sm only after N ms (window tests)
 //   {"cmd": "mo", "from": "...", "to": "...", "text": "...", "parts": 1}   deliver_sm to the ESME
 'use strict';
 
+const fs = require('fs');
 const readline = require('readline');
 const smpp = require('smpp');
 
-const [port, systemId, password] = process.argv.slice(2);
+const [port, systemId, password, certFile, keyFile] = process.argv.slice(2);
 const receivers = new Set();
 let throttleNext = 0;
 let nextId = 7000;
 let moRef = 40;
+let delayMs = 0;
+let outstanding = 0;
 
 function out(record) {
   process.stdout.write(JSON.stringify(record) + '\n');
@@ -66,8 +71,12 @@ function onSubmit(session, pdu) {
     return;
   }
   const id = String(nextId++);
-  out({...record, status: 'accepted', message_id: id});
-  session.send(pdu.response({message_id: id}));
+  outstanding += 1;
+  out({...record, status: 'accepted', message_id: id, outstanding});
+  setTimeout(() => {
+    outstanding -= 1;
+    session.send(pdu.response({message_id: id}));
+  }, delayMs);
   if ((pdu.registered_delivery & 1) && receivers.has(session)) {
     const now = stamp(new Date());
     setTimeout(() => {
@@ -102,7 +111,8 @@ function sendMo(command) {
   }
 }
 
-const server = smpp.createServer({}, (session) => {
+const tlsOptions = certFile ? {cert: fs.readFileSync(certFile), key: fs.readFileSync(keyFile)} : {};
+const server = smpp.createServer(tlsOptions, (session) => {
   session.on('error', (error) => out({event: 'error', error: String(error)}));
   session.on('close', () => receivers.delete(session));
   session.on('bind_transceiver', (pdu) => onBind(session, 'bind_transceiver', pdu));
@@ -124,6 +134,7 @@ server.listen(Number(port), '127.0.0.1', () => out({event: 'listening', port: se
 readline.createInterface({input: process.stdin}).on('line', (line) => {
   const command = JSON.parse(line);
   if (command.cmd === 'throttle') throttleNext = command.count;
+  if (command.cmd === 'delay') delayMs = command.ms;
   if (command.cmd === 'mo') sendMo(command);
   if (command.cmd === 'drop') for (const session of receivers) session.close();
   out({event: 'done', cmd: command.cmd});
