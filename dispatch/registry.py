@@ -15,11 +15,8 @@ from dataclasses import dataclass, field
 import httpx
 
 from dispatch.base import Notifier
-from dispatch.cloud_aliyun import AliyunSmsNotifier, AliyunVoiceNotifier
-from dispatch.cloud_tencent import TencentSmsNotifier, TencentVoiceNotifier
 from dispatch.email import EmailNotifier
 from dispatch.events import EventSink
-from dispatch.fax import FaxEmailNotifier
 from dispatch.file import FileNotifier
 from dispatch.robots import RobotNotifier
 from dispatch.sms_http import SmsHttpNotifier
@@ -76,6 +73,10 @@ def _robot(config: NotifierConfig, seams: Seams) -> Notifier:
 
 
 def _cloud(config: NotifierConfig, seams: Seams) -> Notifier:
+    # The vendors' SDKs take ~1 s to import: only a config that uses them pays for it.
+    from dispatch.cloud_aliyun import AliyunSmsNotifier, AliyunVoiceNotifier
+    from dispatch.cloud_tencent import TencentSmsNotifier, TencentVoiceNotifier
+
     credential = seams.credentials[getattr(config, "credential", "")]  # checked at load
     if isinstance(config, AliyunSmsNotifierConfig):
         return AliyunSmsNotifier(config, credential)
@@ -88,6 +89,8 @@ def _cloud(config: NotifierConfig, seams: Seams) -> Notifier:
 
 
 def _fax_email(config: NotifierConfig, _seams: Seams) -> Notifier:
+    from dispatch.fax import FaxEmailNotifier  # WeasyPrint (~0.7 s to import) only when used
+
     assert isinstance(config, FaxEmailNotifierConfig)
     return FaxEmailNotifier(config)
 

@@ -57,7 +57,11 @@ class Window:
                 if self.in_flight < self.size:
                     self.in_flight += 1
                     return
-                await self._changed.wait()
+                try:
+                    await self._changed.wait()
+                except asyncio.CancelledError:
+                    self._changed.notify(1)  # a wake-up meant for us goes to the next waiter
+                    raise
 
     async def release(self, *, throttled: bool, pause: float = 0.0) -> None:
         """Free a slot; a throttle halves the window and pauses every sender."""
@@ -69,7 +73,9 @@ class Window:
                 self.paused_until = max(self.paused_until, time.monotonic() + pause)
             else:
                 self.size = min(self.max, self.size + 1)
-            self._changed.notify_all()
+            # wake only as many as may go (waking every waiter would cost O(waiters) per submit);
+            # paused waiters wake by their own timeout
+            self._changed.notify(max(self.size - self.in_flight, 0))
 
 
 class _Link:
