@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dispatch.numbers import NumberKind, classify, describe
+from dispatch.numbers import NumberKind, classify, describe, voice_address
 from dispatch.registry import NOTIFIERS, channel_of
 from monitor.config import Config
 
@@ -33,6 +33,8 @@ def _bad_numbers(config: Config) -> list[str]:
             kind = classify(unit.duty_phone).kind
             if kind is NumberKind.INVALID:
                 out.append(f"{where}.duty_phone: {unit.duty_phone!r} is {describe(kind)}")
+        if unit.fax is not None and voice_address(unit.fax) is None:
+            out.append(f"{where}.fax: {unit.fax!r} is not a valid fax number (with its area code)")
     for i, person in enumerate(config.contacts.person):
         out += _numbers(f"contacts.toml: person[{i}]({person.id})", "mobiles", person.mobiles)
     return out

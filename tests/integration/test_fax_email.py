@@ -10,6 +10,7 @@ import pytest
 from pypdf import PdfReader
 
 from dispatch.base import Message
+from dispatch.contact_check import contact_warnings
 from dispatch.fax import FaxEmailNotifier
 from dispatch.planner import plan_notice
 from dispatch.render import Renderer
@@ -119,3 +120,13 @@ def test_notify_test_sends_a_fax(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert received.rcpt_tos == ("03562039295@fax.example.net",)
     pdf = next(p for p in received.message.iter_attachments()).get_content()
     assert "测试通知" in "".join(PdfReader(io.BytesIO(pdf)).pages[0].extract_text().split())
+
+
+def test_check_config_warns_of_a_bad_fax_number(tmp_path: Path) -> None:
+    directory = fax_config(tmp_path, 9)
+    contacts = (directory / "contacts.toml").read_text(encoding="utf-8")
+    (directory / "contacts.toml").write_text(contacts.replace(FAX, "12345"), encoding="utf-8")
+    warnings = contact_warnings(load(directory))
+    assert any(
+        w.endswith(".fax: '12345' is not a valid fax number (with its area code)") for w in warnings
+    )
