@@ -36,6 +36,8 @@ from dispatch.planner import plan_notice
 from dispatch.registry import Notifiers
 from dispatch.render import Renderer
 from dispatch.report_clock import clock_requests
+from dispatch.smpp_metrics import smpp_families
+from dispatch.sms_smpp import SmppNotifier
 from dispatch.stats import DispatchStats
 from monitor.config import Config
 from monitor.incidents.notices import NoticeRequest
@@ -134,8 +136,10 @@ class Dispatcher:
             await self._client.aclose()
 
     def metric_families(self) -> Iterator[Metric]:
-        """The dispatcher's figures (see DispatchStats), at scrape time."""
-        return self.stats.metric_families()
+        """The dispatcher's figures (see DispatchStats) and its SMPP binds', at scrape time."""
+        yield from self.stats.metric_families()
+        built = self.notifiers.by_name.values() if self.notifiers is not None else ()
+        yield from smpp_families([n for n in built if isinstance(n, SmppNotifier)])
 
     # -- NoticeSink -------------------------------------------------------------------
 

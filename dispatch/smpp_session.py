@@ -112,6 +112,11 @@ class SmppSession:
         self.binds = 0
 
     @property
+    def bound(self) -> bool:
+        """True while a bind is up."""
+        return self._link is not None and not self._link.closed.is_set()
+
+    @property
     def where(self) -> str:
         """host:port as system_id, for errors (never the password)."""
         return f"{self.config.host}:{self.config.port} as {self.config.system_id!r}"

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -64,6 +64,8 @@ class SmppNotifier:
         self._reference = 0
         self._inbound: OrderedDict[tuple[str, int], dict[int, str]] = OrderedDict()
         self._parts: OrderedDict[str, _LongMessage] = OrderedDict()
+        self.receipts: Counter[str] = Counter()  # per message, by state (for /metrics)
+        self.inbound = 0
 
     async def send(self, message: Message) -> Delivery:
         """Submit every part; returns when the SMSC accepted all of them."""
@@ -126,9 +128,11 @@ class SmppNotifier:
             detail = f"stat:{receipt.stat} err:{receipt.error}".strip()
             joined = self._joined(receipt.message_id, receipt.state)
             if joined is not None:
+                self.receipts[joined[1]] += 1
                 self.on_event(Receipt(self.name, joined[0], joined[1], detail))
             return
         if segment.concat is None:
+            self.inbound += 1
             self.on_event(Inbound(self.name, sm.source_addr, segment.text))
             return
         reference, total, seq = segment.concat
@@ -140,6 +144,7 @@ class SmppNotifier:
         if len(parts) == total:
             del self._inbound[key]
             text = "".join(parts[i] for i in sorted(parts))
+            self.inbound += 1
             self.on_event(Inbound(self.name, sm.source_addr, text))
 
     async def close(self) -> None:

@@ -11,20 +11,25 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import trustme
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import Metric
 
 from dispatch.base import Message, NotifyError
 from dispatch.events import Event, Inbound, Receipt
+from dispatch.smpp_metrics import smpp_families
 from dispatch.sms_smpp import SmppNotifier
 from monitor.cli import main
 from monitor.config.notifiers import SmppNotifierConfig
 from tests.dispatch.fakes import eventually
 from tests.dispatch.support import base_toml, write_config
+from tests.requirements import require_binary
 from tests.smsc import NodeSmsc
 
 pytestmark = pytest.mark.peer
@@ -287,3 +292,37 @@ timeout = "3s"
     assert "ESME_RINVPASWD" in err
     assert "bad9pw" not in err
     assert "permanent" in err
+
+
+async def test_smpp_figures_pass_promtool(smsc: NodeSmsc) -> None:
+    promtool = require_binary("promtool")
+    notifier = SmppNotifier(smpp_config(smsc, name="smpp-cmcc"), lambda _e: None)
+    try:
+        await notifier.send(Message(10, "13800138010", "", "指标", key="m"))
+        await eventually(lambda: sum(notifier.receipts.values()) == 1)
+        registry = CollectorRegistry()
+        registry.register(_Families([notifier]))
+        text = generate_latest(registry).decode()
+    finally:
+        await notifier.close()
+    assert 'commwatch_smpp_window{notifier="smpp-cmcc"} 10.0' in text
+    assert 'commwatch_smpp_bound{notifier="smpp-cmcc"} 1.0' in text
+    assert 'commwatch_smpp_binds_total{notifier="smpp-cmcc"} 1.0' in text
+    assert 'commwatch_smpp_receipts_total{notifier="smpp-cmcc",state="delivered"} 1.0' in text
+    checked = await asyncio.to_thread(
+        subprocess.run,
+        [promtool, "check", "metrics"],
+        input=text,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+class _Families:
+    def __init__(self, notifiers: list[SmppNotifier]) -> None:
+        self.notifiers = notifiers
+
+    def collect(self) -> Iterator[Metric]:
+        return smpp_families(self.notifiers)
