@@ -19,6 +19,8 @@ from prometheus_client.core import Metric
 from dispatch.dispatcher import Dispatcher
 from monitor.config import Config, ConfigError, load_config
 from monitor.config.inventory import PROBE_KINDS, NodeConfig
+from monitor.console.live import DaemonLive
+from monitor.console.server import ConsoleServer, build_console
 from monitor.nodes.table import NodeTable
 from monitor.runtime import sdnotify
 from monitor.runtime.logs import setup_logging
@@ -57,6 +59,7 @@ class Daemon:
         self.plan = PlanRuntime(config, self.engine, self.dispatcher)
         self.server: MetricsServer | None = None
         self.traps: TrapReceiver | None = None
+        self.console: ConsoleServer | None = None
         self._reloading = asyncio.Lock()
         self._background: set[asyncio.Task[Any]] = set()
 
@@ -86,6 +89,7 @@ class Daemon:
         self._register_metrics()
         self._start_metrics_server()
         await self.plan.start(self.table.statuses())
+        await self._start_console()
         self.probes = build_probes(self.config)
         self.scheduler.start()
         self._plan_jobs()
@@ -133,6 +137,20 @@ class Daemon:
             raise listen_error(
                 "metrics", f"{metrics_config.host}:{metrics_config.port}", exc
             ) from exc
+
+    async def _start_console(self) -> None:
+        """The duty console (web + JSON API); a console that cannot bind is logged, not fatal."""
+        if not self.config.daemon.console.enabled:
+            return
+        live = DaemonLive(self.table, self.plan)
+        try:
+            console = build_console(lambda: self.config, self.engine, live, self.dispatcher.nudge)
+            server = ConsoleServer(console)
+            await server.start()
+        except OSError as exc:
+            log.error("console not started", extra={"fields": {"error": str(exc)}})
+            return
+        self.console = server
 
     async def _start_traps(self) -> None:
         traps = self.config.daemon.traps
@@ -229,7 +247,7 @@ class Daemon:
 
     def _swap(self, config: Config) -> None:
         old = self.config
-        for section in ("storage", "metrics"):
+        for section in ("storage", "metrics", "console"):
             if getattr(old.daemon, section) != getattr(config.daemon, section):
                 log.warning("config change needs a restart", extra={"fields": {"section": section}})
         if old.daemon.logging != config.daemon.logging:
@@ -257,6 +275,8 @@ class Daemon:
 
     async def _shutdown(self) -> None:
         log.info("commwatch stopping")
+        if self.console is not None:
+            await self.console.stop()
         await self.scheduler.shutdown()
         if self.traps is not None:
             await self.traps.stop()

@@ -45,6 +45,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "schema": ("monitor.commands.schema", "write JSON Schemas of the config files (for editors)"),
     "db": ("monitor.commands.db", "the database schema: upgrade, current revision"),
+    "user": ("monitor.commands.user", "duty-console accounts: set a person's password"),
 }
 
 

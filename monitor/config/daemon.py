@@ -6,6 +6,7 @@ import ipaddress
 import os
 import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -80,6 +81,49 @@ class MetricsConfig(StrictModel):
     @property
     def port(self) -> int:
         return _split_listen(self.listen)[1]
+
+
+class ConsoleConfig(StrictModel):
+    """[console]: the duty console (web) and its JSON API."""
+
+    listen: str = "127.0.0.1:9811"
+    enabled: bool = True
+    tls_cert: Path | None = None  # PEM certificate chain; with tls_key: HTTPS and Secure cookies
+    tls_key: Path | None = None
+    state_dir: str = "${STATE_DIRECTORY:-var}"  # passwords and the session key (mode 0600)
+    session_lifetime: Duration = timedelta(hours=12)
+    login_failures: int = Field(default=5, ge=1, le=100)  # per person within login_window
+    address_failures: int = Field(default=20, ge=1, le=1000)  # per client address
+    login_window: Duration = timedelta(minutes=15)
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        _split_listen(value)
+        return value
+
+    @field_validator("state_dir")
+    @classmethod
+    def _state_dir(cls, value: str) -> str:
+        return expand_env(value)
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> ConsoleConfig:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together")
+        return self
+
+    @property
+    def host(self) -> str:
+        return _split_listen(self.listen)[0]
+
+    @property
+    def port(self) -> int:
+        return _split_listen(self.listen)[1]
+
+    @property
+    def tls(self) -> bool:
+        return self.tls_cert is not None
 
 
 class LoggingConfig(StrictModel):
@@ -229,6 +273,7 @@ class DaemonConfig(StrictModel):
 
     storage: StorageConfig = StorageConfig()
     metrics: MetricsConfig = MetricsConfig()
+    console: ConsoleConfig = ConsoleConfig()
     logging: LoggingConfig = LoggingConfig()
     probes: ProbesConfig = ProbesConfig()
     state: StateConfig = StateConfig()
