@@ -7,8 +7,10 @@ not lost: it goes to the HQ office unit in the plain built-in text.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from html import escape
 
+from dispatch.ack_links import footer
 from dispatch.fate import down_systems, route_note
 from dispatch.notice_data import TITLES, build_view
 from dispatch.outbox_rows import Planned
@@ -50,7 +52,18 @@ def plan_notice(request: NoticeRequest, config: Config, renderer: Renderer) -> l
             short = target.channel == "sms"
             note = route_note(config, target.via, target.skipped, down, short)
         planned.append(_planned(target, text.subject, text.text, text.html, note))
-    return planned
+    return [_with_ack_link(p, request, config) for p in planned]
+
+
+def _with_ack_link(item: Planned, request: NoticeRequest, config: Config) -> Planned:
+    """Emails get a signed 收到 link when the receiver serves them (`dispatch.ack_links`)."""
+    if item.channel != "email":
+        return item
+    link = footer(config, request.dedupe_key, item.recipient_key, request.created_at)
+    if link is None:
+        return item
+    html = item.html + link[1] if item.html is not None else None
+    return replace(item, body=item.body + link[0], html=html)
 
 
 def _planned(target: Target, subject: str, body: str, html: str | None, note: str) -> Planned:

@@ -17,6 +17,8 @@ from typing import Any
 from prometheus_client.core import Metric
 
 from dispatch.dispatcher import Dispatcher
+from dispatch.followup import FollowUp
+from dispatch.receiver import Receiver
 from monitor.config import Config, ConfigError, load_config
 from monitor.config.inventory import PROBE_KINDS, NodeConfig
 from monitor.console.live import DaemonLive
@@ -57,6 +59,8 @@ class Daemon:
         self.writer = StoreWriter(self.store, config.daemon.storage)
         self.dispatcher = Dispatcher(config, self.engine)
         self.plan = PlanRuntime(config, self.engine, self.dispatcher)
+        self.followup = FollowUp(config, self.engine, nudge=self.dispatcher.nudge)
+        self.receiver = Receiver(config, self.engine)
         self.server: MetricsServer | None = None
         self.traps: TrapReceiver | None = None
         self.console: ConsoleServer | None = None
@@ -90,6 +94,8 @@ class Daemon:
         self._start_metrics_server()
         await self.plan.start(self.table.statuses())
         await self._start_console()
+        self.followup.start()
+        await self.receiver.start()
         self.probes = build_probes(self.config)
         self.scheduler.start()
         self._plan_jobs()
@@ -115,7 +121,7 @@ class Daemon:
 
     def _register_metrics(self) -> None:
         """Every component exports its own figures into the one registry."""
-        for source in (self.writer, self.plan, self.dispatcher):
+        for source in (self.writer, self.plan, self.dispatcher, self.followup, self.receiver):
             self.metrics.register(source)
         self.metrics.collector.add_source(self._probe_families)
 
@@ -255,6 +261,8 @@ class Daemon:
         self.config = config
         self.table.reconfigure(config)
         self.plan.reconfigure(config)
+        self.followup.reconfigure(config)
+        self.receiver.reconfigure(config)
         if self.traps is not None:
             self.traps.update_nodes(self._addresses())
         if old.daemon.probes != config.daemon.probes or old.daemon.snmp != config.daemon.snmp:
@@ -282,6 +290,8 @@ class Daemon:
             await self.traps.stop()
         for probe in self.probes.values():
             await probe.close()
+        await self.receiver.stop()
+        await self.followup.stop()
         await self.plan.stop(DRAIN_SECONDS)
         await asyncio.to_thread(self.writer.close, DRAIN_SECONDS)
         if self.server is not None:

@@ -39,6 +39,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "response": ("monitor.commands.response", "start or end an emergency response (应急响应)"),
     "event": ("monitor.commands.event", "information from sources 2–4 (§3.1.2)"),
     "report": ("monitor.commands.report", "written reports: submit, render (§4.1, §5)"),
+    "notice": ("monitor.commands.notice", "notice deliveries: states, 收到 (ack)"),
+    "call": ("monitor.commands.call", "电话通知: call tasks for the HQ office duty"),
     "notify-test": (
         "monitor.commands.notify_test",
         "send a test notice through one [[notifier]] now",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 from datetime import timedelta
@@ -11,8 +10,9 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from monitor.config.followup import CallsConfig, EscalationConfig, ReceiverConfig
 from monitor.config.notifiers import CloudConfig, DispatchConfig, NotifierConfig
-from monitor.config.types import Duration, Identifier, Secret, StrictModel
+from monitor.config.types import Duration, Identifier, Secret, StrictModel, split_listen
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -50,18 +50,6 @@ class StorageConfig(StrictModel):
         return value
 
 
-def _split_listen(value: str) -> tuple[str, int]:
-    host, sep, port = value.rpartition(":")
-    if not sep or not port.isdigit():
-        raise ValueError('listen is "HOST:PORT", e.g. "127.0.0.1:9810" or "[::1]:9810"')
-    host = host.strip("[]")
-    ipaddress.ip_address(host)
-    number = int(port)
-    if not 0 <= number <= 65535:
-        raise ValueError(f"port {number} is out of range")
-    return host, number
-
-
 class MetricsConfig(StrictModel):
     """The Prometheus endpoint; bound to this address only."""
 
@@ -71,16 +59,16 @@ class MetricsConfig(StrictModel):
     @field_validator("listen")
     @classmethod
     def _listen(cls, value: str) -> str:
-        _split_listen(value)
+        split_listen(value)
         return value
 
     @property
     def host(self) -> str:
-        return _split_listen(self.listen)[0]
+        return split_listen(self.listen)[0]
 
     @property
     def port(self) -> int:
-        return _split_listen(self.listen)[1]
+        return split_listen(self.listen)[1]
 
 
 class ConsoleConfig(StrictModel):
@@ -99,7 +87,7 @@ class ConsoleConfig(StrictModel):
     @field_validator("listen")
     @classmethod
     def _listen(cls, value: str) -> str:
-        _split_listen(value)
+        split_listen(value)
         return value
 
     @field_validator("state_dir")
@@ -115,11 +103,11 @@ class ConsoleConfig(StrictModel):
 
     @property
     def host(self) -> str:
-        return _split_listen(self.listen)[0]
+        return split_listen(self.listen)[0]
 
     @property
     def port(self) -> int:
-        return _split_listen(self.listen)[1]
+        return split_listen(self.listen)[1]
 
     @property
     def tls(self) -> bool:
@@ -248,7 +236,7 @@ class TrapConfig(StrictModel):
     @field_validator("listen")
     @classmethod
     def _listen(cls, value: str) -> str:
-        _split_listen(value)
+        split_listen(value)
         return value
 
     @field_validator("v3_engine_ids")
@@ -283,3 +271,6 @@ class DaemonConfig(StrictModel):
     notifier: list[NotifierConfig] = []
     cloud: CloudConfig = CloudConfig()
     dispatch: DispatchConfig = DispatchConfig()
+    escalation: EscalationConfig = EscalationConfig()
+    calls: CallsConfig = CallsConfig()
+    receiver: ReceiverConfig = ReceiverConfig()

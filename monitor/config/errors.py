@@ -92,6 +92,8 @@ _SECRET_KEYS = {
     "secret_key",
     "secret",
     "access_key_secret",
+    "token",
+    "dlr_url",
 }
 _WEBHOOK_TYPES = {"dingtalk", "wecom", "feishu"}  # their `url` carries the access token
 

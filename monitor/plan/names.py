@@ -155,6 +155,9 @@ EVENT_NAMES: dict[str, str] = {
     "closed": "关闭",
     "note": "备注",
     "report_submitted": "报送书面报告",
+    "acknowledged": "收到确认",
+    "escalated": "升级通知",
+    "called": "电话通知",
 }
 
 
