@@ -7,11 +7,10 @@ the dispatcher has stored the gateway id of the message it just accepted, so
 a receipt that matched no delivery is tried again after `retry_delays`
 (bounded), then dropped with a log line.
 
-    recorder = EventRecorder(
-        lambda r: record_receipt(engine, r.gateway_id, r.state, r.detail) is not None,
-        lambda i: record_reply(incidents, i.sender, i.text),
-    )
-    Notifiers.build(configs, client, on_event=recorder)   # inside the running loop
+    Dispatcher(config, engine, on_event=record_events(engine, incidents))
+
+`record_events` joins it to the delivery states and acknowledgements:
+receipts → `dispatch.receipts.record_receipt`, replies → `dispatch.acks.record_reply`.
 """
 
 from __future__ import annotations
@@ -20,7 +19,12 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 
+from sqlalchemy import Engine
+
+from dispatch.acks import record_reply
 from dispatch.events import Event, Inbound, Receipt
+from dispatch.receipts import record_receipt
+from monitor.incidents.engine import IncidentEngine
 
 log = logging.getLogger(__name__)
 
@@ -70,3 +74,11 @@ class EventRecorder:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def record_events(engine: Engine, incidents: IncidentEngine) -> EventRecorder:
+    """The daemon's sink: receipts move delivery states, replies such as 收到 acknowledge."""
+    return EventRecorder(
+        lambda r: record_receipt(engine, r.gateway_id, r.state, r.detail) is not None,
+        lambda i: record_reply(incidents, i.sender, i.text),
+    )
