@@ -7,9 +7,8 @@
 - Voice: `SendTtsVoice` (vms 2020-09-02), mainland mobiles only (Tencent does
   not call landlines: refused here, before any request), the short script as
   the template parameter, `PlayTimes` (default 2). The call result arrives by
-  Tencent's status callback (`voiceprompt_callback`); `callback_receipt`
-  turns its body into a Receipt (result 0 answered → delivered, 1 unanswered
-  and 2 failed → failed).
+  Tencent's status callback (`dispatch.cloud_callbacks`, served by the
+  receiver at /tencent/voice/<token>).
 - The SDK signs with TC3-HMAC-SHA256 and is synchronous (requests): each call
   runs in a worker thread under the notifier's timeout.
 """
@@ -17,9 +16,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from tencentcloud.common import credential as tc_credential
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import (
@@ -33,7 +32,6 @@ from tencentcloud.vms.v20200902 import models as vms_models
 from tencentcloud.vms.v20200902.vms_client import VmsClient
 
 from dispatch.base import Delivery, Message, NotifyError
-from dispatch.events import Receipt
 from dispatch.numbers import NumberKind, classify
 from monitor.config.notifiers import (
     CloudCredentialConfig,
@@ -82,17 +80,6 @@ async def _call(what: str, limit: float, call: Callable[[], T]) -> T:
         if code in ("ClientNetworkError", "ServerNetworkError"):
             raise NotifyError(f"{what}: {code}") from None
         raise refused(what, code, exc.get_message()) from None
-
-
-def callback_receipt(notifier: str, body: Mapping[str, Any]) -> Receipt | None:
-    """A Receipt from Tencent's voice status callback body, or None if it is not one."""
-    report = body.get("voiceprompt_callback")
-    if not isinstance(report, Mapping) or "callid" not in report:
-        return None
-    result = str(report.get("result", ""))
-    state = "delivered" if result == "0" else "failed"
-    words = {"0": "answered", "1": "not answered", "2": "call failed"}
-    return Receipt(notifier, str(report["callid"]), state, words.get(result, f"result {result}"))
 
 
 class TencentSmsNotifier:

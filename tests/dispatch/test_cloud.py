@@ -9,13 +9,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import httpx
 import pytest
 from pydantic import SecretStr
 
 from dispatch.base import Message, NotifyError
 from dispatch.cloud_aliyun import AliyunSmsNotifier, AliyunVoiceNotifier
-from dispatch.cloud_tencent import TencentSmsNotifier, TencentVoiceNotifier, callback_receipt
+from dispatch.cloud_callbacks import callback_receipt
+from dispatch.cloud_tencent import TencentSmsNotifier, TencentVoiceNotifier
 from dispatch.events import Event, Receipt
+from dispatch.outbox import Outbox
+from dispatch.receiver import Receiver
 from monitor.cli import main
 from monitor.config.notifiers import (
     AliyunSmsNotifierConfig,
@@ -24,12 +28,22 @@ from monitor.config.notifiers import (
     TencentSmsNotifierConfig,
     TencentVoiceNotifierConfig,
 )
+from monitor.incidents.notices import NoticeKind
+from tests.conftest import Db
 from tests.dispatch.fakes import eventually
-from tests.dispatch.support import base_toml, write_config
+from tests.dispatch.followup_support import open_incident, rows, send_notice, setup
+from tests.dispatch.support import T0, base_toml, write_config
 from tests.standins.clouds import CloudStandIn
 
 KEY_ID = "LTAI5tStandIn"
 SECRET = "wJalrXUtnFEMI7K7MDENGbPxRfiCYz9"
+TOKEN = "tok-3f9a1c77e2b54d08"
+RECEIVER = f"""
+[receiver]
+enabled = true
+listen = "127.0.0.1:9"
+token = "{TOKEN}"
+"""
 SCRIPT = "【预警通知】区通信网络指挥部发布情形3预警：移动城区分公司网络中断。回电0356-2039294"
 
 
@@ -229,3 +243,25 @@ timeout = "5s"
     assert "accepted by ali-voice (aliyun_voice) for 03562039294" in out.out
     assert aliyun_params(cloud.requests[0])["CalledNumber"] == "03562039294"
     assert SECRET not in out.out + out.err
+
+
+async def test_tencent_voice_callback_sets_the_call_state(tmp_path: Path, db: Db) -> None:
+    config, engine = setup(tmp_path, db, RECEIVER)
+    incident = open_incident(engine, config)
+    (first, *_) = send_notice(engine, config, NoticeKind.WARNING, incident)
+    Outbox(engine).record_sent(first, T0, "tc-voice", "call-77", "Tencent voice call placed")
+    receiver = Receiver(config, engine)
+    transport = httpx.ASGITransport(app=receiver.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://receiver") as client:
+        body = {
+            "voiceprompt_callback": {"result": "1", "callid": "call-77", "mobile": "13800000010"}
+        }
+        wrong = await client.post("/tencent/voice/not-the-token", json=body)
+        answer = await client.post(f"/tencent/voice/{TOKEN}", json=body)
+        junk = await client.post(f"/tencent/voice/{TOKEN}", json={"x": 1})
+    assert wrong.status_code == 404
+    assert answer.json() == {"result": 0, "errmsg": "OK"}
+    assert junk.status_code == 400
+    row = next(r for r in rows(engine) if r["id"] == first)
+    assert row["receipt"] == "not answered"
+    assert receiver.counts[("tencent_voice", "matched")] == 1
