@@ -120,15 +120,18 @@ def _edit(args: argparse.Namespace) -> int:
 
 
 def _pdf(html: str, output: str | None) -> int:
-    """The HTML printed to an A4 PDF (GB/T 9704—2012 layout) with headless Chromium."""
-    from dispatch.pdf import PdfError, html_to_pdf
+    """The HTML as an A4 PDF (GB/T 9704—2012 layout), by the same renderer as fax (WeasyPrint)."""
+    from dispatch.official_pdf import PdfError, html_to_pdf
 
     if output is None:
         raise CommandError("--format pdf needs -o FILE", EXIT_USAGE)
     try:
-        html_to_pdf(html, Path(output))
+        data = html_to_pdf(html)
+        Path(output).write_bytes(data)
     except PdfError as exc:
         raise CommandError(str(exc), EXIT_RUNTIME) from exc
+    except OSError as exc:
+        raise CommandError(f"cannot write {output}: {exc.strerror}", EXIT_RUNTIME) from exc
     print(f"已写入 {output}", file=sys.stderr)
     return EXIT_OK
 

@@ -98,9 +98,6 @@ def test_refusals_name_the_clause(
 def test_report_render_pdf(
     capsys: pytest.CaptureFixture[str], config_dir: Path, reported: int, tmp_path: Path
 ) -> None:
-    from tests.requirements import require_binary
-
-    require_binary("chromium")
     out = tmp_path / "brief.pdf"
     code, _, err = run(
         capsys, config_dir, "report", "render", "1", "--kind", "brief", "--format", "pdf",
