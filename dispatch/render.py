@@ -142,7 +142,13 @@ class Renderer:
     def markdown(self, view: Mapping[str, Any]) -> Rendered:
         """Subject and Markdown body for group robots (钉钉, 企业微信, 飞书)."""
         subject = _one_line(self._render(view["kind"], "subject", {**view, "brief": []}))
-        return Rendered(subject, self._render(view["kind"], "md", view).strip() + "\n")
+        text = self._render(view["kind"], "md", view).strip() + "\n"
+        if view.get("drill"):  # §6.1, as for every other channel
+            subject, text = (
+                DRILL_MARK + subject,
+                f"**{DRILL_MARK}本通知为演练，非真实事件**\n\n{text}",
+            )
+        return Rendered(subject, text)
 
     def message(self, view: Mapping[str, Any], channel: str) -> Rendered:
         """The rendering for one channel; a broken template falls back to plain text."""

@@ -186,3 +186,18 @@ def test_a_warning_adjusted_by_hand_says_what_was_done(config: Config) -> None:
         assert "情形3→情形3" not in text
         assert "是否调整" not in text
     assert "区工信局局长于2026-11-28 14:00:00将预警由情形3调整为情形2" in email.text
+
+
+def test_every_channel_marks_a_drill(config: Config) -> None:
+    """§6.1: SMS and voice, email, print/fax and group robots all say 【演练】."""
+    drill = view(config, NoticeKind.WARNING, warning_scenario=3, issuer_name="甲", drill=True)
+    renderer = Renderer()
+    assert renderer.sms(drill).startswith("【演练】")
+    assert renderer.email(drill).subject.startswith("【演练】")
+    assert renderer.email(drill).text.startswith("【演练】")
+    assert "【演练】本通知为演练" in (renderer.printable(drill).html or "")
+    robot = renderer.markdown(drill)
+    assert robot.subject.startswith("【演练】")
+    assert "【演练】本通知为演练" in robot.text
+    real = view(config, NoticeKind.WARNING, warning_scenario=3, issuer_name="甲")
+    assert "演练" not in renderer.sms(real) + renderer.email(real).text
