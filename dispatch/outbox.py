@@ -30,6 +30,7 @@ from dispatch.models import (
     SENT,
     SKIPPED,
     STANDBY,
+    aware,
     deliveries,
     notices,
 )
@@ -38,7 +39,6 @@ from dispatch.outbox_rows import (
     Planned,
     Snapshot,
     accept_one,
-    aware,
     claimed_of,
     delivery_row,
     insert_delivery,

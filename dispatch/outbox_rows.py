@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, select, update
@@ -23,6 +23,7 @@ from dispatch.models import (
     SENDING,
     SENT,
     STANDBY,
+    aware,
     deliveries,
     notices,
 )
@@ -212,10 +213,3 @@ def claimed_of(row: Row[Any]) -> Claimed:
         row.attempts + 1,
         row.notifier,
     )
-
-
-def aware(value: datetime | str) -> datetime:
-    """Aggregates may come back naive (or as text on SQLite): read them as UTC."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
