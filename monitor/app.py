@@ -21,6 +21,7 @@ from monitor.runtime import sdnotify
 from monitor.runtime.logs import setup_logging
 from monitor.runtime.metrics import DaemonMetrics, MetricsServer
 from monitor.runtime.plan_loop import PlanRuntime
+from monitor.runtime.restore import seed_spread
 from monitor.runtime.scheduler import ProbeScheduler
 from monitor.runtime.telemetry import register_sources
 from monitor.storage.engine import create_schema, open_engine, redact_url
@@ -71,6 +72,7 @@ class Daemon:
         self.metrics.config_loaded(True)
         self._start_metrics_server()
         register_sources(self.metrics, self)
+        await self._restore_spread()
         await self.plan.start(self.table.statuses())
         self.probes = build_probes(self.config)
         self.scheduler.start()
@@ -94,6 +96,13 @@ class Daemon:
         watchdog.cancel()
         await self._shutdown()
         return 0
+
+    async def _restore_spread(self) -> None:
+        """Replay the spread window's state changes (restart safety, monitor.runtime.restore)."""
+        now = datetime.now(UTC)
+        since = now - self.plan.history.window
+        changes = await asyncio.to_thread(self.store.changes_since, since)
+        seed_spread(self.config, self.plan.history, self.table.statuses(), changes, now)
 
     def _start_metrics_server(self) -> None:
         metrics_config = self.config.daemon.metrics

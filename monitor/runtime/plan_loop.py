@@ -72,8 +72,9 @@ class PlanRuntime:
                     }
                 },
             )
+        unknown = [node for node, status in statuses.items() if status is Status.UNKNOWN]
         incident = await self.incidents.on_assessment(
-            result.assessment, now, suppressed=result.suppressed
+            result.assessment, now, suppressed=result.suppressed, unknown=unknown
         )
         if incident is not None or previous != result.assessment:
             self.dispatcher.nudge()
