@@ -27,7 +27,7 @@ from monitor.runtime.telemetry import register_sources
 from monitor.storage.engine import create_schema, open_engine, redact_url
 from monitor.storage.store import Store
 from monitor.storage.writer import StoreWriter
-from probes.base import Probe, ProbeError
+from probes.base import Probe, ProbeError, ProbeResult
 from probes.registry import PROBES, build_probes
 from probes.traps import TrapReceiver
 
@@ -151,30 +151,33 @@ class Daemon:
             return
         now = datetime.now(UTC)
         for result in results:
-            self.writer.submit_sample(result)
-            self.metrics.results.labels(kind, "ok" if result.ok else result.error or "failed").inc()
-            before = self.table.states().get(result.node)
-            change = self.table.apply(result, now)
-            after = self.table.states().get(result.node)
-            if after is not None and after != before:
-                self.writer.submit_state(result.node, after)
-            if change is not None:
-                self.writer.submit_transition(change, after)
-                self.metrics.state_changes.labels(change.current.value).inc()
-                level = logging.INFO if change.previous.value == "UNKNOWN" else logging.WARNING
-                log.log(
-                    level,
-                    "node state changed",
-                    extra={
-                        "fields": {
-                            "node": change.node,
-                            "from": change.previous.value,
-                            "to": change.current.value,
-                            "reason": change.reason,
-                        }
-                    },
-                )
+            try:
+                self._apply_result(kind, result, now)
+            except Exception:  # one node's bad result is that node's problem, not the round's
+                self.metrics.probe_errors.labels(kind).inc()
+                log.exception("probe result not applied", extra={"fields": {"node": result.node}})
         await self.plan.evaluate(self.table.statuses(), self.table.flaps(), now)
+
+    def _apply_result(self, kind: str, result: ProbeResult, now: datetime) -> None:
+        self.writer.submit_sample(result)
+        self.metrics.results.labels(kind, "ok" if result.ok else result.error or "failed").inc()
+        before = self.table.states().get(result.node)
+        change = self.table.apply(result, now)
+        after = self.table.states().get(result.node)
+        if after is not None and after != before:
+            self.writer.submit_state(result.node, after)
+        if change is None:
+            return
+        self.writer.submit_transition(change, after)
+        self.metrics.state_changes.labels(change.current.value).inc()
+        level = logging.INFO if change.previous.value == "UNKNOWN" else logging.WARNING
+        fields = {
+            "node": change.node,
+            "from": change.previous.value,
+            "to": change.current.value,
+            "reason": change.reason,
+        }
+        log.log(level, "node state changed", extra={"fields": fields})
 
     def _install_signals(self) -> None:
         loop = asyncio.get_running_loop()
