@@ -16,9 +16,10 @@ from typing import Any
 
 from monitor.config import Config, ConfigError, load_config
 from monitor.config.inventory import NodeConfig
+from monitor.config.masking import secret_values
 from monitor.nodes.table import NodeTable
 from monitor.runtime import sdnotify
-from monitor.runtime.logs import setup_logging
+from monitor.runtime.logs import remember_secrets, setup_logging
 from monitor.runtime.metrics import DaemonMetrics, MetricsServer
 from monitor.runtime.plan_loop import PlanRuntime
 from monitor.runtime.restore import seed_spread
@@ -211,6 +212,7 @@ class Daemon:
                 log.warning("config change needs a restart", extra={"fields": {"section": section}})
         if old.daemon.logging != config.daemon.logging:
             setup_logging(config.daemon.logging.format, config.daemon.logging.level)
+        remember_secrets(secret_values(old.daemon) | secret_values(config.daemon))
         self.config = config
         self.table.reconfigure(config)
         self.plan.reconfigure(config)

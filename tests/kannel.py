@@ -65,7 +65,7 @@ global-sender = 10086
 
 group = sendsms-user
 username = netmon
-password = secret
+password = {password}
 max-messages = 10
 concatenation = true
 user-allow-ip = "127.0.0.1"
@@ -101,7 +101,7 @@ def _listening(port: int) -> bool:
 class Kannel:
     """bearerbox, fakesmsc and smsbox, started in that order and stopped by PID."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, password: str = "secret") -> None:
         self.bearerbox = require_binary("bearerbox")
         self.smsbox = require_binary("smsbox")
         self.fakesmsc = require_binary("fakesmsc")
@@ -109,9 +109,11 @@ class Kannel:
         workdir.mkdir(parents=True, exist_ok=True)
         self.ports = {k: _free_port() for k in ("admin", "box", "smsc", "sendsms")}
         self.conf = workdir / "kannel.conf"
-        self.conf.write_text(_CONF.format(dir=workdir, **self.ports), encoding="utf-8")
+        self.conf.write_text(
+            _CONF.format(dir=workdir, password=password, **self.ports), encoding="utf-8"
+        )
         self.fake_log = workdir / "fakesmsc.out"
-        self.username, self.password = "netmon", "secret"
+        self.username, self.password = "netmon", password
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
 
     @property
