@@ -187,23 +187,39 @@ class Daemon:
         loop.add_signal_handler(signal.SIGHUP, lambda: self._spawn(self.reload()))
 
     async def reload(self) -> bool:
-        """Build and validate the new config, then swap; keep the old one on error."""
+        """Build and validate the new config, then swap; keep the old one on error.
+
+        Any failure — a ConfigError or anything unexpected while loading or
+        swapping — sets commwatch_config_last_reload_successful to 0 and logs why.
+        """
         async with self._reloading:
             sdnotify.reloading()
             try:
                 config = await asyncio.to_thread(load_config, self.config.directory)
             except ConfigError as exc:
-                self.metrics.config_loaded(False)
                 for problem in exc.problems:
                     log.error("config reload rejected", extra={"fields": {"problem": str(problem)}})
-                sdnotify.ready("config reload rejected; running on the previous config")
-                return False
-            self._swap(config)
-            await asyncio.to_thread(self.store.sync_nodes, config.inventory.node)
+                return self._reload_failed()
+            except Exception as exc:
+                fields = {"problem": f"{type(exc).__name__}: {exc}"}
+                log.error("config reload rejected", extra={"fields": fields})
+                return self._reload_failed()
+            try:
+                self._swap(config)
+                await asyncio.to_thread(self.store.sync_nodes, config.inventory.node)
+            except Exception as exc:
+                fields = {"problem": f"{type(exc).__name__}: {exc}"}
+                log.exception("config reload failed while applying it", extra={"fields": fields})
+                return self._reload_failed()
             self.metrics.config_loaded(True)
             sdnotify.ready(f"probing {len(config.nodes)} nodes")
             log.info("config reloaded", extra={"fields": {"nodes": len(config.nodes)}})
             return True
+
+    def _reload_failed(self) -> bool:
+        self.metrics.config_loaded(False)
+        sdnotify.ready("config reload rejected; running on the previous config")
+        return False
 
     def _swap(self, config: Config) -> None:
         old = self.config

@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from monitor.config.notifiers import DispatchConfig, NotifierConfig
-from monitor.config.types import Duration, Identifier, Secret, StrictModel
+from monitor.config.types import Duration, Identifier, Interval, Secret, StrictModel
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -36,9 +36,9 @@ class StorageConfig(StrictModel):
 
     url: str = "sqlite:///${STATE_DIRECTORY:-var}/commwatch.db"
     retention: Duration = timedelta(days=30)
-    flush_interval: Duration = timedelta(seconds=2)
+    flush_interval: Interval = timedelta(seconds=2)
     batch_size: int = Field(default=5000, ge=1, le=100_000)
-    busy_timeout: Duration = timedelta(seconds=5)
+    busy_timeout: Interval = timedelta(seconds=5)
 
     @field_validator("url")
     @classmethod
@@ -92,9 +92,9 @@ class LoggingConfig(StrictModel):
 class IcmpProbeConfig(StrictModel):
     """ICMP echo rounds."""
 
-    interval: Duration = timedelta(seconds=30)
+    interval: Interval = timedelta(seconds=30)
     count: int = Field(default=3, ge=1, le=100)
-    timeout: Duration = timedelta(seconds=1)
+    timeout: Interval = timedelta(seconds=1)
     packet_interval: Duration = timedelta(milliseconds=200)
     pacing: Duration = timedelta(microseconds=20)
     payload_size: int = Field(default=56, ge=0, le=1400)
@@ -115,8 +115,8 @@ class IcmpProbeConfig(StrictModel):
 class SnmpProbeConfig(StrictModel):
     """SNMP polling rounds."""
 
-    interval: Duration = timedelta(seconds=60)
-    timeout: Duration = timedelta(seconds=2)
+    interval: Interval = timedelta(seconds=60)
+    timeout: Interval = timedelta(seconds=2)
     retries: int = Field(default=1, ge=0, le=10)
     max_concurrency: int = Field(default=200, ge=1, le=5000)
     max_repetitions: int = Field(default=25, ge=1, le=200)

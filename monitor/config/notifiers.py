@@ -15,7 +15,7 @@ from pydantic import Field, field_validator, model_validator
 
 from monitor.config.contacts import INCIDENT_SITE, Role
 from monitor.config.errors import ConfigProblem
-from monitor.config.types import Duration, Identifier, Secret, StrictModel
+from monitor.config.types import Duration, Identifier, Interval, Secret, StrictModel
 
 if TYPE_CHECKING:
     from monitor.config.model import Config
@@ -43,7 +43,7 @@ ChannelName = Literal["email", "sms"]
 
 class _NotifierBase(StrictModel):
     name: Identifier
-    timeout: Duration = timedelta(seconds=15)
+    timeout: Interval = timedelta(seconds=15)
     max_attempts: int = Field(default=8, ge=1, le=100)
 
 
@@ -203,9 +203,9 @@ class DispatchConfig(StrictModel):
     """[dispatch]: the outbox policy, notice templates and routing rules."""
 
     coalesce_window: Duration = timedelta(seconds=10)
-    poll_interval: Duration = timedelta(seconds=1)
-    retry_base: Duration = timedelta(seconds=5)
-    retry_max: Duration = timedelta(minutes=10)
+    poll_interval: Interval = timedelta(seconds=1)
+    retry_base: Interval = timedelta(seconds=5)
+    retry_max: Interval = timedelta(minutes=10)
     concurrency: int = Field(default=4, ge=1, le=64)
     timezone: str = "Asia/Shanghai"
     templates: str | None = None
