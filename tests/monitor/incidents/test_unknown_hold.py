@@ -11,7 +11,8 @@ from monitor.incidents.engine import IncidentEngine
 from monitor.nodes.state import NodeState, Status
 from monitor.nodes.table import NodeTable
 from monitor.plan.assessment import Assessment
-from monitor.storage.engine import create_schema, open_engine
+from monitor.storage.engine import open_engine
+from monitor.storage.migrations import upgrade as create_schema
 from tests.paths import SHIPPED_CONFIG
 
 CONFIG = load_config(SHIPPED_CONFIG)
