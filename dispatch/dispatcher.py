@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 CHANNELS = ("email", "sms")
 LEASE_MARGIN = timedelta(seconds=60)
 CLOCK_EVERY = timedelta(seconds=5)
+RECORD_ATTEMPTS = 5  # tries to record "sent" before giving up to the lease
+RECORD_PAUSE = 0.5  # seconds, growing linearly between those tries
 
 
 class Dispatcher:
@@ -233,65 +235,92 @@ class Dispatcher:
             task.add_done_callback(self._sending.discard)
 
     async def _deliver(self, item: Claimed, notifier: Notifier) -> None:
+        """Send one delivery and record the outcome; never raises (a task nobody awaits)."""
+        try:
+            await self._attempt(item, notifier)
+        except Exception:  # recording failed (database down): the lease brings it back
+            self.stats.errors += 1
+            log.exception(
+                "delivery outcome not recorded; it is retried when its lease ends",
+                extra={"fields": {"delivery": item.id, "channel": item.channel}},
+            )
+        finally:
+            self._busy[item.channel] -= 1
+            self._wake.set()
+
+    async def _attempt(self, item: Claimed, notifier: Notifier) -> None:
         assert self.notifiers is not None
         settings = self.notifiers.config_of(notifier)
         message = Message(
             item.notice_id, item.address, item.subject, item.body, item.html, item.key
         )
         try:
+            async with asyncio.timeout(settings.timeout.total_seconds() + 5):
+                delivery = await notifier.send(message)
+        except NotifyError as exc:
+            reason = policy.failure_reason(str(exc), exc.permanent)
+            await self._failed(item, notifier.name, str(exc), exc.permanent, reason)
+            return
+        except TimeoutError:
+            await self._failed(item, notifier.name, "timed out", False, "timeout")
+            return
+        except Exception as exc:  # a notifier bug must not kill the outbox
+            log.exception("notifier raised", extra={"fields": {"notifier": notifier.name}})
+            await self._failed(item, notifier.name, repr(exc), False, "internal")
+            return
+        self.stats.on_sent(item.channel)
+        await self._record_sent(item, notifier.name, delivery.gateway_id, delivery.detail)
+        released = await asyncio.to_thread(self.outbox.release_backoff, item.channel, self.clock())
+        if released:
+            log.info(
+                "channel answers again: queued deliveries go now",
+                extra={"fields": {"channel": item.channel, "released": released}},
+            )
+
+    async def _record_sent(
+        self, item: Claimed, notifier: str, gateway_id: str | None, detail: str
+    ) -> None:
+        """Record a gateway's acceptance, retrying the database (a resend is worse than a wait)."""
+        for attempt in range(RECORD_ATTEMPTS):
             try:
-                async with asyncio.timeout(settings.timeout.total_seconds() + 5):
-                    delivery = await notifier.send(message)
-            except NotifyError as exc:
-                await self._failed(
-                    item, notifier.name, str(exc), exc.permanent, settings.max_attempts
-                )
-            except TimeoutError:
-                await self._failed(item, notifier.name, "timed out", False, settings.max_attempts)
-            except Exception as exc:  # a notifier bug must not kill the outbox
-                log.exception("notifier raised", extra={"fields": {"notifier": notifier.name}})
-                await self._failed(item, notifier.name, repr(exc), False, settings.max_attempts)
-            else:
-                now = self.clock()
                 await asyncio.to_thread(
-                    self.outbox.record_sent,
-                    item.id,
-                    now,
-                    notifier.name,
-                    delivery.gateway_id,
-                    delivery.detail,
+                    self.outbox.record_sent, item.id, self.clock(), notifier, gateway_id, detail
                 )
-                self.stats.on_sent(item.channel)
-        finally:
-            self._busy[item.channel] -= 1
-            self._wake.set()
+                return
+            except Exception:
+                if attempt + 1 == RECORD_ATTEMPTS:
+                    raise
+                await asyncio.sleep(RECORD_PAUSE * (attempt + 1))
 
     async def _failed(
-        self, item: Claimed, notifier: str, error: str, permanent: bool, max_attempts: int
+        self, item: Claimed, notifier: str, error: str, permanent: bool, reason: str
     ) -> None:
         now = self.clock()
         fields: dict[str, Any] = {
             "delivery": item.id,
             "channel": item.channel,
             "attempt": item.attempts,
+            "reason": reason,
             "error": error,
         }
-        if policy.should_retry(item.attempts, max_attempts, permanent):
-            settings = self.config.daemon.dispatch
+        settings = self.config.daemon.dispatch
+        if policy.should_retry(permanent, item.created_at, now, settings.retry_horizon):
             delay = policy.backoff(item.attempts, settings.retry_base, settings.retry_max, self.rng)
             await asyncio.to_thread(
                 self.outbox.record_failure, item.id, now, notifier, error, False, now + delay
             )
-            self.stats.on_retry(item.channel, delay.total_seconds())
+            self.stats.on_retry(item.channel, delay.total_seconds(), reason)
             log.warning(
                 "delivery failed; will retry",
                 extra={"fields": {**fields, "in_s": round(delay.total_seconds(), 1)}},
             )
             return
+        if not permanent:
+            reason = fields["reason"] = "expired"
         opened = await asyncio.to_thread(
             self.outbox.record_failure, item.id, now, notifier, error, permanent, None
         )
-        self.stats.on_failed(item.channel, permanent, opened)
+        self.stats.on_failed(item.channel, permanent, opened, reason)
         log.error("delivery failed for good", extra={"fields": {**fields, "fallbacks": opened}})
 
     def _build_notifiers(self, config: Config) -> Notifiers:

@@ -201,6 +201,21 @@ class Outbox:
                 return 0
             return open_fallback(connection, row, now)
 
+    def release_backoff(self, channel: str, now: datetime) -> int:
+        """The channel works again: its deliveries waiting out a backoff are due now."""
+        waiting = and_(
+            deliveries.c.channel == channel,
+            deliveries.c.status == PENDING,
+            deliveries.c.attempts > 0,
+            deliveries.c.next_attempt_at > now,
+        )
+        with self.engine.begin() as connection:
+            incident_store.lock_for_write(connection)
+            result = connection.execute(
+                update(deliveries).where(waiting).values(next_attempt_at=now, updated_at=now)
+            )
+        return int(result.rowcount or 0)
+
     def snapshot(self, now: datetime) -> Snapshot:
         """Queued deliveries, the oldest one's age, what is due now and the next due time."""
         pending = deliveries.c.status == PENDING

@@ -58,6 +58,7 @@ class Claimed:
     body: str
     html: str | None
     attempts: int
+    created_at: datetime | None = None  # when the delivery was created (retry horizon)
 
     @property
     def key(self) -> str:
@@ -207,6 +208,7 @@ def claimed_of(row: Row[Any]) -> Claimed:
         row.body,
         row.html,
         row.attempts + 1,
+        aware(row.created_at),
     )
 
 

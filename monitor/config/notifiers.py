@@ -191,7 +191,8 @@ class DispatchConfig(StrictModel):
     coalesce_window: Duration = timedelta(seconds=10)
     poll_interval: Interval = timedelta(seconds=1)
     retry_base: Interval = timedelta(seconds=5)
-    retry_max: Interval = timedelta(minutes=10)
+    retry_max: Interval = timedelta(minutes=1)  # backoff cap: a gateway back is used within it
+    retry_horizon: Interval = timedelta(hours=24)  # transient failures retry this long
     concurrency: int = Field(default=4, ge=1, le=64)
     timezone: str = "Asia/Shanghai"
     templates: str | None = None

@@ -49,7 +49,7 @@ def write_config(directory: Path, commwatch_toml: str) -> Path:
     return directory
 
 
-def base_toml(db_path: Path, extra: str = "") -> str:
+def base_toml(db_path: Path, extra: str = "", horizon: str = "1h") -> str:
     """commwatch.toml for tests: SQLite at db_path, no metrics server, fast dispatch."""
     return f"""
 [storage]
@@ -62,6 +62,7 @@ enabled = false
 poll_interval = "100ms"
 retry_base = "200ms"
 retry_max = "1s"
+retry_horizon = "{horizon}"
 coalesce_window = "1s"
 {extra}
 """
