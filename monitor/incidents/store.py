@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from sqlalchemy import Connection, Engine, Row, insert, select, update
+from sqlalchemy import Connection, Engine, Row, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -27,6 +27,7 @@ from monitor.incidents.tables import (
 from monitor.plan.names import OPEN_STATUSES
 
 _INCIDENT_FIELDS = tuple(f.name for f in fields(Incident))
+WRITE_LOCK_KEY = "hashtext('commwatch incidents ' || current_schema())"
 
 
 @dataclass(frozen=True)
@@ -98,14 +99,20 @@ class TableNoticeSink:
 
 
 def lock_for_write(connection: Connection) -> None:
-    """Start the transaction as a writer on SQLite (BEGIN IMMEDIATE).
+    """Serialise writers of incidents and the outbox: one at a time, in every process.
 
-    pysqlite runs a SELECT outside any transaction and begins only at the
-    first write, so a read-check-write (the authority rules) could act on a
-    stale row while the daemon and a CLI both write. Taking the write lock
-    first makes each step atomic; the busy timeout applies while waiting.
-    PostgreSQL gets row locks instead (`lock=True` on the reads below).
+    SQLite: BEGIN IMMEDIATE. pysqlite runs a SELECT outside any transaction and
+    begins only at the first write, so a read-check-write (the authority rules)
+    could act on a stale row while the daemon and a CLI both write; the busy
+    timeout applies while waiting.
+    PostgreSQL: a transaction-level advisory lock for this schema
+    (pg_advisory_xact_lock, released at commit or rollback; lock_timeout applies).
+    Row locks (`lock=True` on the reads below) cannot do it alone: `FOR UPDATE`
+    locks nothing while no incident exists yet, and two writers would each open one.
     """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})"))
+        return
     if connection.dialect.name != "sqlite":
         return
     if not connection.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
