@@ -200,6 +200,8 @@ class TrapConfig(StrictModel):
     # snmpEngineIDs (hex, e.g. "0x8000000001020304") of devices sending v3 *traps*;
     # each v3 user in auth is also registered for these (v3 informs need none).
     v3_engine_ids: list[str] = []
+    # a node's traps re-probe it at most once per this (a trap storm is not a probe storm)
+    reprobe_every: Interval = timedelta(seconds=10)
 
     @field_validator("listen")
     @classmethod

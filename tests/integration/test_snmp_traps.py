@@ -211,9 +211,8 @@ async def test_async_callback_runs_and_a_failing_one_is_counted() -> None:
             raise RuntimeError("boom")
         seen.append(node)
 
-    trap_receiver = TrapReceiver(
-        TrapConfig(listen="127.0.0.1:0", auth=["public-v2c"]), AUTHS, {KNOWN: "n1"}, reprobe
-    )
+    config = TrapConfig(listen="127.0.0.1:0", auth=["public-v2c"], reprobe_every="10ms")  # type: ignore[arg-type]
+    trap_receiver = TrapReceiver(config, AUTHS, {KNOWN: "n1"}, reprobe)
     await trap_receiver.start()
     try:
         port = trap_receiver.address[1]
