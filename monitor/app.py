@@ -38,6 +38,7 @@ from probes.traps import TrapReceiver
 log = logging.getLogger(__name__)
 
 DRAIN_SECONDS = 10.0
+YIELD_EVERY = 200  # results applied between two chances for a cut round to stop
 
 
 class Daemon:
@@ -178,7 +179,9 @@ class Daemon:
             log.error("probe cannot run", extra={"fields": {"probe": kind, "error": str(exc)}})
             return
         now = datetime.now(UTC)
-        for result in results:
+        for index, result in enumerate(results):
+            if index and index % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # a round cut at its interval stops here, not at the end
             try:
                 self._apply_result(kind, result, now)
             except Exception:  # one node's bad result is that node's problem, not the round's

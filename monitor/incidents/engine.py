@@ -153,6 +153,9 @@ class IncidentEngine:
                 self.current = latest
                 return latest
             current, later = self._advance(connection, latest, assessment, now, suppressed)
+        # committed: only now is it true (a failed commit — disk full — opened nothing)
+        if current is not None and (latest is None or latest.id != current.id):
+            log.warning("incident opened", extra={"fields": {"incident": current.id}})
         self._submit(later)
         self.current = current if current is not None and current.is_open else None
         return self.current
@@ -196,7 +199,6 @@ class IncidentEngine:
             return None, []
         values, events = tracking.open_from_assessment(assessment, now, auto_issue)
         incident_id = store.insert_incident(connection, values, now)
-        log.warning("incident opened", extra={"fields": {"incident": incident_id}})
         return store.apply_step(connection, incident_id, Step({}, events), now, self.sink)
 
     # -- people's actions (CLI) --------------------------------------------------
