@@ -270,6 +270,8 @@ class Dispatcher:
             return
         self.stats.on_sent(item.channel)
         await self._record_sent(item, notifier.name, delivery.gateway_id, delivery.detail)
+        fields = {"delivery": item.id, "channel": item.channel, "notifier": notifier.name}
+        log.info("notice sent", extra={"fields": fields})
         released = await asyncio.to_thread(self.outbox.release_backoff, item.channel, self.clock())
         if released:
             log.info(

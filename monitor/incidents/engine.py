@@ -146,16 +146,13 @@ class IncidentEngine:
         if tracking.held(latest, unknown) or self._quiet(latest, assessment, now, suppressed):
             self.current = latest if latest is not None and latest.is_open else None
             return self.current
-        with self.engine.begin() as connection:
+        with store.writing(self.engine) as connection:
             store.lock_for_write(connection)
             latest = store.latest_monitor(connection, lock=True)
             if tracking.held(latest, unknown):
                 self.current = latest
                 return latest
             current, later = self._advance(connection, latest, assessment, now, suppressed)
-        # committed: only now is it true (a failed commit — disk full — opened nothing)
-        if current is not None and (latest is None or latest.id != current.id):
-            log.warning("incident opened", extra={"fields": {"incident": current.id}})
         self._submit(later)
         self.current = current if current is not None and current.is_open else None
         return self.current
@@ -199,6 +196,8 @@ class IncidentEngine:
             return None, []
         values, events = tracking.open_from_assessment(assessment, now, auto_issue)
         incident_id = store.insert_incident(connection, values, now)
+        # true only once committed (a failed commit — a full disk — opened nothing)
+        store.log_after_commit(connection, logging.WARNING, "incident opened", incident=incident_id)
         return store.apply_step(connection, incident_id, Step({}, events), now, self.sink)
 
     # -- people's actions (CLI) --------------------------------------------------
@@ -269,7 +268,7 @@ class IncidentEngine:
             )
         values, events = tracking.open_from_report(source, text, by)
         now = self.clock()
-        with self.engine.begin() as connection:
+        with store.writing(self.engine) as connection:
             store.lock_for_write(connection)
             new_id = store.insert_incident(connection, values, now)
             incident, later = store.apply_step(connection, new_id, Step({}, events), now, self.sink)
@@ -305,7 +304,7 @@ class IncidentEngine:
 
     def _act(self, incident_id: int, transition: Callable[[Incident, datetime], Step]) -> Incident:
         now = self.clock()
-        with self.engine.begin() as connection:
+        with store.writing(self.engine) as connection:
             store.lock_for_write(connection)
             incident = store.load(connection, incident_id, lock=True)
             if incident is None:

@@ -6,7 +6,9 @@ an incident's change, its events and its notice requests commit together.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -25,6 +27,8 @@ from monitor.incidents.tables import (
     notice_requests,
 )
 from monitor.plan.names import OPEN_STATUSES
+
+log = logging.getLogger(__name__)
 
 _INCIDENT_FIELDS = tuple(f.name for f in fields(Incident))
 WRITE_LOCK_KEY = "hashtext('commwatch incidents ' || current_schema())"
@@ -164,6 +168,29 @@ def set_columns(connection: Connection, incident_id: int, changes: Mapping[str, 
     connection.execute(update(incidents).where(incidents.c.id == incident_id).values(**changes))
 
 
+_AFTER_COMMIT = "commwatch_after_commit_logs"
+
+
+def log_after_commit(connection: Connection, level: int, message: str, **fields: Any) -> None:
+    """A log line that is only true once the transaction commits (see `writing`)."""
+    connection.info.setdefault(_AFTER_COMMIT, []).append((level, message, fields))
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """`engine.begin()` whose `log_after_commit` lines are logged only if the commit succeeded."""
+    with engine.begin() as connection:
+        try:
+            yield connection
+        except BaseException:
+            with suppress(Exception):  # an invalidated connection is discarded anyway
+                connection.info.pop(_AFTER_COMMIT, None)  # pooled: never left for the next
+            raise
+        lines = connection.info.pop(_AFTER_COMMIT, [])
+    for level, message, line_fields in lines:
+        log.log(level, message, extra={"fields": line_fields})
+
+
 def apply_step(
     connection: Connection, incident_id: int, step: Step, now: datetime, sink: NoticeSink
 ) -> tuple[Incident, list[NoticeRequest]]:
@@ -179,7 +206,15 @@ def apply_step(
     later: list[NoticeRequest] = []
     for draft in step.events:
         event_id = _insert_event(connection, incident_id, draft, now)
+        actor = draft.actor.id if draft.actor else None
+        log_after_commit(  # closes, CLI actions, …
+            connection, logging.INFO, "incident step", incident=incident_id, kind=draft.kind,
+            actor=actor,
+        )  # fmt: skip
         for kind in draft.notices:
+            log_after_commit(
+                connection, logging.INFO, "notice requested", incident=incident_id, kind=kind
+            )
             request = _request(incident, kind, event_id, draft, now)
             if isinstance(sink, TransactionalSink):
                 sink.write(connection, request)
