@@ -82,6 +82,7 @@ class Dispatcher:
         self._sending: set[asyncio.Task[None]] = set()
         self._busy = dict.fromkeys(CHANNELS, 0)
         self._last_clock: datetime | None = None
+        self._last_fall_through: datetime | None = None
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -190,12 +191,28 @@ class Dispatcher:
         )
         self.stats.routed += routed
         self.stats.deliveries_created += created
+        await self._fall_through(now)
         for channel in CHANNELS:
             await self._claim_and_send(channel, now)
         snapshot = await asyncio.to_thread(self.outbox.snapshot, self.clock())
         self.stats.queued = snapshot.queued
         self.stats.oldest_pending_age_seconds = snapshot.oldest_pending_age_seconds
         return snapshot
+
+    async def _fall_through(self, now: datetime) -> None:
+        """Every CLOCK_EVERY: recipients not reached within fallback_after: next channel too."""
+        if self._last_fall_through is not None and now - self._last_fall_through < CLOCK_EVERY:
+            return
+        self._last_fall_through = now
+        after = self.config.daemon.dispatch.fallback_after
+        opened = await asyncio.to_thread(self.outbox.fall_through, now, after)
+        if not opened:
+            return
+        self.stats.fallbacks += opened
+        log.warning(
+            "first channel still failing: the recipients' next channel is tried too",
+            extra={"fields": {"opened": opened, "after_s": after.total_seconds()}},
+        )
 
     def _intake(self, batch: list[NoticeRequest], now: datetime, window: timedelta) -> None:
         results = [self.outbox.accept(batch, now, window), self.outbox.take_table(now, window)]

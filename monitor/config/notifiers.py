@@ -193,6 +193,9 @@ class DispatchConfig(StrictModel):
     retry_base: Interval = timedelta(seconds=5)
     retry_max: Interval = timedelta(minutes=1)  # backoff cap: a gateway back is used within it
     retry_horizon: Interval = timedelta(hours=24)  # transient failures retry this long
+    # still not delivered this long after creation (transient failures): the recipient's next
+    # channel (routes with fallback = true) is opened too; the first one keeps trying
+    fallback_after: Interval = timedelta(minutes=10)
     concurrency: int = Field(default=4, ge=1, le=64)
     timezone: str = "Asia/Shanghai"
     templates: str | None = None
