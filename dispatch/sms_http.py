@@ -74,9 +74,8 @@ def kannel_request(config: SmsHttpNotifierConfig, message: Message) -> HttpReque
         headers["X-Kannel-From"] = config.sender
     if config.dlr_url:
         headers["X-Kannel-DLR-Mask"] = "31"
-        headers["X-Kannel-DLR-Url"] = _fill(
-            config.dlr_url, {"key": message.key, "to": message.address}
-        )
+        url = config.dlr_url.get_secret_value()
+        headers["X-Kannel-DLR-Url"] = _fill(url, {"key": message.key, "to": message.address})
     headers.update({f"X-Kannel-{name}": value for name, value in config.params.items()})
     headers.update(config.headers)
     return HttpRequest("POST", config.url, {}, headers, message.text.encode("utf-8"))

@@ -89,7 +89,13 @@ def problems_from_validation(file: str, exc: ValidationError, data: Any) -> list
 
 
 # Sections that hold credentials: an unknown key's value there is never printed.
-SECRET_SECTIONS = {"commwatch.toml": frozenset({"storage", "snmp", "notifier", "traps", "console"})}
+SECRET_SECTIONS = {
+    "commwatch.toml": frozenset(
+        {"storage", "snmp", "notifier", "traps", "console", "cloud", "receiver"}
+    )
+}
+_SECRET_KEYS = {"secret", "token", "dlr_url"}  # besides every key that looks_secret()
+_WEBHOOK_TYPES = {"dingtalk", "wecom", "feishu"}  # their `url` carries the access token
 
 
 def _bears_secrets(file: str, loc: Sequence[int | str]) -> bool:
@@ -99,6 +105,8 @@ def _bears_secrets(file: str, loc: Sequence[int | str]) -> bool:
 
 
 def _secret_safe(loc: Sequence[int | str], value: Any) -> Any:
-    if any(isinstance(p, str) and looks_secret(p) for p in loc):
+    if any(isinstance(p, str) and (p in _SECRET_KEYS or looks_secret(p)) for p in loc):
+        return REDACTED
+    if "url" in loc and _WEBHOOK_TYPES & {p for p in loc if isinstance(p, str)}:
         return REDACTED
     return value
