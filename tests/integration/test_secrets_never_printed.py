@@ -43,6 +43,13 @@ SECRETS = {
     "yunmas": "MasKey-" + uuid.uuid4().hex[:12],
     "templated": "TplPw&" + uuid.uuid4().hex[:12],
     "misspelt": "Typo-" + uuid.uuid4().hex[:12],
+    "smpp": "Sm" + uuid.uuid4().hex[:6],
+    "dingtalk_token": "DingTok" + uuid.uuid4().hex[:12],
+    "dingtalk_secret": "SECding" + uuid.uuid4().hex[:12],
+    "wecom_key": "WecomKey" + uuid.uuid4().hex[:12],
+    "feishu_secret": "Feishu" + uuid.uuid4().hex[:12],
+    "cloud": "CloudSecret" + uuid.uuid4().hex[:12],
+    "receiver": "RecvTok" + uuid.uuid4().hex[:12],
 }
 
 NODES = """
@@ -145,6 +152,49 @@ method = "POST"
 url = "http://127.0.0.1:9/api/send"
 password = "{templated}"
 body = '{{"pw": {{{{ password|tojson }}}}, "to": {{{{ to|tojson }}}}}}'
+
+[[notifier]]
+name = "smpp"
+type = "sms_smpp"
+host = "127.0.0.1"
+port = 9
+system_id = "cw"
+password = "{smpp}"
+source_addr = "10086"
+
+[[notifier]]
+name = "ding"
+type = "dingtalk"
+url = "http://127.0.0.1:9/robot/send?access_token={dingtalk_token}"
+secret = "{dingtalk_secret}"
+
+[[notifier]]
+name = "wecom"
+type = "wecom"
+url = "http://127.0.0.1:9/cgi-bin/webhook/send?key={wecom_key}"
+
+[[notifier]]
+name = "feishu"
+type = "feishu"
+url = "http://127.0.0.1:9/open-apis/bot/v2/hook/x"
+secret = "{feishu_secret}"
+
+[cloud.credential.ali]
+access_key_id = "LTAIcommwatch"
+access_key_secret = "{cloud}"
+
+[[notifier]]
+name = "alisms"
+type = "aliyun_sms"
+credential = "ali"
+endpoint = "127.0.0.1:9"
+protocol = "http"
+sign_name = "区工信局"
+template_code = "SMS_1"
+
+[receiver]
+enabled = false
+token = "{receiver}"
 
 [[notifier]]
 name = "outbox"
