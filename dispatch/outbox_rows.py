@@ -61,6 +61,7 @@ class Claimed:
     html: str | None
     attempts: int
     notifier: str | None = None
+    created_at: datetime | None = None  # when the delivery was created (retry horizon)
 
     @property
     def key(self) -> str:
@@ -212,4 +213,5 @@ def claimed_of(row: Row[Any]) -> Claimed:
         row.html,
         row.attempts + 1,
         row.notifier,
+        aware(row.created_at),
     )
