@@ -6,7 +6,7 @@
 - New tables notice_escalations, call_tasks, contact_flags
   (dispatch/followup_tables.py describes them for queries).
 
-Revision ID: issue15_delivery_states
+Revision ID: 0002
 Revises: 0001
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "issue15_delivery_states"
+revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None

@@ -6,8 +6,8 @@ Adds the tables `guarantee_periods` (§3.1.2 (4)), `incident_queries` (§4.1 催
 last 续报, §4.1), `drill` (a drill incident never counts as a real one) and
 `report_fields` (the §5 investigation as the office completes it).
 
-Revision ID: issue12_duty_records
-Revises: issue15_delivery_states
+Revision ID: 0003
+Revises: 0002
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "issue12_duty_records"
-down_revision = "issue15_delivery_states"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
