@@ -8,8 +8,10 @@ outbox for a bounded time, flush and close the database, and exit 0.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
+from collections import Counter
 from collections.abc import Coroutine, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -19,16 +21,19 @@ from prometheus_client.core import Metric
 from dispatch.dispatcher import Dispatcher
 from monitor.config import Config, ConfigError, load_config
 from monitor.config.inventory import PROBE_KINDS, NodeConfig
-from monitor.nodes.table import NodeTable
+from monitor.nodes.state import Transition
+from monitor.nodes.table import Applied, NodeTable
 from monitor.runtime import sdnotify
+from monitor.runtime.change_log import log_changes
 from monitor.runtime.logs import setup_logging
+from monitor.runtime.loop_health import LoopLag, RoundPhases, Stopwatch
 from monitor.runtime.metrics import DaemonMetrics, MetricsServer
 from monitor.runtime.plan_loop import PlanRuntime
 from monitor.runtime.scheduler import ProbeScheduler
 from monitor.storage.engine import create_schema, open_engine, redact_url
 from monitor.storage.store import Store
 from monitor.storage.writer import StoreWriter
-from probes.base import Probe, ProbeError
+from probes.base import Probe, ProbeError, ProbeResult
 from probes.registry import PROBES, build_probes
 from probes.traps import TrapReceiver
 
@@ -46,6 +51,8 @@ class Daemon:
         self.table = NodeTable(config)
         self.metrics = DaemonMetrics(self.table)
         self.scheduler = ProbeScheduler(self.metrics, self._run_round)
+        self.loop_lag = LoopLag()
+        self.phases = RoundPhases()
         self.probes: dict[str, Probe] = {}
         self.engine = open_engine(
             config.daemon.storage.url, config.daemon.storage.busy_timeout.total_seconds()
@@ -80,6 +87,8 @@ class Daemon:
         self._plan_jobs()
         await self._start_traps()
         self._install_signals()
+        self.loop_lag.start()
+        gc.freeze()  # start-up objects (config, node table) leave the collector's scans
         watchdog = asyncio.create_task(self._watchdog())
         sdnotify.ready(f"probing {len(self.config.nodes)} nodes")
         log.info(
@@ -100,7 +109,7 @@ class Daemon:
 
     def _register_metrics(self) -> None:
         """Every component exports its own figures into the one registry."""
-        for source in (self.writer, self.plan, self.dispatcher):
+        for source in (self.writer, self.plan, self.dispatcher, self.loop_lag, self.phases):
             self.metrics.register(source)
         self.metrics.collector.add_source(self._probe_families)
 
@@ -147,41 +156,57 @@ class Daemon:
             self.scheduler.plan(kind, nodes, interval)
 
     async def _run_round(self, kind: str, nodes: Sequence[NodeConfig]) -> None:
+        """One bucket: probe, feed the node table, hand rows to the writer, score if due.
+
+        Per result O(1) (one table step, a few writer submits); the plan is
+        scored only when a node's scored status changed or a clock requires it
+        (PlanRuntime.due), since scoring reads every node.
+        """
         probe = self.probes.get(kind)
         if probe is None:
             return
+        watch = Stopwatch()
         try:
             results = await probe.probe_round(nodes)
         except ProbeError as exc:
             self.metrics.probe_errors.labels(kind).inc()
             log.error("probe cannot run", extra={"fields": {"probe": kind, "error": str(exc)}})
             return
+        self.phases.add(kind, "probe", watch.lap())
         now = datetime.now(UTC)
-        for result in results:
+        applied = [(result, self.table.apply(result, now)) for result in results]
+        self.phases.add(kind, "state", watch.lap())
+        changed = self._store_round(kind, applied)
+        self.phases.add(kind, "store", watch.lap())
+        if self.plan.due(now, changed=changed):
+            await self.plan.evaluate(self.table.statuses(), self.table.flaps(), now)
+            self.phases.add(kind, "score", watch.lap())
+
+    def _store_round(
+        self, kind: str, applied: Sequence[tuple[ProbeResult, Applied | None]]
+    ) -> bool:
+        """Samples, states and changes to the writer; counters; the log. True if scoring is due."""
+        outcomes: Counter[str] = Counter()
+        changes: list[Transition] = []
+        scored_changed = False
+        for result, step in applied:
             self.writer.submit_sample(result)
-            self.metrics.results.labels(kind, "ok" if result.ok else result.error or "failed").inc()
-            before = self.table.states().get(result.node)
-            change = self.table.apply(result, now)
-            after = self.table.states().get(result.node)
-            if after is not None and after != before:
-                self.writer.submit_state(result.node, after)
-            if change is not None:
-                self.writer.submit_transition(change, after)
-                self.metrics.state_changes.labels(change.current.value).inc()
-                level = logging.INFO if change.previous.value == "UNKNOWN" else logging.WARNING
-                log.log(
-                    level,
-                    "node state changed",
-                    extra={
-                        "fields": {
-                            "node": change.node,
-                            "from": change.previous.value,
-                            "to": change.current.value,
-                            "reason": change.reason,
-                        }
-                    },
-                )
-        await self.plan.evaluate(self.table.statuses(), self.table.flaps(), now)
+            outcomes["ok" if result.ok else result.error or "failed"] += 1
+            if step is None:
+                continue
+            scored_changed = scored_changed or step.scored_changed
+            if step.state_changed:
+                self.writer.submit_state(result.node, step.state)
+            if step.transition is not None:
+                self.writer.submit_transition(step.transition, step.state)
+                changes.append(step.transition)
+        for outcome, count in outcomes.items():
+            self.metrics.results.labels(kind, outcome).inc(count)
+        for change in changes:
+            self.metrics.state_changes.labels(change.current.value).inc()
+        if changes:
+            log_changes(kind, changes, self.config.nodes)
+        return scored_changed
 
     def _install_signals(self) -> None:
         loop = asyncio.get_running_loop()
@@ -238,6 +263,7 @@ class Daemon:
 
     async def _shutdown(self) -> None:
         log.info("commwatch stopping")
+        await self.loop_lag.stop()
         await self.scheduler.shutdown()
         if self.traps is not None:
             await self.traps.stop()

@@ -37,9 +37,9 @@ def primary_probe(node: NodeConfig) -> str:
     return "icmp" if "icmp" in node.probes else node.probes[0]
 
 
-@dataclass
+@dataclass(slots=True)
 class NodeEntry:
-    """One node's live state and its latest results per probe."""
+    """One node's live state and its latest results per probe (slots: ~no per-node dict)."""
 
     config: NodeConfig
     state: NodeState = field(default_factory=NodeState)
@@ -47,8 +47,30 @@ class NodeEntry:
     flap: FlapState = field(default_factory=FlapState)
 
 
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What one probe result did to its node, so callers never re-read the table.
+
+    `state` is the node's state after the result; `state_changed` says it
+    differs from the one before (persist it); `transition` is set when the
+    status changed; `scored_changed` when anything the scorer reads changed
+    (the status, or the flap overlay's flapping flag or held status).
+    """
+
+    state: NodeState
+    state_changed: bool
+    transition: Transition | None
+    scored_changed: bool
+
+
 class NodeTable:
-    """All nodes of the running config; implements metrics.NodeSource."""
+    """All nodes of the running config; implements metrics.NodeSource.
+
+    Per result the work is O(1): one dict lookup, one state-machine step, one
+    flap step; nothing iterates over all nodes except the whole-table views
+    (`states`, `statuses`, `flaps`, `node_views`), which only the scorer (on a
+    change), start-up and the metrics scrape call.
+    """
 
     def __init__(self, config: Config, restored: Mapping[str, NodeState] | None = None) -> None:
         self._config = config
@@ -80,8 +102,17 @@ class NodeTable:
         """Flap history of every node (FLAPPING detection, monitor.nodes.flapping)."""
         return {node_id: entry.flap for node_id, entry in self._entries.items()}
 
-    def apply(self, result: ProbeResult, now: datetime) -> Transition | None:
-        """Feed one probe result; returns the node's Transition if its status changed."""
+    def state(self, node_id: str) -> NodeState | None:
+        """One node's current state (None for an unknown id)."""
+        entry = self._entries.get(node_id)
+        return entry.state if entry is not None else None
+
+    def apply(self, result: ProbeResult, now: datetime) -> Applied | None:
+        """Feed one probe result; None when it cannot move the node's state machine.
+
+        None for an unknown node, an SNMP auth failure (a config problem) and a
+        secondary probe's result (kept for the next primary round and metrics).
+        """
         entry = self._entries.get(result.node)
         if entry is None:
             return None
@@ -92,11 +123,17 @@ class NodeTable:
             return None
         limits = thresholds_for(self._config, entry.config.id, now)
         observation = self._with_secondary(entry, observe(result, limits))
-        before = entry.state
+        before, flap_before = entry.state, entry.flap
         entry.state = step(before, observation, limits, now)
         flap_limits = FlapLimits.from_config(self._config.daemon.state)
-        entry.flap = track(entry.flap, observation.outcome, entry.state.status, flap_limits)
-        return transition(entry.config.id, before, entry.state)
+        entry.flap = track(flap_before, observation.outcome, entry.state.status, flap_limits)
+        change = transition(entry.config.id, before, entry.state)
+        scored_changed = (
+            change is not None
+            or entry.flap.flapping != flap_before.flapping
+            or entry.flap.held != flap_before.held
+        )
+        return Applied(entry.state, entry.state != before, change, scored_changed)
 
     def _with_secondary(self, entry: NodeEntry, observation: Observation) -> Observation:
         if observation.outcome is Outcome.FAILED:

@@ -28,6 +28,7 @@ from monitor.plan.names import LEVEL_CODES
 from monitor.plan.situation import score_round
 from monitor.plan.spread import SpreadHistory
 from monitor.runtime.metrics import gauge
+from monitor.runtime.plan_clock import PlanClock
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ class PlanRuntime:
         self.assessment = Assessment()
         self.uplink_ok = True
         self.open_incidents = 0
+        self.clock = PlanClock(config)
 
     async def start(self, statuses: Mapping[str, Status]) -> None:
         """Rebuild open incidents from the database and start dispatch."""
@@ -63,10 +65,21 @@ class PlanRuntime:
         self.notices.start()
         log.info("plan engine started", extra={"fields": {"open_incidents": len(opened)}})
 
+    def due(self, now: datetime, *, changed: bool) -> bool:
+        """True when evaluate() must run after a round (monitor.runtime.plan_clock)."""
+        current = self.incidents.current
+        engaged = (
+            not self.uplink_ok
+            or self.assessment.affected
+            or (current is not None and current.restored_at is None)
+        )
+        return self.clock.due(now, changed=changed, engaged=engaged)
+
     async def evaluate(
         self, statuses: Mapping[str, Status], flaps: Mapping[str, FlapState], now: datetime
     ) -> None:
         """Score the current statuses and advance incidents."""
+        self.clock.stale = True  # until this scoring completes
         self.uplink_ok = self._uplink_ok(statuses)
         if not self.uplink_ok:
             log.error("monitor uplink lost: not scoring the district until it is back")
@@ -89,6 +102,7 @@ class PlanRuntime:
         )
         if incident is not None or previous != result.assessment:
             self.notices.nudge()
+        self.clock.stale = False
 
     def _uplink_ok(self, statuses: Mapping[str, Status]) -> bool:
         monitor = self.config.daemon.self_monitor
@@ -105,6 +119,7 @@ class PlanRuntime:
     def reconfigure(self, config: Config) -> None:
         """Adopt a reloaded config."""
         self.config = config
+        self.clock.reconfigure(config)
         self.history.reconfigure(config)
         self.incidents.reconfigure(config)
         self.notices.reconfigure(config)
