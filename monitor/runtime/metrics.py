@@ -215,6 +215,12 @@ class DaemonMetrics:
             ["probe"],
             registry=r,
         )
+        self.rounds_late = Counter(
+            "commwatch_probe_rounds_late",
+            "Rounds that started more than 1 s after their scheduled time",
+            ["probe"],
+            registry=r,
+        )
         self.probe_errors = Counter(
             "commwatch_probe_errors",
             "Rounds that could not run (permission, socket)",
