@@ -52,12 +52,7 @@ def collect_warnings(config: Config) -> list[str]:
 
 
 def _warning_checks() -> list[WarningCheck]:
+    from dispatch.contact_check import contact_warnings
     from monitor.config.advice import config_advice
 
-    checks: list[WarningCheck] = [config_advice]
-    try:
-        from dispatch.router import contact_warnings
-    except ImportError:
-        return checks
-    checks.append(contact_warnings)
-    return checks
+    return [config_advice, contact_warnings]

@@ -25,8 +25,8 @@ from monitor.commands.support import EXIT_OK, EXIT_RUNTIME, EXIT_USAGE
 from monitor.config import Config
 from monitor.incidents.authority import Actor, RefusedError, resolve_actor
 from monitor.incidents.engine import IncidentEngine, IncidentNotFoundError
-from monitor.incidents.lifecycle import STATUS_NAMES, Incident
-from monitor.plan.assessment import LEVEL_NAMES
+from monitor.incidents.lifecycle import Incident
+from monitor.plan.names import level_name, scenario_label, status_name
 from monitor.storage.engine import create_schema, open_engine, redact_url
 
 Action = Callable[[IncidentEngine, Actor | None], Incident]
@@ -133,17 +133,17 @@ def when(value: datetime | None) -> str:
 
 def scenario_text(scenario: int | None) -> str:
     """情形N, or a dash."""
-    return f"情形{scenario}" if scenario else "-"
+    return scenario_label(scenario, "-")
 
 
 def level_text(level: str | None) -> str:
     """Ⅰ级/Ⅱ级, or a dash."""
-    return LEVEL_NAMES.get(level, level) if level else "-"
+    return level_name(level, "-")
 
 
 def status_text(incident: Incident) -> str:
     """The status in the plan's words."""
-    return STATUS_NAMES.get(incident.status, incident.status)
+    return status_name(incident.status)
 
 
 def warning_text(incident: Incident) -> str:

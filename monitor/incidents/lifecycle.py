@@ -34,40 +34,7 @@ from monitor.incidents.authority import (
     check_start_response,
 )
 from monitor.incidents.notices import NoticeKind
-from monitor.plan.assessment import LEVEL_NAMES
-
-OPEN_STATUSES = ("detected", "confirmed")
-STATUS_NAMES = {
-    "detected": "待确认",
-    "confirmed": "已确认",
-    "false_alarm": "误报（已关闭）",
-    "transferred": "已转交（已关闭）",
-    "closed": "已关闭",
-}
-
-# How events are named in timelines, `incident show` and the reports (§4.2, §5).
-EVENT_NAMES = {
-    "detected": "监测发现",
-    "reported": "接报",
-    "information": "补充信息",
-    "confirmed": "确认",
-    "false_alarm": "误报",
-    "transferred": "转交",
-    "upgraded": "升级",
-    "downgraded": "降级",
-    "assessment_changed": "态势变化",
-    "returned": "再次受影响",
-    "restored": "已恢复",
-    "warning_issued": "发布预警",
-    "warning_adjusted": "调整预警",
-    "warning_lifted": "解除预警",
-    "response_started": "启动响应",
-    "response_changed": "调整响应",
-    "response_ended": "结束响应",
-    "closed": "关闭",
-    "note": "备注",
-    "report_submitted": "报送书面报告",
-}
+from monitor.plan.names import OPEN_STATUSES, level_name, scenario_label, status_name
 
 
 @dataclass(frozen=True)
@@ -137,7 +104,7 @@ class Step:
 def require_open(incident: Incident, action: str) -> None:
     """Refuse any action on a closed incident."""
     if not incident.is_open:
-        status = STATUS_NAMES.get(incident.status, incident.status)
+        status = status_name(incident.status)
         raise RefusedError(f"拒绝：事件#{incident.id}{status}，不能再{action}")
 
 
@@ -228,7 +195,7 @@ def start_response(
     previous = incident.response_level if incident.response_active else None
     if previous == level:
         starter = incident.response_starter_name or incident.response_starter
-        raise RefusedError(f"拒绝：{LEVEL_NAMES[level]}应急响应已由{starter}启动")
+        raise RefusedError(f"拒绝：{level_name(level)}应急响应已由{starter}启动")
     changes = {
         "response_level": level,
         "response_starter": actor.id,
@@ -297,8 +264,9 @@ def _adjust_warning(
     incident: Incident, actor: Actor, scenario: int, listed: Collection[str], note: str
 ) -> Step:
     if scenario == incident.warning_scenario:
+        issued = scenario_label(scenario)
         raise RefusedError(
-            f"拒绝：事件#{incident.id}已发布情形{scenario}预警；调整请用 --scenario 指定其他情形"
+            f"拒绝：事件#{incident.id}已发布{issued}预警；调整请用 --scenario 指定其他情形"
         )
     _check_issuer(incident, actor, listed, "调整")
     previous = incident.warning_scenario

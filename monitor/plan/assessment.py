@@ -7,10 +7,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-Level = Literal["I", "II"]
-LEVEL_NAMES: dict[str, str] = {"I": "Ⅰ级", "II": "Ⅱ级"}
+from monitor.plan.names import Level
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,8 @@ from monitor.nodes.state import Status, is_out
 from monitor.nodes.topology import causes, cut_off, effective_statuses, parents_of
 from monitor.nodes.windows import active_guarantees
 from monitor.plan import reasons as text
-from monitor.plan.assessment import Assessment, Level
+from monitor.plan.assessment import Assessment
+from monitor.plan.names import Level
 
 LEVELS: dict[int, Level] = {1: "I", 2: "I", 3: "II"}
 

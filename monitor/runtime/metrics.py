@@ -86,11 +86,6 @@ class StateCollector(Collector):
         """Register another scrape-time source of metric families."""
         self._sources.append(source)
 
-    def remove_source(self, source: FamilySource) -> None:
-        """Stop exporting a source (a component that was replaced)."""
-        if source in self._sources:
-            self._sources.remove(source)
-
     def collect(self) -> Iterator[Metric]:
         yield from _node_families(list(self._nodes.node_views()))
         for source in list(self._sources):
@@ -235,10 +230,6 @@ class DaemonMetrics:
     def register(self, source: MetricSource) -> None:
         """Export a component's own figures (see MetricSource)."""
         self.collector.add_source(source.metric_families)
-
-    def unregister(self, source: MetricSource) -> None:
-        """Stop exporting a component's figures (it was replaced on reload)."""
-        self.collector.remove_source(source.metric_families)
 
     def config_loaded(self, ok: bool) -> None:
         """Record the outcome of a config load or reload."""

@@ -55,13 +55,11 @@ class PlanRuntime:
         self.notices = notices
         self.assessment = Assessment()
         self.uplink_ok = True
-        self.open_incidents = 0
         self.clock = PlanClock(config)
 
     async def start(self, statuses: Mapping[str, Status]) -> None:
         """Rebuild open incidents from the database and start dispatch."""
         opened = await self.incidents.start()
-        self.open_incidents = len(opened)
         self.notices.start()
         log.info("plan engine started", extra={"fields": {"open_incidents": len(opened)}})
 
