@@ -14,7 +14,7 @@ import signal
 from collections import Counter
 from collections.abc import Coroutine, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client.core import Metric
 
@@ -35,7 +35,9 @@ from monitor.storage.store import Store
 from monitor.storage.writer import StoreWriter
 from probes.base import Probe, ProbeError, ProbeResult
 from probes.registry import PROBES, build_probes
-from probes.traps import TrapReceiver
+
+if TYPE_CHECKING:  # pysnmp (~30 MiB) is imported only when the trap receiver is enabled
+    from probes.traps import TrapReceiver
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,7 @@ class Daemon:
         self.server: MetricsServer | None = None
         self.traps: TrapReceiver | None = None
         self._reloading = asyncio.Lock()
+        self._scoring = asyncio.Lock()
         self._background: set[asyncio.Task[Any]] = set()
 
     def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
@@ -131,6 +134,8 @@ class Daemon:
         traps = self.config.daemon.traps
         if not traps.enabled:
             return
+        from probes.traps import TrapReceiver  # pysnmp, lazily
+
         self.traps = TrapReceiver(
             traps, self.config.daemon.snmp.auth, self._addresses(), self._on_trap
         )
@@ -179,7 +184,9 @@ class Daemon:
         changed = self._store_round(kind, applied)
         self.phases.add(kind, "store", watch.lap())
         if self.plan.due(now, changed=changed):
-            await self.plan.evaluate(self.table.statuses(), self.table.flaps(), now)
+            statuses, flaps = self.table.statuses(), self.table.flaps()  # this round's view
+            async with self._scoring:  # one scoring at a time, in the order rounds ended
+                await self.plan.evaluate(statuses, flaps, now)
             self.phases.add(kind, "score", watch.lap())
 
     def _store_round(

@@ -3,13 +3,15 @@
 The sampler sleeps `period` seconds at a time and records how late it woke:
 any callback that holds the loop delays it, so its lateness is what a probe
 reply, a timer or a signal handler waits at worst. The last `window` samples
-give p50/p99/max at scrape time (commwatch_event_loop_lag_seconds, a summary);
+(default 600: the last minute) give p50/p99/max at scrape time
+(commwatch_event_loop_lag_seconds, a summary);
 all samples ever go into the count and sum.
 
-A round has four phases, each timed on the loop: `probe` (the prober's round),
-`state` (results into the node table), `store` (samples, states and changes
-handed to the writer; the writing itself is the writer thread's), `score`
-(the plan, when it was due). They are exported as summaries (sum and count)
+A round has four phases: `probe` (the prober's round, wall time), `state`
+(results into the node table, loop time), `store` (samples, states and changes
+handed to the writer, loop time; the writing itself is the writer thread's),
+`score` (the plan, when it was due: wall time, the scorer itself runs in a
+worker thread so the loop stays responsive). They are exported as summaries (sum and count)
 per probe kind and phase: commwatch_round_phase_seconds.
 """
 
@@ -38,7 +40,7 @@ def quantile(sorted_values: list[float], q: float) -> float:
 class LoopLag:
     """Samples event-loop lag; start() inside the loop, stop() at shutdown."""
 
-    def __init__(self, period: float = 0.1, window: int = 3000) -> None:
+    def __init__(self, period: float = 0.1, window: int = 600) -> None:
         self.period = period
         self._recent: deque[float] = deque(maxlen=window)
         self._count = 0
@@ -112,7 +114,7 @@ class RoundPhases:
     def metric_families(self) -> Iterator[Metric]:
         """commwatch_round_phase_seconds{probe,phase} (summary: sum and count)."""
         name = "commwatch_round_phase_seconds"
-        family = Metric(name, "Event-loop time per probe round phase", "summary")
+        family = Metric(name, "Time per probe round phase (probe, state, store, score)", "summary")
         for (kind, phase), (count, total) in sorted(self.totals().items()):
             labels = {"probe": kind, "phase": phase}
             family.add_sample(f"{name}_count", labels, float(count))

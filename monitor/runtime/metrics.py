@@ -226,6 +226,7 @@ class DaemonMetrics:
             self.round_duration.labels(probe)
             self.rounds.labels(probe)
             self.lag.labels(probe)
+            self.rounds_late.labels(probe)
 
     def register(self, source: MetricSource) -> None:
         """Export a component's own figures (see MetricSource)."""
