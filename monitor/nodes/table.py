@@ -20,16 +20,18 @@ from monitor.nodes.state import (
     Observation,
     Outcome,
     Status,
+    Thresholds,
     Transition,
     observe,
     step,
     transition,
 )
-from monitor.nodes.windows import thresholds_for
+from monitor.nodes.windows import active_guarantees, base_thresholds, thresholds_for
 from monitor.runtime.metrics import NodeView
 from probes.base import ProbeResult
 
 CONFIG_ERRORS = frozenset({"auth"})
+NODE_LIMIT_MAX = 100  # fail_after / recover_after of [state] and of a node are at most 100
 
 
 def primary_probe(node: NodeConfig) -> str:
@@ -45,6 +47,8 @@ class NodeEntry:
     state: NodeState = field(default_factory=NodeState)
     latest: dict[str, ProbeResult] = field(default_factory=dict)
     flap: FlapState = field(default_factory=FlapState)
+    primary: str = ""  # primary_probe(config), set by the table
+    base: Thresholds = field(default_factory=Thresholds)  # base_thresholds, set by the table
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +93,15 @@ class NodeTable:
                 entries[node.id] = NodeEntry(node, restored.get(node.id, NodeState()))
         self._config = config
         self._entries = entries
+        self._cap = streak_cap(config)
+        self._flap_limits = FlapLimits.from_config(config.daemon.state)
+        self._guarantee_now: datetime | None = None
+        self._guarded: frozenset[str] = frozenset()
+        shared: dict[Thresholds, Thresholds] = {}
+        for entry in entries.values():
+            entry.primary = primary_probe(entry.config)
+            base = base_thresholds(config, entry.config)
+            entry.base = shared.setdefault(base, base)
 
     def states(self) -> dict[str, NodeState]:
         """Current state of every node."""
@@ -119,26 +132,36 @@ class NodeTable:
         entry.latest[result.probe] = result
         if result.error in CONFIG_ERRORS:
             return None
-        if result.probe != primary_probe(entry.config):
+        if result.probe != entry.primary:
             return None
-        limits = thresholds_for(self._config, entry.config.id, now)
+        limits = self._limits(entry, now)
         observation = self._with_secondary(entry, observe(result, limits))
         before, flap_before = entry.state, entry.flap
         entry.state = step(before, observation, limits, now)
-        flap_limits = FlapLimits.from_config(self._config.daemon.state)
-        entry.flap = track(flap_before, observation.outcome, entry.state.status, flap_limits)
+        entry.flap = track(flap_before, observation.outcome, entry.state.status, self._flap_limits)
         change = transition(entry.config.id, before, entry.state)
         scored_changed = (
             change is not None
             or entry.flap.flapping != flap_before.flapping
             or entry.flap.held != flap_before.held
         )
-        return Applied(entry.state, entry.state != before, change, scored_changed)
+        stored = _worth_storing(before, entry.state, self._cap)
+        return Applied(entry.state, stored, change, scored_changed)
+
+    def _limits(self, entry: NodeEntry, now: datetime) -> Thresholds:
+        """thresholds_for(), with the active guarantee periods found once per round's `now`."""
+        if now is not self._guarantee_now:
+            self._guarantee_now = now
+            active = active_guarantees(self._config, now)
+            self._guarded = frozenset(system for g in active for system in g.systems)
+        if entry.config.system in self._guarded:
+            return thresholds_for(self._config, entry.config.id, now)
+        return entry.base
 
     def _with_secondary(self, entry: NodeEntry, observation: Observation) -> Observation:
         if observation.outcome is Outcome.FAILED:
             return observation
-        primary = primary_probe(entry.config)
+        primary = entry.primary
         extra = []
         for probe, result in entry.latest.items():
             if probe == primary or result.error in CONFIG_ERRORS:
@@ -174,6 +197,35 @@ class NodeTable:
                 loss_ratio=icmp.loss if icmp is not None else None,
                 interfaces=interfaces,
             )
+
+
+def streak_cap(config: Config) -> int:
+    """A streak length above every threshold the config can apply (guarantees included)."""
+    periods = [
+        limit
+        for g in config.plan.guarantee
+        for limit in (g.fail_after, g.recover_after)
+        if limit is not None
+    ]
+    return max([NODE_LIMIT_MAX, *periods]) + 1
+
+
+def _worth_storing(before: NodeState, after: NodeState, cap: int) -> bool:
+    """True when the stored state must change: anything but a streak growing past `cap`.
+
+    A healthy node's good and answered streaks grow by one every round (a dead
+    one's failed streak too); past every threshold they decide nothing, so a
+    steady node stops rewriting its row, and restoring it at start behaves the same.
+    """
+    return (
+        after.status != before.status
+        or after.since != before.since
+        or after.reason != before.reason
+        or min(after.failed_streak, cap) != min(before.failed_streak, cap)
+        or min(after.bad_streak, cap) != min(before.bad_streak, cap)
+        or min(after.good_streak, cap) != min(before.good_streak, cap)
+        or min(after.answered_streak, cap) != min(before.answered_streak, cap)
+    )
 
 
 def _interfaces(result: ProbeResult) -> dict[str, bool]:

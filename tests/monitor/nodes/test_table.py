@@ -1,0 +1,64 @@
+"""The node table's answer per result: new state, whether to store it, transition, scorer impact."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from monitor.config import load_config
+from monitor.nodes.state import Status
+from monitor.nodes.table import NodeTable, streak_cap
+from probes.base import ProbeResult
+from tests.daemon_harness import daemon_toml, loopback_nodes_toml, make_config
+
+T0 = datetime(2026, 3, 2, 4, 0, tzinfo=UTC)
+
+
+def table(tmp_path: Path) -> NodeTable:
+    toml = daemon_toml(f"sqlite:///{tmp_path}/cw.db", 0, fail_after=2, recover_after=1)
+    return NodeTable(load_config(make_config(tmp_path / "config", toml, loopback_nodes_toml(3))))
+
+
+def result(ok: bool) -> ProbeResult:
+    return ProbeResult("n0", "icmp", ok, rtt_ms=1.0 if ok else None, loss=0.0 if ok else 1.0)
+
+
+def test_first_answer_is_a_transition_to_store_and_score(tmp_path: Path) -> None:
+    nodes = table(tmp_path)
+    applied = nodes.apply(result(True), T0)
+    assert applied is not None
+    assert applied.transition is not None
+    assert (applied.transition.previous, applied.transition.current) == (Status.UNKNOWN, Status.UP)
+    assert applied.state is nodes.state("n0")
+    assert applied.state_changed
+    assert applied.scored_changed
+
+
+def test_a_steady_node_stops_rewriting_its_row_past_every_threshold(tmp_path: Path) -> None:
+    nodes = table(tmp_path)
+    cap = streak_cap(nodes._config)
+    stored = []
+    for i in range(cap + 5):
+        applied = nodes.apply(result(True), T0 + timedelta(seconds=i))
+        assert applied is not None
+        stored.append(applied.state_changed)
+        assert applied.scored_changed is (i == 0)
+    assert all(stored[:cap])  # the streaks still grow up to the cap
+    assert not any(stored[cap:])
+    failed = nodes.apply(result(False), T0 + timedelta(hours=1))
+    assert failed is not None
+    assert failed.state_changed  # a failed round is stored at once (restart safety)
+    assert failed.transition is None  # fail_after = 2
+    assert not failed.scored_changed
+    down = nodes.apply(result(False), T0 + timedelta(hours=1, seconds=1))
+    assert down is not None
+    assert down.transition is not None
+    assert down.transition.current is Status.DOWN
+
+
+def test_unknown_nodes_and_secondary_results_do_not_step(tmp_path: Path) -> None:
+    nodes = table(tmp_path)
+    assert nodes.apply(ProbeResult("nope", "icmp", True), T0) is None
+    assert nodes.apply(ProbeResult("n0", "snmp", True), T0) is None
+    assert nodes.state("n0") is not None
+    assert nodes.state("nope") is None
