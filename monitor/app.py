@@ -67,6 +67,7 @@ class Daemon:
         self.traps: TrapReceiver | None = None
         self._reloading = asyncio.Lock()
         self._scoring = asyncio.Lock()
+        self._rescore = False
         self._background: set[asyncio.Task[Any]] = set()
 
     def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
@@ -184,10 +185,27 @@ class Daemon:
         changed = self._store_round(kind, applied)
         self.phases.add(kind, "store", watch.lap())
         if self.plan.due(now, changed=changed):
-            statuses, flaps = self.table.statuses(), self.table.flaps()  # this round's view
-            async with self._scoring:  # one scoring at a time, in the order rounds ended
-                await self.plan.evaluate(statuses, flaps, now)
+            await self._score(now)
             self.phases.add(kind, "score", watch.lap())
+
+    async def _score(self, now: datetime) -> None:
+        """Score the table as it is now; one scoring at a time, coalescing the rest.
+
+        A round that finds a scoring running only asks for another one; the
+        running one then scores again, on the statuses as they are by then, until
+        no round asked meanwhile. So a burst of changing rounds costs a few
+        scorings (each reads every node), not one per round queued behind each other.
+        """
+        if self._scoring.locked():
+            self._rescore = True
+            return
+        async with self._scoring:
+            while True:
+                self._rescore = False
+                await self.plan.evaluate(self.table.statuses(), self.table.flaps(), now)
+                if not self._rescore:
+                    return
+                now = datetime.now(UTC)
 
     def _store_round(
         self, kind: str, applied: Sequence[tuple[ProbeResult, Applied | None]]

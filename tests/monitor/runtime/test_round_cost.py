@@ -126,3 +126,27 @@ def test_table_apply_is_o1_per_result(tmp_path: Path, count: int) -> None:
         assert counter.lines < 300, counter.lines  # ~150 either way; O(N) would be ≥ N
     finally:
         daemon.engine.dispose()
+
+
+def test_scorings_asked_for_while_one_runs_are_coalesced(tmp_path: Path) -> None:
+    daemon = daemon_with(tmp_path, 100)
+    calls: list[int] = []
+
+    async def slow_evaluate(statuses: Any, flaps: Any, now: datetime) -> None:
+        calls.append(len(statuses))
+        await asyncio.sleep(0.05)
+
+    daemon.plan.evaluate = slow_evaluate  # type: ignore[method-assign]
+
+    async def burst() -> None:
+        now = datetime.now(UTC)
+        first = asyncio.create_task(daemon._score(now))
+        await asyncio.sleep(0.01)  # the first scoring is running
+        await asyncio.gather(*(daemon._score(now) for _ in range(10)))
+        await first
+
+    try:
+        asyncio.run(burst())
+    finally:
+        daemon.engine.dispose()
+    assert len(calls) == 2  # the running one, then one more on the statuses as they are then
