@@ -41,13 +41,20 @@ def primary_probe(node: NodeConfig) -> str:
 
 @dataclass(slots=True)
 class NodeEntry:
-    """One node's live state and its latest results per probe (slots: ~no per-node dict)."""
+    """One node's live state and its latest results per probe (slots: no per-node __dict__).
+
+    An ICMP result is kept as two floats (all that metrics read of it; ICMP is
+    always the primary probe when listed, so no other node logic needs it);
+    other probes' results are kept whole (SNMP values, the secondary reasons).
+    """
 
     config: NodeConfig
     state: NodeState = field(default_factory=NodeState)
     latest: dict[str, ProbeResult] = field(default_factory=dict)
     flap: FlapState = field(default_factory=FlapState)
     primary: str = ""  # primary_probe(config), set by the table
+    icmp_rtt_ms: float | None = None
+    icmp_loss: float | None = None
     base: Thresholds = field(default_factory=Thresholds)  # base_thresholds, set by the table
 
 
@@ -89,6 +96,8 @@ class NodeTable:
             old = self._entries.get(node.id)
             if old is not None:
                 entries[node.id] = NodeEntry(node, old.state, old.latest, old.flap)
+                entries[node.id].icmp_rtt_ms = old.icmp_rtt_ms
+                entries[node.id].icmp_loss = old.icmp_loss
             else:
                 entries[node.id] = NodeEntry(node, restored.get(node.id, NodeState()))
         self._config = config
@@ -129,7 +138,10 @@ class NodeTable:
         entry = self._entries.get(result.node)
         if entry is None:
             return None
-        entry.latest[result.probe] = result
+        if result.probe == "icmp":
+            entry.icmp_rtt_ms, entry.icmp_loss = result.rtt_ms, result.loss
+        else:
+            entry.latest[result.probe] = result
         if result.error in CONFIG_ERRORS:
             return None
         if result.probe != entry.primary:
@@ -185,7 +197,8 @@ class NodeTable:
             node = entry.config
             latest = dict(entry.latest)
             rtts = {p: r.rtt_ms / 1000 for p, r in latest.items() if r.rtt_ms is not None}
-            icmp = latest.get("icmp")
+            if entry.icmp_rtt_ms is not None:
+                rtts["icmp"] = entry.icmp_rtt_ms / 1000
             snmp = latest.get("snmp")
             interfaces = _interfaces(snmp) if snmp is not None else {}
             yield NodeView(
@@ -194,7 +207,7 @@ class NodeTable:
                 street=node.street or "",
                 status=shown_status(entry.flap, entry.state.status).value,
                 rtt_seconds=rtts,
-                loss_ratio=icmp.loss if icmp is not None else None,
+                loss_ratio=entry.icmp_loss,
                 interfaces=interfaces,
             )
 

@@ -62,3 +62,16 @@ def test_unknown_nodes_and_secondary_results_do_not_step(tmp_path: Path) -> None
     assert nodes.apply(ProbeResult("n0", "snmp", True), T0) is None
     assert nodes.state("n0") is not None
     assert nodes.state("nope") is None
+
+
+def test_metrics_read_the_compact_icmp_figures(tmp_path: Path) -> None:
+    nodes = table(tmp_path)
+    nodes.apply(ProbeResult("n0", "icmp", True, rtt_ms=2.0, loss=0.1), T0)
+    nodes.apply(ProbeResult("n1", "icmp", False, loss=1.0, error="timeout"), T0)
+    views = {view.node: view for view in nodes.node_views()}
+    assert views["n0"].rtt_seconds == {"icmp": 0.002}
+    assert views["n0"].loss_ratio == 0.1
+    assert views["n1"].rtt_seconds == {}
+    assert views["n1"].loss_ratio == 1.0
+    assert views["n2"].loss_ratio is None
+    assert views["n0"].status == "UP"
