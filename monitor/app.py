@@ -30,7 +30,8 @@ from monitor.runtime.loop_health import LoopLag, RoundPhases, Stopwatch
 from monitor.runtime.metrics import DaemonMetrics, MetricsServer
 from monitor.runtime.plan_loop import PlanRuntime
 from monitor.runtime.scheduler import ProbeScheduler
-from monitor.storage.engine import create_schema, open_engine, redact_url
+from monitor.storage.engine import open_engine, redact_url
+from monitor.storage.migrations import prepare
 from monitor.storage.store import Store
 from monitor.storage.writer import StoreWriter
 from probes.base import Probe, ProbeError, ProbeResult
@@ -77,7 +78,17 @@ class Daemon:
 
     async def run(self) -> int:
         """Start everything, wait for a stop signal, shut down cleanly."""
-        await asyncio.to_thread(create_schema, self.engine)
+        created = await asyncio.to_thread(prepare, self.engine, str(self.config.directory))
+        if created is not None:
+            log.info(
+                "new database: schema created",
+                extra={
+                    "fields": {
+                        "storage": redact_url(self.config.daemon.storage.url),
+                        "revision": created.label,
+                    }
+                },
+            )
         restored = await asyncio.to_thread(self.store.load_node_states)
         await asyncio.to_thread(self.store.sync_nodes, self.config.inventory.node)
         self.table.reconfigure(self.config, restored)

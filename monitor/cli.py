@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "monitor.commands.report",
     "monitor.commands.notify_test",
     "monitor.commands.schema",
+    "monitor.commands.db",
 )
 
 

@@ -22,7 +22,12 @@ Error kinds (ProbeResult.error):
   outage.
 - ``agent_error``: the agent answered with an error-status (its name in detail,
   e.g. ``genErr``).
-- ``transport``: a local socket error (no route, permission).
+- ``transport``: a local send error (no route, permission) for one node.
+
+Faults of our own installation are no node's error: a socket we cannot open
+(`socket_help`) or SNMPv3 privacy without the `cryptography` package
+(`probes.snmp_usm.privacy_help`) raise ProbeError naming what to install or
+change; the whole round is reported as unable to run, no node is marked.
 - ``no_such_object``: sysUpTime.0 or a custom OID is missing
   (noSuchObject/noSuchInstance, or v1 noSuchName).
 - ``interface_missing``: a configured interface is not in ifDescr or ifName.
@@ -41,6 +46,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import time
 from collections import Counter
 from collections.abc import Awaitable, Iterator, Mapping, Sequence
@@ -106,6 +112,26 @@ class _Counted:
     async def _count(self, request: Awaitable[Reply]) -> Reply:
         self._stats.requests += 1
         return await request
+
+
+# What the operator can change when our own UDP socket cannot be opened, by errno.
+_SOCKET_ADVICE = {
+    errno.EMFILE: "too many open files: raise the limit (systemd LimitNOFILE=, or ulimit -n)",
+    errno.ENFILE: "the system's file table is full: raise fs.file-max or stop other processes",
+    errno.EACCES: "not permitted: allow AF_INET/AF_INET6 datagram sockets to commwatch "
+    "(systemd RestrictAddressFamilies=, SELinux/AppArmor, seccomp)",
+    errno.EPERM: "not permitted: allow AF_INET/AF_INET6 datagram sockets to commwatch "
+    "(systemd RestrictAddressFamilies=, SELinux/AppArmor, seccomp)",
+    errno.EAFNOSUPPORT: "this host has no such address family (IPv6 disabled?): "
+    "use an IPv4 address for the node or enable IPv6",
+    errno.ENOBUFS: "the kernel is out of socket buffers: lower [probes.snmp] receive_buffer",
+}
+
+
+def socket_help(exc: OSError) -> str:
+    """Our SNMP socket could not be opened: the error and what to change (not the agent's)."""
+    advice = _SOCKET_ADVICE.get(exc.errno or 0, "check the host's network configuration")
+    return f"commwatch cannot open its SNMP socket on this host ({exc}): {advice}"
 
 
 def _failed(node: NodeConfig, error: str, detail: str) -> ProbeResult:
@@ -214,7 +240,7 @@ class SnmpProbe:
         except SnmpError as exc:
             return _failed(node, exc.kind, exc.detail)
         except OSError as exc:  # our own socket could not be opened: the probe cannot run
-            raise ProbeError(f"SNMP socket: {exc}") from exc
+            raise ProbeError(socket_help(exc)) from exc
         verdict = judge(node, poll)
         return ProbeResult(
             node.id,

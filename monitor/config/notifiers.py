@@ -8,18 +8,14 @@ notice kinds, in which situation, go to whom, by which channel.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Annotated, Literal, get_args
+from typing import Annotated, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
-from monitor.config.contacts import INCIDENT_SITE, Role
-from monitor.config.errors import ConfigProblem
+from monitor.config.contacts import Role
 from monitor.config.types import Duration, Identifier, Secret, StrictModel
 from monitor.incidents.notices import NoticeKind
-
-if TYPE_CHECKING:
-    from monitor.config.model import Config
 
 ChannelName = Literal["email", "sms"]
 
@@ -209,31 +205,3 @@ class DispatchConfig(StrictModel):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Shanghai)") from None
         return value
-
-
-def route_problems(config: Config) -> list[ConfigProblem]:
-    """Dangling names in [[dispatch.route]]: units, people, working groups, operators, streets."""
-    file = "commwatch.toml"
-    units = set(config.units)
-    operators = {u.name for u in config.contacts.unit if u.kind == "operator"}
-    groups = {g.name for g in config.contacts.working_group}
-    problems: list[ConfigProblem] = []
-    for i, route in enumerate(config.daemon.dispatch.route):
-        where = f"dispatch.route[{i}]({route.name})"
-        checks: tuple[tuple[str, str, list[str], set[str]], ...] = (
-            ("units", "unit", route.units, units | {INCIDENT_SITE}),
-            ("people", "person", route.people, set(config.people)),
-            ("working_groups", "working group", route.working_groups, groups),
-            ("operators", "operator unit", route.operators, operators),
-            ("streets", "street", route.streets, set(config.streets)),
-        )
-        for key, what, values, known in checks:
-            for j, value in enumerate(values):
-                if value not in known:
-                    hint = "、".join(sorted(known)[:6]) or "none"
-                    problems.append(
-                        ConfigProblem(
-                            file, f"{where}.{key}[{j}]", f"unknown {what} (known: {hint})", value
-                        )
-                    )
-    return problems

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from monitor.incidents.authority import (
@@ -232,6 +232,20 @@ def close(incident: Incident, actor: Actor, now: datetime, note: str = "") -> St
     _require_quiet(incident, "关闭事件")
     event = EventDraft("closed", actor, note, notices=(NoticeKind.CLOSED,))
     return Step({"status": "closed", "closed_at": now}, (event,))
+
+
+def submit_report(
+    incident: Incident, actor: Actor, now: datetime, deadline: timedelta, note: str = ""
+) -> Step:
+    """书面报告已报送 (§4.1): once; records the minutes since detection and whether on time."""
+    check_duty(actor, "报送书面报告")
+    if incident.report_submitted_at is not None:
+        when = incident.report_submitted_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        raise RefusedError(f"拒绝：事件#{incident.id}的书面报告已于{when}标记报送")
+    taken = now - incident.detected_at
+    data = {"minutes": round(taken.total_seconds() / 60, 1), "on_time": taken <= deadline}
+    event = EventDraft("report_submitted", actor, note, data)
+    return Step({"report_submitted_at": now}, (event,))
 
 
 def annotate(incident: Incident, actor: Actor, note: str) -> Step:
