@@ -67,7 +67,7 @@ class Daemon:
         self.server: MetricsServer | None = None
         self.traps: TrapReceiver | None = None
         self._reloading = asyncio.Lock()
-        self._scoring = asyncio.Lock()
+        self._scorer: asyncio.Task[None] | None = None
         self._rescore = False
         self._background: set[asyncio.Task[Any]] = set()
 
@@ -196,27 +196,39 @@ class Daemon:
         changed = self._store_round(kind, applied)
         self.phases.add(kind, "store", watch.lap())
         if self.plan.due(now, changed=changed):
-            await self._score(now)
-            self.phases.add(kind, "score", watch.lap())
+            self._request_scoring(kind)
 
-    async def _score(self, now: datetime) -> None:
-        """Score the table as it is now; one scoring at a time, coalescing the rest.
+    def _request_scoring(self, kind: str) -> None:
+        """Have the district scored on the statuses as they are now, off the round.
 
-        A round that finds a scoring running only asks for another one; the
-        running one then scores again, on the statuses as they are by then, until
-        no round asked meanwhile. So a burst of changing rounds costs a few
-        scorings (each reads every node), not one per round queued behind each other.
+        One scorer task at a time: a round that finds it running only asks for
+        one more pass, which then scores the statuses as they are by then. So a
+        burst of changing rounds costs a few scorings (each reads every node),
+        never one per round queued behind each other, and no round waits for one.
         """
-        if self._scoring.locked():
-            self._rescore = True
-            return
-        async with self._scoring:
-            while True:
-                self._rescore = False
-                await self.plan.evaluate(self.table.statuses(), self.table.flaps(), now)
-                if not self._rescore:
-                    return
-                now = datetime.now(UTC)
+        self._rescore = True
+        if self._scorer is None or self._scorer.done():
+            self._scorer = asyncio.get_running_loop().create_task(self._score_passes(kind))
+
+    async def _score_passes(self, kind: str) -> None:
+        while self._rescore:
+            self._rescore = False
+            watch = Stopwatch()
+            try:
+                await self.plan.evaluate(
+                    self.table.statuses(), self.table.flaps(), datetime.now(UTC)
+                )
+            except Exception:  # the plan clock stays stale: the next round retries
+                log.exception("plan scoring failed")
+                return
+            finally:
+                self.phases.add(kind, "score", watch.lap())
+
+    async def scoring_done(self, limit: float | None = None) -> None:
+        """Wait (bounded) until no scoring runs: shutdown, tests."""
+        scorer = self._scorer
+        if scorer is not None and not scorer.done():
+            await asyncio.wait([scorer], timeout=limit)
 
     def _store_round(
         self, kind: str, applied: Sequence[tuple[ProbeResult, Applied | None]]
@@ -301,6 +313,7 @@ class Daemon:
         log.info("commwatch stopping")
         await self.loop_lag.stop()
         await self.scheduler.shutdown()
+        await self.scoring_done(DRAIN_SECONDS)
         if self.traps is not None:
             await self.traps.stop()
         for probe in self.probes.values():

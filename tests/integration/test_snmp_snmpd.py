@@ -190,7 +190,10 @@ async def test_interfaces_walk_finds_lo(agent: Snmpd, auth: str) -> None:
     for result in (first, second):
         assert (result.ok, result.degraded, result.error) == (True, False, None), result
         assert result.values["interfaces"]["lo"] == {"oper": "up", "admin": "up", "index": 1}
-    assert probe.stats.requests in (4, 5)  # GET, walk (1–2 bulk), GET; then one GET (cached ifIndex)
+    assert probe.stats.requests in (
+        4,
+        5,
+    )  # GET, walk (1–2 bulk), GET; then one GET (cached ifIndex)
 
 
 async def test_unknown_interface_is_interface_missing(agent: Snmpd) -> None:

@@ -24,7 +24,7 @@ import pytest
 from monitor.app import Daemon
 from monitor.config import load_config
 from monitor.config.inventory import NodeConfig
-from monitor.storage.engine import create_schema
+from monitor.storage.migrations import upgrade as create_schema
 from probes.base import ProbeResult
 from tests.daemon_harness import daemon_toml, loopback_nodes_toml, make_config
 
@@ -70,6 +70,7 @@ def counted_round(daemon: Daemon, nodes: Sequence[NodeConfig]) -> int:
         sys.settrace(counter)
         try:
             await daemon._run_round("icmp", nodes)
+            await daemon.scoring_done()
         finally:
             sys.settrace(None)
 
@@ -139,11 +140,12 @@ def test_scorings_asked_for_while_one_runs_are_coalesced(tmp_path: Path) -> None
     daemon.plan.evaluate = slow_evaluate  # type: ignore[method-assign]
 
     async def burst() -> None:
-        now = datetime.now(UTC)
-        first = asyncio.create_task(daemon._score(now))
+        daemon._request_scoring("icmp")
         await asyncio.sleep(0.01)  # the first scoring is running
-        await asyncio.gather(*(daemon._score(now) for _ in range(10)))
-        await first
+        for _ in range(10):
+            daemon._request_scoring("icmp")  # rounds that changed something meanwhile
+            await asyncio.sleep(0.001)
+        await daemon.scoring_done(5.0)
 
     try:
         asyncio.run(burst())
