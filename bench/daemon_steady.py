@@ -18,9 +18,12 @@ addresses of this machine's loopback and of the lab are probed:
 3. for `--intervals` intervals the daemon's CPU (utime+stime from
    /proc/PID/stat, the whole process: loop, writer thread, metrics thread) is
    read at each interval boundary; at each interval's start `fping -C1 -q -i 0
-   -r 0 -t 500` pings the same N targets once, in the same namespace, and its
-   own CPU comes from wait4()'s rusage — side by side, in the same run;
-   nothing scrapes /metrics meanwhile;
+   -r 0 -t 500` pings the same N loopback targets once, in the lab host's
+   namespace (its own loopback: the same kernel work, but the daemon's raw
+   socket does not see fping's packets, nor fping the daemon's), and its own CPU
+   comes from wait4()'s rusage — side by side, in the same run; nothing scrapes
+   /metrics during the measured intervals (one scrape just before, one after:
+   the differences say how often the plan was scored and how many states changed);
 4. then one scrape (timeout 120 s): loop lag p50/p99/max (commwatch_event_loop_lag_seconds),
    the time per round phase, late and skipped rounds; RSS now and peak
    (VmRSS, VmHWM);
@@ -164,6 +167,19 @@ def sample(body: str, name: str, labels: str = "") -> float | None:
     return None
 
 
+def total(body: str, name: str) -> float:
+    """The sum of every sample of a family (all label sets)."""
+    return sum(float(line.split()[-1]) for line in body.splitlines() if line.startswith(name + "{"))
+
+
+def counted(body: str, phase: str) -> float:
+    """How many icmp rounds ran a phase so far."""
+    key = f'commwatch_round_phase_seconds_count{{phase="{phase}",probe="icmp"}} '
+    return next(
+        (float(line.split()[-1]) for line in body.splitlines() if line.startswith(key)), 0.0
+    )
+
+
 def phases(body: str) -> dict[str, float]:
     """Mean loop seconds per round for each phase of the icmp rounds."""
     sums: dict[str, float] = {}
@@ -212,11 +228,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             report["startup_s"] = round(time.monotonic() - started, 1)
             report["startup_cpu_s"] = round(cpu_seconds(pid), 2)
             time.sleep(min(5.0, interval / 4))  # the last first-round rows settle
+            first = scrape()
             daemon_cpu, fping_cpu, fping_wall, alive = [], [], [], []
             before = cpu_seconds(pid)
             for _ in range(args.intervals):
                 boundary = time.monotonic() + interval
-                cpu, wall, up = fping_round(lab.monitor_ns, targets)
+                cpu, wall, up = fping_round(lab.host_ns(0), targets)
                 fping_cpu.append(cpu)
                 fping_wall.append(wall)
                 alive.append(up)
@@ -226,6 +243,24 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 before = after
             memory = memory_mib(pid)
             body = scrape()
+            report["during_intervals"] = {
+                name: (total(body, name) or 0) - (total(first, name) or 0)
+                for name in (
+                    "commwatch_state_changes_total",
+                    "commwatch_round_phase_seconds_count",
+                    "commwatch_probe_results_total",
+                )
+            } | {
+                "scorings": counted(body, "score") - counted(first, "score"),
+                "timeouts": (
+                    sample(body, "commwatch_probe_results_total", 'probe="icmp",result="timeout"')
+                    or 0
+                )
+                - (
+                    sample(first, "commwatch_probe_results_total", 'probe="icmp",result="timeout"')
+                    or 0
+                ),
+            }
             report.update(
                 daemon_cpu_s_per_interval=[round(c, 3) for c in daemon_cpu],
                 fping_cpu_s_per_round=[round(c, 3) for c in fping_cpu],
