@@ -218,7 +218,8 @@ class Daemon:
                 await self.plan.evaluate(
                     self.table.statuses(), self.table.flaps(), datetime.now(UTC)
                 )
-            except Exception:  # the plan clock stays stale: the next round retries
+            except Exception:
+                self.plan.clock.stale = True  # the next round scores again
                 log.exception("plan scoring failed")
                 return
             finally:

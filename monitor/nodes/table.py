@@ -64,8 +64,11 @@ class Applied:
 
     `state` is the node's state after the result; `state_changed` says it
     differs from the one before (persist it); `transition` is set when the
-    status changed; `scored_changed` when anything the scorer reads changed
-    (the status, or the flap overlay's flapping flag or held status).
+    status changed; `scored_changed` when the change can matter to the scorer:
+    the status, or the flap overlay's flapping flag or held status, changed —
+    unless no node is down (scored as DOWN) and the node is no uplink
+    reference node: then only UNKNOWN/UP/DEGRADED moved, nothing can be out or
+    unreachable, and the Assessment cannot change (start-up's UNKNOWN → UP).
     """
 
     state: NodeState
@@ -103,6 +106,8 @@ class NodeTable:
         self._config = config
         self._entries = entries
         self._cap = streak_cap(config)
+        self._uplink = frozenset(config.daemon.self_monitor.uplink_nodes)
+        self._down = sum(_scored_down(e) for e in entries.values())
         self._flap_limits = FlapLimits.from_config(config.daemon.state)
         self._guarantee_now: datetime | None = None
         self._guarded: frozenset[str] = frozenset()
@@ -152,11 +157,13 @@ class NodeTable:
         entry.state = step(before, observation, limits, now)
         entry.flap = track(flap_before, observation.outcome, entry.state.status, self._flap_limits)
         change = transition(entry.config.id, before, entry.state)
+        was_down, is_down = _scored_down_of(before, flap_before), _scored_down(entry)
+        self._down += is_down - was_down
         scored_changed = (
             change is not None
             or entry.flap.flapping != flap_before.flapping
             or entry.flap.held != flap_before.held
-        )
+        ) and (self._down > 0 or was_down or entry.config.id in self._uplink)
         stored = _worth_storing(before, entry.state, self._cap)
         return Applied(entry.state, stored, change, scored_changed)
 
@@ -210,6 +217,15 @@ class NodeTable:
                 loss_ratio=entry.icmp_loss,
                 interfaces=interfaces,
             )
+
+
+def _scored_down_of(state: NodeState, flap: FlapState) -> bool:
+    """True when the scorer counts the node DOWN (its held status while flapping)."""
+    return (flap.held if flap.flapping else state.status) is Status.DOWN
+
+
+def _scored_down(entry: NodeEntry) -> bool:
+    return _scored_down_of(entry.state, entry.flap)
 
 
 def streak_cap(config: Config) -> int:

@@ -37,7 +37,7 @@ class PlanClock:
     def __init__(self, config: Config) -> None:
         self._config = config
         self._windows: tuple[bool, ...] | None = None
-        self.stale = True  # nothing scored yet, or the last scoring failed
+        self.stale = True  # nothing scored yet, or the last scoring failed (set by its caller)
 
     def reconfigure(self, config: Config) -> None:
         """A reloaded config: windows and rules may differ; score at the next round."""

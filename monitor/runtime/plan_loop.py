@@ -80,7 +80,6 @@ class PlanRuntime:
         self, statuses: Mapping[str, Status], flaps: Mapping[str, FlapState], now: datetime
     ) -> None:
         """Score the current statuses and advance incidents."""
-        self.clock.stale = True  # until this scoring completes
         self.uplink_ok = self._uplink_ok(statuses)
         if not self.uplink_ok:
             log.error("monitor uplink lost: not scoring the district until it is back")

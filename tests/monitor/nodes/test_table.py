@@ -23,7 +23,7 @@ def result(ok: bool) -> ProbeResult:
     return ProbeResult("n0", "icmp", ok, rtt_ms=1.0 if ok else None, loss=0.0 if ok else 1.0)
 
 
-def test_first_answer_is_a_transition_to_store_and_score(tmp_path: Path) -> None:
+def test_first_answer_is_a_transition_to_store_but_not_to_score(tmp_path: Path) -> None:
     nodes = table(tmp_path)
     applied = nodes.apply(result(True), T0)
     assert applied is not None
@@ -31,7 +31,24 @@ def test_first_answer_is_a_transition_to_store_and_score(tmp_path: Path) -> None
     assert (applied.transition.previous, applied.transition.current) == (Status.UNKNOWN, Status.UP)
     assert applied.state is nodes.state("n0")
     assert applied.state_changed
-    assert applied.scored_changed
+    assert not applied.scored_changed  # nothing is down anywhere: the Assessment cannot change
+
+
+def test_changes_are_scored_while_a_node_is_down_and_when_it_recovers(tmp_path: Path) -> None:
+    nodes = table(tmp_path)
+    for at in (T0, T0 + timedelta(seconds=1)):
+        nodes.apply(ProbeResult("n1", "icmp", False, loss=1.0, error="timeout"), at)
+    assert nodes.state("n1").status is Status.DOWN  # type: ignore[union-attr]
+    up = nodes.apply(result(True), T0 + timedelta(seconds=2))  # n0: UNKNOWN → UP, n1 is down
+    assert up is not None
+    assert up.scored_changed
+    back = nodes.apply(ProbeResult("n1", "icmp", True, rtt_ms=1.0, loss=0.0), T0)
+    assert back is not None
+    assert back.transition is not None
+    assert back.scored_changed  # the last down node recovers: score once more
+    again = nodes.apply(ProbeResult("n2", "icmp", True, rtt_ms=1.0, loss=0.0), T0)
+    assert again is not None
+    assert not again.scored_changed
 
 
 def test_a_steady_node_stops_rewriting_its_row_past_every_threshold(tmp_path: Path) -> None:
@@ -42,7 +59,7 @@ def test_a_steady_node_stops_rewriting_its_row_past_every_threshold(tmp_path: Pa
         applied = nodes.apply(result(True), T0 + timedelta(seconds=i))
         assert applied is not None
         stored.append(applied.state_changed)
-        assert applied.scored_changed is (i == 0)
+        assert not applied.scored_changed
     assert all(stored[:cap])  # the streaks still grow up to the cap
     assert not any(stored[cap:])
     failed = nodes.apply(result(False), T0 + timedelta(hours=1))

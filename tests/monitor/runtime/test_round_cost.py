@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -152,3 +153,33 @@ def test_scorings_asked_for_while_one_runs_are_coalesced(tmp_path: Path) -> None
     finally:
         daemon.engine.dispose()
     assert len(calls) == 2  # the running one, then one more on the statuses as they are then
+
+
+def test_a_steady_round_during_a_scoring_does_not_ask_for_another(tmp_path: Path) -> None:
+    daemon = daemon_with(tmp_path, 100)
+    real_score = daemon.plan._score
+    calls: list[datetime] = []
+
+    def slow_score(*args: Any) -> Any:  # the scorer's thread, made slow
+        calls.append(datetime.now(UTC))
+        time.sleep(0.1)
+        return real_score(*args)
+
+    daemon.plan._score = slow_score  # type: ignore[method-assign]
+    nodes = daemon.config.inventory.node[:ROUND]
+
+    async def rounds() -> None:
+        await daemon._run_round("icmp", nodes)  # first round: scored (never scored before)
+        await daemon.scoring_done(5.0)
+        daemon._request_scoring("icmp")  # as a round with a change would
+        await asyncio.sleep(0.03)  # that scoring is inside evaluate now
+        await daemon._run_round("icmp", nodes)  # steady, while it runs
+        await daemon.scoring_done(5.0)
+        await daemon._run_round("icmp", nodes)  # steady, nothing running
+        await daemon.scoring_done(5.0)
+
+    try:
+        asyncio.run(rounds())
+    finally:
+        daemon.engine.dispose()
+    assert len(calls) == 2
