@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dispatch.numbers import NumberKind, classify, describe
+from dispatch.numbers import NumberKind, classify, describe, voice_address
+from dispatch.registry import NOTIFIERS, channel_of
 from monitor.config import Config
-
-_CHANNEL_TYPES = {"email": "email", "sms": "sms_http"}
 
 
 def contact_warnings(config: Config) -> list[str]:
@@ -22,6 +21,7 @@ def contact_warnings(config: Config) -> list[str]:
     warnings += _unreachable_units(config)
     warnings += _unreachable_people(config)
     warnings += _missing_channels(config)
+    warnings += _follow_up(config)
     return warnings
 
 
@@ -34,6 +34,8 @@ def _bad_numbers(config: Config) -> list[str]:
             kind = classify(unit.duty_phone).kind
             if kind is NumberKind.INVALID:
                 out.append(f"{where}.duty_phone: {unit.duty_phone!r} is {describe(kind)}")
+        if unit.fax is not None and voice_address(unit.fax) is None:
+            out.append(f"{where}.fax: {unit.fax!r} is not a valid fax number (with its area code)")
     for i, person in enumerate(config.contacts.person):
         out += _numbers(f"contacts.toml: person[{i}]({person.id})", "mobiles", person.mobiles)
     return out
@@ -61,8 +63,7 @@ def _unreachable_units(config: Config) -> list[str]:
     if no_sms:
         out.append(
             f"contacts.toml: {len(no_sms)} units have no SMS-capable number (email only; "
-            f"duty phones are landlines, shown in notices as call-back numbers): "
-            + "、".join(no_sms)
+            f"duty phones are landlines: never texted, phoned via call tasks): " + "、".join(no_sms)
         )
     if no_email:
         out.append(f"contacts.toml: {len(no_email)} units have no email: " + "、".join(no_email))
@@ -79,18 +80,49 @@ def _unreachable_people(config: Config) -> list[str]:
 
 def _missing_channels(config: Config) -> list[str]:
     used = {c for rule in config.daemon.dispatch.route for c in rule.channels}
-    types = {n.type for n in config.daemon.notifier}
+    carried = {channel_of(n) for n in config.daemon.notifier}
     files = [n.name for n in config.daemon.notifier if n.type == "file"]
     out = []
     for channel in sorted(used):
-        if _CHANNEL_TYPES[channel] in types:
+        if channel in carried:
             continue
+        kinds = " | ".join(t for t, plugin in NOTIFIERS.items() if plugin.channel == channel)
         if files:
             where = f"written to the file notifier {files[0]!r}"
         else:
             where = "written to the built-in outbox directory ${STATE_DIRECTORY:-var}/outbox"
         out.append(
-            f"commwatch.toml: no {_CHANNEL_TYPES[channel]} [[notifier]]: "
+            f"commwatch.toml: no [[notifier]] for the {channel} channel ({kinds}): "
             f"{channel} notices are {where}, not sent"
         )
+    return out
+
+
+def _follow_up(config: Config) -> list[str]:
+    """Who can never be phoned, and 收到 that cannot arrive."""
+    daemon = config.daemon
+    out: list[str] = []
+    silent = [
+        u.name
+        for u in config.contacts.unit
+        if not u.duty_phone and not u.emails and not any(classify(m).sms_capable for m in u.mobiles)
+    ]
+    if silent:
+        out.append(
+            f"contacts.toml: {len(silent)} units can be reached by no channel and have no "
+            f"duty phone to call: " + "、".join(silent)
+        )
+    if daemon.escalation.chain and not daemon.receiver.enabled:
+        out.append(
+            "commwatch.toml: [receiver] is off: 收到 can only be recorded with "
+            "`commwatch notice ack` (no SMS replies, no email links), so escalation chains "
+            "run on until someone does"
+        )
+    kannel = [n.name for n in daemon.notifier if getattr(n, "preset", None) == "kannel"]
+    no_dlr = [
+        n for n in daemon.notifier if n.name in kannel and getattr(n, "dlr_url", None) is None
+    ]
+    if daemon.receiver.enabled and no_dlr:
+        names = "、".join(n.name for n in no_dlr)
+        out.append(f"commwatch.toml: Kannel notifier {names} has no dlr_url: no delivery reports")
     return out

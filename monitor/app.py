@@ -19,8 +19,13 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client.core import Metric
 
 from dispatch.dispatcher import Dispatcher
+from dispatch.event_records import record_events
+from dispatch.followup import FollowUp
+from dispatch.receiver import Receiver
 from monitor.config import Config, ConfigError, load_config
 from monitor.config.inventory import PROBE_KINDS, NodeConfig
+from monitor.console.live import DaemonLive
+from monitor.console.server import ConsoleServer, build_console
 from monitor.nodes.state import Transition
 from monitor.nodes.table import Applied, NodeTable
 from monitor.runtime import sdnotify
@@ -64,10 +69,14 @@ class Daemon:
         )
         self.store = Store(self.engine)
         self.writer = StoreWriter(self.store, config.daemon.storage)
-        self.dispatcher = Dispatcher(config, self.engine)
+        self.receiver = Receiver(config, self.engine)
+        events = record_events(self.engine, self.receiver.incidents)  # SMPP receipts, replies
+        self.dispatcher = Dispatcher(config, self.engine, on_event=events)
         self.plan = PlanRuntime(config, self.engine, self.dispatcher)
+        self.followup = FollowUp(config, self.engine, nudge=self.dispatcher.nudge)
         self.server: MetricsServer | None = None
         self.traps: TrapReceiver | None = None
+        self.console: ConsoleServer | None = None
         self._reloading = asyncio.Lock()
         self._scorer: asyncio.Task[None] | None = None
         self._rescore = False
@@ -99,6 +108,9 @@ class Daemon:
         self._register_metrics()
         self._start_metrics_server()
         await self.plan.start(self.table.statuses())
+        await self._start_console()
+        self.followup.start()
+        await self.receiver.start()
         self.probes = build_probes(self.config)
         self.scheduler.start()
         self._plan_jobs()
@@ -130,7 +142,15 @@ class Daemon:
 
     def _register_metrics(self) -> None:
         """Every component exports its own figures into the one registry."""
-        for source in (self.writer, self.plan, self.dispatcher, self.loop_lag, self.phases):
+        for source in (
+            self.writer,
+            self.plan,
+            self.dispatcher,
+            self.followup,
+            self.receiver,
+            self.loop_lag,
+            self.phases,
+        ):
             self.metrics.register(source)
         self.metrics.collector.add_source(self._probe_families)
 
@@ -146,7 +166,26 @@ class Daemon:
         if not metrics_config.enabled:
             return
         self.server = MetricsServer(self.metrics.registry, metrics_config.host, metrics_config.port)
-        self.server.start()
+        try:
+            self.server.start()
+        except OSError as exc:
+            raise listen_error(
+                "metrics", f"{metrics_config.host}:{metrics_config.port}", exc
+            ) from exc
+
+    async def _start_console(self) -> None:
+        """The duty console (web + JSON API); a console that cannot bind is logged, not fatal."""
+        if not self.config.daemon.console.enabled:
+            return
+        live = DaemonLive(self.table, self.plan)
+        try:
+            console = build_console(lambda: self.config, self.engine, live, self.dispatcher.nudge)
+            server = ConsoleServer(console)
+            await server.start()
+        except OSError as exc:
+            log.error("console not started", extra={"fields": {"error": str(exc)}})
+            return
+        self.console = server
 
     async def _start_traps(self) -> None:
         traps = self.config.daemon.traps
@@ -157,7 +196,10 @@ class Daemon:
         self.traps = TrapReceiver(
             traps, self.config.daemon.snmp.auth, self._addresses(), self._on_trap
         )
-        await self.traps.start()
+        try:
+            await self.traps.start()
+        except OSError as exc:
+            raise listen_error("traps", traps.listen, exc) from exc
         log.info("trap receiver listening", extra={"fields": {"address": traps.listen}})
 
     def _addresses(self) -> dict[str, str]:
@@ -304,7 +346,7 @@ class Daemon:
 
     def _swap(self, config: Config) -> None:
         old = self.config
-        for section in ("storage", "metrics"):
+        for section in ("storage", "metrics", "console"):
             if getattr(old.daemon, section) != getattr(config.daemon, section):
                 log.warning("config change needs a restart", extra={"fields": {"section": section}})
         if old.daemon.logging != config.daemon.logging:
@@ -312,6 +354,8 @@ class Daemon:
         self.config = config
         self.table.reconfigure(config)
         self.plan.reconfigure(config)
+        self.followup.reconfigure(config)
+        self.receiver.reconfigure(config)
         if self.traps is not None:
             self.traps.update_nodes(self._addresses())
         if old.daemon.probes != config.daemon.probes or old.daemon.snmp != config.daemon.snmp:
@@ -333,18 +377,31 @@ class Daemon:
     async def _shutdown(self) -> None:
         log.info("commwatch stopping")
         await self.loop_lag.stop()
+        if self.console is not None:
+            await self.console.stop()
         await self.scheduler.shutdown()
         await self.scoring_done(DRAIN_SECONDS)
         if self.traps is not None:
             await self.traps.stop()
         for probe in self.probes.values():
             await probe.close()
+        await self.receiver.stop()
+        await self.followup.stop()
         await self.plan.stop(DRAIN_SECONDS)
         await asyncio.to_thread(self.writer.close, DRAIN_SECONDS)
         if self.server is not None:
             self.server.stop()
         self.engine.dispose()
         log.info("commwatch stopped")
+
+
+def listen_error(section: str, address: str, exc: OSError) -> OSError:
+    """A bind failure that names the config key and the address (not only "[Errno 98] …")."""
+    why = exc.strerror or str(exc)
+    return OSError(
+        f"cannot listen on {address} ([{section}] listen in commwatch.toml): {why}"
+        " — another process has it, or the address is not on this host"
+    )
 
 
 def build_probes_missing(config: Config, current: dict[str, Probe]) -> dict[str, Probe]:

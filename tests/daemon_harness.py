@@ -32,8 +32,9 @@ def daemon_toml(
     fail_after: int = 2,
     recover_after: int = 1,
     extra: str = "",
+    console: str = "enabled = false",
 ) -> str:
-    """A commwatch.toml tuned for fast tests."""
+    """A commwatch.toml tuned for fast tests (the console off unless `console` says otherwise)."""
     return f"""
 [storage]
 url = "{db_url}"
@@ -56,6 +57,9 @@ pacing = "0us"
 [state]
 fail_after = {fail_after}
 recover_after = {recover_after}
+
+[console]
+{console}
 {extra}
 """
 

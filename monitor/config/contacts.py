@@ -27,6 +27,7 @@ class UnitConfig(StrictModel):
     kind: Literal["department", "operator", "street"] = "department"
     member: bool = True
     duty_phone: str | None = None
+    fax: str | None = None  # the unit's fax number, with its area code (a `fax_*` channel)
     emails: list[str] = []
     mobiles: list[str] = []
 

@@ -127,3 +127,25 @@ async def test_a_replan_probes_new_nodes_now_and_keeps_the_phase_of_the_others()
     assert [ids for _, ids in rounds] == [frozenset({"n0"}), frozenset({"n2"})]
     assert rounds[1][0] - replanned < 0.2  # n2 at once, not after up to 30 s
     # n0's bucket kept its phase: it did not run again right after the re-plan.
+
+
+async def test_a_round_running_at_shutdown_is_a_clean_stop(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Cancelling an in-flight round at stop logs no error (APScheduler saw CancelledError)."""
+    metrics = DaemonMetrics(NoNodes())  # type: ignore[arg-type]
+    started = asyncio.Event()
+
+    async def run_round(kind: str, nodes: Sequence[NodeConfig]) -> None:
+        started.set()
+        await asyncio.sleep(30)  # still running when the daemon stops
+
+    scheduler = ProbeScheduler(metrics, run_round)
+    scheduler.start()
+    scheduler.plan("icmp", _nodes(1), timedelta(seconds=1))
+    await asyncio.wait_for(started.wait(), timeout=5)
+    with caplog.at_level("DEBUG"):
+        await scheduler.shutdown()
+        await asyncio.sleep(0.1)  # let APScheduler's executor see the job end
+    errors = [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    assert errors == []
