@@ -30,6 +30,8 @@ from monitor.nodes.state import Transition
 from monitor.nodes.table import Applied, NodeTable
 from monitor.runtime import sdnotify
 from monitor.runtime.change_log import log_changes
+from monitor.runtime.clock_metrics import ClockSource
+from monitor.runtime.guarantee_sync import GuaranteeSync
 from monitor.runtime.logs import setup_logging
 from monitor.runtime.loop_health import LoopLag, RoundPhases, Stopwatch
 from monitor.runtime.metrics import DaemonMetrics, MetricsServer
@@ -73,6 +75,7 @@ class Daemon:
         events = record_events(self.engine, self.receiver.incidents)  # SMPP receipts, replies
         self.dispatcher = Dispatcher(config, self.engine, on_event=events)
         self.plan = PlanRuntime(config, self.engine, self.dispatcher)
+        self.guarantees = GuaranteeSync(self.engine)
         self.followup = FollowUp(config, self.engine, nudge=self.dispatcher.nudge)
         self.server: MetricsServer | None = None
         self.traps: TrapReceiver | None = None
@@ -143,14 +146,9 @@ class Daemon:
     def _register_metrics(self) -> None:
         """Every component exports its own figures into the one registry."""
         for source in (
-            self.writer,
-            self.plan,
-            self.dispatcher,
-            self.followup,
-            self.receiver,
-            self.loop_lag,
-            self.phases,
-        ):
+            self.writer, self.plan, self.dispatcher, self.followup, self.receiver,
+            ClockSource(self.plan.incidents), self.loop_lag, self.phases,
+        ):  # fmt: skip
             self.metrics.register(source)
         self.metrics.collector.add_source(self._probe_families)
 
@@ -255,6 +253,10 @@ class Daemon:
         self.phases.add(kind, "store", store_s)
         if changes:
             log_changes(kind, changes, self.config.nodes)
+        merged = await asyncio.to_thread(self.guarantees.refresh, self.config, now)
+        if merged is not None:  # 保障期 entered on duty (or a reload): stricter thresholds
+            self.table.reconfigure(merged)
+            self.plan.reconfigure(merged)
         if self.plan.due(now, changed=changed):
             self._request_scoring(kind)
 
