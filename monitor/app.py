@@ -24,6 +24,7 @@ from dispatch.followup import FollowUp
 from dispatch.receiver import Receiver
 from monitor.config import Config, ConfigError, load_config
 from monitor.config.inventory import PROBE_KINDS, NodeConfig
+from monitor.config.masking import secret_values
 from monitor.console.live import DaemonLive
 from monitor.console.server import ConsoleServer, build_console
 from monitor.nodes.state import Transition
@@ -32,10 +33,11 @@ from monitor.runtime import sdnotify
 from monitor.runtime.change_log import log_changes
 from monitor.runtime.clock_metrics import ClockSource
 from monitor.runtime.guarantee_sync import GuaranteeSync
-from monitor.runtime.logs import setup_logging
+from monitor.runtime.logs import remember_secrets, setup_logging
 from monitor.runtime.loop_health import LoopLag, RoundPhases, Stopwatch
 from monitor.runtime.metrics import DaemonMetrics, MetricsServer
 from monitor.runtime.plan_loop import PlanRuntime
+from monitor.runtime.restore import seed_spread
 from monitor.runtime.scheduler import ProbeScheduler
 from monitor.storage.engine import open_engine, redact_url
 from monitor.storage.migrations import prepare
@@ -50,7 +52,7 @@ if TYPE_CHECKING:  # pysnmp (~30 MiB) is imported only when the trap receiver is
 log = logging.getLogger(__name__)
 
 DRAIN_SECONDS = 10.0
-CHUNK = 500  # results handled per loop step (~10-20 ms at most)
+YIELD_EVERY = 200  # results per loop step: short steps, and a cut round stops there
 GC_THRESHOLDS = (10_000, 10, 10)  # see run(): fewer young collections, almost no full ones
 
 
@@ -110,6 +112,7 @@ class Daemon:
         self.metrics.config_loaded(True)
         self._register_metrics()
         self._start_metrics_server()
+        await self._restore_spread()
         await self.plan.start(self.table.statuses())
         await self._start_console()
         self.followup.start()
@@ -142,6 +145,13 @@ class Daemon:
         watchdog.cancel()
         await self._shutdown()
         return 0
+
+    async def _restore_spread(self) -> None:
+        """Replay the spread window's state changes (restart safety, monitor.runtime.restore)."""
+        now = datetime.now(UTC)
+        since = now - self.plan.history.window
+        changes = await asyncio.to_thread(self.store.changes_since, since)
+        seed_spread(self.config, self.plan.history, self.table.statuses(), changes, now)
 
     def _register_metrics(self) -> None:
         """Every component exports its own figures into the one registry."""
@@ -240,12 +250,11 @@ class Daemon:
         changed = False
         changes: list[Transition] = []
         state_s = store_s = 0.0
-        for start in range(0, len(results), CHUNK):
+        for start in range(0, len(results), YIELD_EVERY):
             if start:
-                await asyncio.sleep(0)  # a big bucket never holds the loop for long
+                await asyncio.sleep(0)  # short loop steps; a round cut here stops here
                 watch.lap()
-            chunk = results[start : start + CHUNK]
-            applied = [(result, self.table.apply(result, now)) for result in chunk]
+            applied = [self._apply(kind, r, now) for r in results[start : start + YIELD_EVERY]]
             state_s += watch.lap()
             changed = self._store_round(kind, applied, changes) or changed
             store_s += watch.lap()
@@ -293,6 +302,17 @@ class Daemon:
         if scorer is not None and not scorer.done():
             await asyncio.wait([scorer], timeout=limit)
 
+    def _apply(
+        self, kind: str, result: ProbeResult, now: datetime
+    ) -> tuple[ProbeResult, Applied | None]:
+        """One result into the node table; a bad result is its node's problem, not the round's."""
+        try:
+            return result, self.table.apply(result, now)
+        except Exception:
+            self.metrics.probe_errors.labels(kind).inc()
+            log.exception("probe result not applied", extra={"fields": {"node": result.node}})
+            return result, None  # its sample is still stored
+
     def _store_round(
         self,
         kind: str,
@@ -328,23 +348,39 @@ class Daemon:
         loop.add_signal_handler(signal.SIGHUP, lambda: self._spawn(self.reload()))
 
     async def reload(self) -> bool:
-        """Build and validate the new config, then swap; keep the old one on error."""
+        """Build and validate the new config, then swap; keep the old one on error.
+
+        Any failure — a ConfigError or anything unexpected while loading or
+        swapping — sets commwatch_config_last_reload_successful to 0 and logs why.
+        """
         async with self._reloading:
             sdnotify.reloading()
             try:
                 config = await asyncio.to_thread(load_config, self.config.directory)
             except ConfigError as exc:
-                self.metrics.config_loaded(False)
                 for problem in exc.problems:
                     log.error("config reload rejected", extra={"fields": {"problem": str(problem)}})
-                sdnotify.ready("config reload rejected; running on the previous config")
-                return False
-            self._swap(config)
-            await asyncio.to_thread(self.store.sync_nodes, config.inventory.node)
+                return self._reload_failed()
+            except Exception as exc:
+                fields = {"problem": f"{type(exc).__name__}: {exc}"}
+                log.error("config reload rejected", extra={"fields": fields})
+                return self._reload_failed()
+            try:
+                self._swap(config)
+                await asyncio.to_thread(self.store.sync_nodes, config.inventory.node)
+            except Exception as exc:
+                fields = {"problem": f"{type(exc).__name__}: {exc}"}
+                log.exception("config reload failed while applying it", extra={"fields": fields})
+                return self._reload_failed()
             self.metrics.config_loaded(True)
             sdnotify.ready(f"probing {len(config.nodes)} nodes")
             log.info("config reloaded", extra={"fields": {"nodes": len(config.nodes)}})
             return True
+
+    def _reload_failed(self) -> bool:
+        self.metrics.config_loaded(False)
+        sdnotify.ready("config reload rejected; running on the previous config")
+        return False
 
     def _swap(self, config: Config) -> None:
         old = self.config
@@ -353,6 +389,7 @@ class Daemon:
                 log.warning("config change needs a restart", extra={"fields": {"section": section}})
         if old.daemon.logging != config.daemon.logging:
             setup_logging(config.daemon.logging.format, config.daemon.logging.level)
+        remember_secrets(secret_values(old.daemon) | secret_values(config.daemon))
         self.config = config
         self.table.reconfigure(config)
         self.plan.reconfigure(config)

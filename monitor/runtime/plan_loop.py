@@ -20,6 +20,7 @@ from typing import Protocol
 
 from prometheus_client.core import Metric
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.config import Config
 from monitor.incidents.engine import IncidentEngine
@@ -29,7 +30,7 @@ from monitor.plan.assessment import Assessment
 from monitor.plan.names import LEVEL_CODES
 from monitor.plan.situation import RoundResult, score_round
 from monitor.plan.spread import SpreadHistory
-from monitor.runtime.metrics import gauge
+from monitor.runtime.metrics import counter, gauge
 from monitor.runtime.plan_clock import PlanClock
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,8 @@ class PlanRuntime:
         self.uplink_ok = True
         self.clock = PlanClock(config)
         self._history_lock = threading.Lock()  # scoring runs in a worker thread
+        self.store_errors = 0  # incident engine writes that failed (database down, disk full)
+        self.store_failing = False
 
     async def start(self, statuses: Mapping[str, Status]) -> None:
         """Rebuild open incidents from the database and start dispatch."""
@@ -100,9 +103,18 @@ class PlanRuntime:
                     }
                 },
             )
-        incident = await self.incidents.on_assessment(
-            result.assessment, now, suppressed=result.suppressed
-        )
+        unknown = [node for node, status in statuses.items() if status is Status.UNKNOWN]
+        try:
+            incident = await self.incidents.on_assessment(
+                result.assessment, now, suppressed=result.suppressed, unknown=unknown
+            )
+        except SQLAlchemyError as exc:
+            self._store_failed(exc)
+            self.clock.stale = True  # the next round scores again and retries the write
+            return
+        if self.store_failing:
+            self.store_failing = False
+            log.warning("incident store writable again")
         if incident is not None or previous != result.assessment:
             self.notices.nudge()
         self.clock.stale = False
@@ -117,6 +129,17 @@ class PlanRuntime:
         """score_round off the event loop (it reads every node: ~0.1-0.3 s at 10k)."""
         with self._history_lock:
             return score_round(config, statuses, flaps, self.history, now)
+
+    def _store_failed(self, exc: SQLAlchemyError) -> None:
+        """A database failure is the store's, not the probes': own counter, one line per outage."""
+        self.store_errors += 1
+        if self.store_failing:
+            return
+        self.store_failing = True
+        log.error(
+            "incident store unavailable: the assessment is applied again next round",
+            extra={"fields": {"error": type(exc).__name__, "detail": str(exc).splitlines()[0]}},
+        )
 
     def _uplink_ok(self, statuses: Mapping[str, Status]) -> bool:
         monitor = self.config.daemon.self_monitor
@@ -167,4 +190,11 @@ class PlanRuntime:
             "commwatch_incidents_open",
             "Open monitor incidents (a drill incident, §6.1, never counts)",
             float(self.incidents.current is not None and not self.incidents.current.drill),
+        )
+        yield counter(
+            "commwatch_incident_store_errors",
+            "Incident engine writes that failed (database down, disk full, lock timeout);"
+            " storage, not probing",
+            {(): float(self.store_errors)},
+            [],
         )
