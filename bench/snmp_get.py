@@ -5,6 +5,7 @@
     snmp_get.py commwatch --endpoints-file F        # SnmpProbe rounds of 1000 GETs (v2c)
     snmp_get.py commwatch-v3 --endpoints-file F     # the same over v3 authPriv (pysnmp)
     snmp_get.py pysnmp-v1arch|pysnmp-v3arch ...     # pysnmp's hlapi, for reference
+    snmp_get.py pysnmp-v3arch-authpriv ...          # pysnmp v3arch with commwatch-v3's credential
     snmp_get.py walk --port P [--repeat 20]         # ifTable walks through probes.snmp_session
 
 Each client prints one JSON line: tool, gets, seconds (median round), rate, errors.
@@ -135,7 +136,15 @@ async def pysnmp_hlapi(endpoints: list[tuple[str, int]], gets: int, repeat: int,
         from pysnmp.hlapi.v3arch import asyncio as v3
 
         engine = v3.SnmpEngine()
-        community3 = v3.CommunityData("public")
+        community3: Any = v3.CommunityData("public")
+        if arch == "v3arch-authpriv":  # the same credential as commwatch-v3 (SHA + AES)
+            community3 = v3.UsmUserData(
+                V3["user"],
+                V3["auth_key"],
+                V3["priv_key"],
+                authProtocol=v3.usmHMACSHAAuthProtocol,
+                privProtocol=v3.usmAesCfb128Protocol,
+            )
         targets = [await v3.UdpTransportTarget.create(e, timeout=2, retries=1) for e in endpoints]
 
         async def one(i: int) -> bool:
@@ -209,6 +218,7 @@ def main() -> None:
             "commwatch-v3",
             "pysnmp-v1arch",
             "pysnmp-v3arch",
+            "pysnmp-v3arch-authpriv",
             "walk",
             "summary",
         ],
@@ -235,7 +245,8 @@ def main() -> None:
         asyncio.run(commwatch(endpoints, args.gets, args.repeat, args.tool == "commwatch-v3"))
     else:
         endpoints = _endpoints(args.endpoints_file)
-        asyncio.run(pysnmp_hlapi(endpoints, args.gets, args.repeat, args.tool.split("-")[1]))
+        arch = args.tool.removeprefix("pysnmp-")
+        asyncio.run(pysnmp_hlapi(endpoints, args.gets, args.repeat, arch))
 
 
 if __name__ == "__main__":

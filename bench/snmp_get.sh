@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SNMP benchmark, all tools paired in one run against the same local snmpd agents:
 #   1,000 GETs of sysUpTime.0 + sysName.0 across AGENTS agents by
-#     commwatch (SnmpProbe, v2c and v3 authPriv), pysnmp's hlapi (v1arch, v3arch; reference),
-#     net-snmp snmpget (xargs -P 32) and prometheus-snmp-exporter (if installed; driven by wrk);
+#     commwatch (SnmpProbe, v2c and v3 authPriv), pysnmp's hlapi (v1arch, v3arch; v3arch with
+#     the same v3 authPriv credential), net-snmp snmpget (xargs -P 32, v2c and v3 authPriv) and
+#     prometheus-snmp-exporter (if installed; v2c and v3 authPriv modules; driven by wrk);
 #   an ifTable walk of 200 interfaces (root: snmpd in a private netns with 100 veth pairs)
 #     by commwatch vs snmpbulkwalk -Cr25.
 # Usage: bench/snmp_get.sh            env: PYTHON (python3), AGENTS (4), GETS (1000),
@@ -48,7 +49,7 @@ read -r -a EPS < "$WORK/agents/endpoints"
 echo "# agents: ${EPS[*]}" >&2
 
 # --- commwatch and pysnmp ---------------------------------------------------------------------
-for tool in commwatch commwatch-v3 pysnmp-v1arch pysnmp-v3arch; do
+for tool in commwatch commwatch-v3 pysnmp-v1arch pysnmp-v3arch pysnmp-v3arch-authpriv; do
   "$PYTHON" bench/snmp_get.py "$tool" --endpoints-file "$WORK/agents/endpoints" \
     --gets "$GETS" --repeat "$REPEAT" | tee -a "$RESULTS"
 done
@@ -86,35 +87,56 @@ sys:
   metrics:
     - {name: sysUpTime, oid: 1.3.6.1.2.1.1.3, type: gauge, help: time since the agent started}
     - {name: sysName, oid: 1.3.6.1.2.1.1.5, type: DisplayString, help: node name}
+sys_v3:
+  version: 3
+  auth:
+    username: privsha
+    security_level: authPriv
+    auth_protocol: SHA
+    password: authpass123
+    priv_protocol: AES
+    priv_password: privpass123
+  timeout: 2s
+  retries: 1
+  get: [1.3.6.1.2.1.1.3.0, 1.3.6.1.2.1.1.5.0]
+  metrics:
+    - {name: sysUpTime, oid: 1.3.6.1.2.1.1.3, type: gauge, help: time since the agent started}
+    - {name: sysName, oid: 1.3.6.1.2.1.1.5, type: DisplayString, help: node name}
 YAML
   cat > "$WORK/rotate.lua" <<'LUA'
-local targets, i = {}, 0
-init = function(args) for _, t in ipairs(args) do table.insert(targets, t) end end
+local targets, i, module = {}, 0, "sys"
+init = function(args)
+  module = args[1]
+  for k = 2, #args do table.insert(targets, args[k]) end
+end
 request = function()
   i = i + 1
-  return wrk.format("GET", "/snmp?module=sys&target=" .. targets[(i % #targets) + 1])
+  return wrk.format("GET", "/snmp?module=" .. module .. "&target=" .. targets[(i % #targets) + 1])
 end
 LUA
   port=$(free_tcp_port)
   "$EXPORTER" --config.file="$WORK/snmp.yml" --web.listen-address="127.0.0.1:$port" \
     --log.level=error & PIDS+=($!)
   for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$port/metrics" >/dev/null && break; sleep 0.1; done
-  curl -fs "http://127.0.0.1:$port/snmp?module=sys&target=${EPS[0]}" | grep -q '^sysUpTime ' \
-    || { echo "snmp_exporter scrape failed" >&2; exit 1; }
-  rates=()
-  for _ in $(seq 1 3); do
-    out=$(wrk -t2 -c32 -d"${WRK_SECONDS}s" -s "$WORK/rotate.lua" "http://127.0.0.1:$port" -- "${EPS[@]}")
-    rates+=("$(awk '/Requests\/sec/{print $2}' <<<"$out")")
-    bad=$(awk '/Non-2xx/{print $NF}' <<<"$out"); bad=${bad:-0}
-  done
-  printf '%s\n' "${rates[@]}" | "$PYTHON" -c '
+  for module in sys sys_v3; do
+    curl -fs "http://127.0.0.1:$port/snmp?module=$module&target=${EPS[0]}" | grep -q '^sysUpTime ' \
+      || { echo "snmp_exporter scrape failed (module $module)" >&2; exit 1; }
+    rates=()
+    for _ in $(seq 1 3); do
+      out=$(wrk -t2 -c32 -d"${WRK_SECONDS}s" -s "$WORK/rotate.lua" "http://127.0.0.1:$port" -- "$module" "${EPS[@]}")
+      rates+=("$(awk '/Requests\/sec/{print $2}' <<<"$out")")
+      bad=$(awk '/Non-2xx/{print $NF}' <<<"$out"); bad=${bad:-0}
+    done
+    label="snmp_exporter (wrk -c32)"; [[ $module == sys_v3 ]] && label="snmp_exporter v3 authPriv (wrk -c32)"
+    printf '%s\n' "${rates[@]}" | "$PYTHON" -c '
 import json, statistics, sys
 r = [float(x) for x in sys.stdin.read().split()]
 m = statistics.median(r)
-print(json.dumps({"tool": "snmp_exporter (wrk -c32)", "gets": round(m * float(sys.argv[1])),
+print(json.dumps({"tool": sys.argv[3], "gets": round(m * float(sys.argv[1])),
   "rounds": len(r), "seconds": float(sys.argv[1]), "best_seconds": float(sys.argv[1]),
   "rate": round(m), "errors": int(sys.argv[2]), "best_rate": round(max(r))}))' \
-    "$WRK_SECONDS" "$bad" | tee -a "$RESULTS"
+      "$WRK_SECONDS" "$bad" "$label" | tee -a "$RESULTS"
+  done
 else
   echo "# prometheus-snmp-exporter or wrk not installed: skipped (apt-get install prometheus-snmp-exporter wrk)" >&2
 fi

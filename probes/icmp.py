@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import itertools
 import logging
 import random
 import socket
@@ -40,6 +41,7 @@ Target = tuple[int, IcmpSocket, Dest, Callable[[int, int], bytes]]  # node, sock
 Packet = tuple[int, IcmpSocket, Dest, tuple[str, int], bytes]  # node, socket, dest, key, data
 
 YIELD_EVERY = 256  # sends between visits to the event loop, so replies are drained
+DRAIN_PER_CALLBACK = 512  # datagrams per reader callback (see _on_readable)
 SLACK_NS = 1_000_000  # pacing: send early by up to 1 ms rather than sleep per packet
 BLOCKED_GIVE_UP_S = 1.0  # a send queue that stays full this long fails the packet
 _UNREACHABLE = {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN, errno.ENETDOWN}
@@ -222,14 +224,20 @@ class IcmpProbe:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(rnd.done.wait(), self.config.timeout.total_seconds())
         for sock in list(self._sockets.values()):
-            self._on_readable(sock)  # replies queued but not yet dispatched
+            self._on_readable(sock, None)  # replies queued but not yet dispatched
 
-    def _on_readable(self, sock: IcmpSocket) -> None:
-        """Drain every queued datagram and hand each to the round that sent its request."""
+    def _on_readable(self, sock: IcmpSocket, limit: int | None = DRAIN_PER_CALLBACK) -> None:
+        """Hand queued datagrams (at most `limit`) to the rounds that sent their requests.
+
+        The reader callback takes at most DRAIN_PER_CALLBACK at a time, so a burst
+        of thousands of replies never holds the loop for long (the socket stays
+        readable and the loop calls back; RTTs use kernel timestamps, so they do
+        not change); the round's final drain takes everything.
+        """
         rounds = self._rounds
         ident = self.ident if sock.checks_ident else None
         parse = sock.parse
-        for data, source, stamp in receive(sock.sock, self._bufsize):
+        for data, source, stamp in itertools.islice(receive(sock.sock, self._bufsize), limit):
             reply = parse(data)
             if reply is None or not deliver(rounds, reply, source, stamp, ident):
                 self.ignored_replies += 1

@@ -54,7 +54,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client.core import Metric
 
@@ -66,7 +66,9 @@ from probes.snmp_community import V1, V2C, CommunityClient, CommunitySession, Wi
 from probes.snmp_judge import judge
 from probes.snmp_poll import NodeMemory, poll_node
 from probes.snmp_session import Reply, Session, SnmpError
-from probes.snmp_usm import UsmClient, UsmSession
+
+if TYPE_CHECKING:  # pysnmp (~30 MiB) is imported only when a v3 device is polled
+    from probes.snmp_usm import UsmClient
 
 KIND = "snmp"
 log = logging.getLogger(__name__)
@@ -194,20 +196,23 @@ class SnmpProbe:
             self._close_clients()
             self._loop = loop
             self._community = CommunityClient(self.config.receive_buffer, self.stats.wire)
-            self._usm = UsmClient(self.config.receive_buffer)
+            self._usm = None  # created with the first v3 session
             self._limit = asyncio.Semaphore(self.config.max_concurrency)
         return self._limit
 
     async def _session(self, node: NodeConfig, auth: SnmpAuthConfig) -> Session:
         address = (node.address, node.snmp_port)
         assert self._community is not None
-        assert self._usm is not None
         if auth.version in ("1", "2c"):
             community = auth.community.get_secret_value().encode() if auth.community else b""
             model = V1 if auth.version == "1" else V2C
             return CommunitySession(
                 self._community, address, model, community, self._timeout, self.config.retries
             )
+        from probes.snmp_usm import UsmClient, UsmSession  # pysnmp, lazily
+
+        if self._usm is None:
+            self._usm = UsmClient(self.config.receive_buffer)
         slot, user = self._usm.user(node.snmp_auth or "", auth)
         target = await self._usm.target(slot, address, self._timeout, self.config.retries)
         return UsmSession(self._usm, slot, user, target, auth.context)

@@ -144,3 +144,22 @@ class DaemonProcess:
         if not self._log.closed:
             self._log.flush()
         return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+def loopback_address(index: int) -> str:
+    """The index-th distinct loopback address: 127.10.0.1, …, 127.10.0.254, 127.10.1.1, …"""
+    block, host = divmod(index, 254)
+    return f"127.{10 + block // 256}.{block % 256}.{host + 1}"
+
+
+def loopback_nodes_toml(count: int, probes: str = '["icmp"]') -> str:
+    """A nodes.toml with the shipped systems and `count` loopback nodes spread over them."""
+    shipped = (SHIPPED / "nodes.toml").read_text(encoding="utf-8")
+    systems = shipped[: shipped.index("\n[[node]]\n")]
+    ids = [line.split('"')[1] for line in systems.splitlines() if line.startswith("id = ")]
+    nodes = [
+        f'[[node]]\nid = "n{i}"\nname = "节点{i}"\nsystem = "{ids[i % len(ids)]}"\n'
+        f'address = "{loopback_address(i)}"\nprobes = {probes}\n'
+        for i in range(count)
+    ]
+    return systems + "\n\n" + "\n".join(nodes)

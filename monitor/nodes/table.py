@@ -20,16 +20,18 @@ from monitor.nodes.state import (
     Observation,
     Outcome,
     Status,
+    Thresholds,
     Transition,
     observe,
     step,
     transition,
 )
-from monitor.nodes.windows import thresholds_for
+from monitor.nodes.windows import active_guarantees, base_thresholds, thresholds_for
 from monitor.runtime.metrics import NodeView
 from probes.base import ProbeResult
 
 CONFIG_ERRORS = frozenset({"auth"})
+NODE_LIMIT_MAX = 100  # fail_after / recover_after of [state] and of a node are at most 100
 
 
 def primary_probe(node: NodeConfig) -> str:
@@ -37,18 +39,52 @@ def primary_probe(node: NodeConfig) -> str:
     return "icmp" if "icmp" in node.probes else node.probes[0]
 
 
-@dataclass
+@dataclass(slots=True)
 class NodeEntry:
-    """One node's live state and its latest results per probe."""
+    """One node's live state and its latest results per probe (slots: no per-node __dict__).
+
+    An ICMP result is kept as two floats (all that metrics read of it; ICMP is
+    always the primary probe when listed, so no other node logic needs it);
+    other probes' results are kept whole (SNMP values, the secondary reasons).
+    """
 
     config: NodeConfig
     state: NodeState = field(default_factory=NodeState)
     latest: dict[str, ProbeResult] = field(default_factory=dict)
     flap: FlapState = field(default_factory=FlapState)
+    primary: str = ""  # primary_probe(config), set by the table
+    icmp_rtt_ms: float | None = None
+    icmp_loss: float | None = None
+    base: Thresholds = field(default_factory=Thresholds)  # base_thresholds, set by the table
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What one probe result did to its node, so callers never re-read the table.
+
+    `state` is the node's state after the result; `state_changed` says it
+    differs from the one before (persist it); `transition` is set when the
+    status changed; `scored_changed` when the change can matter to the scorer:
+    the status, or the flap overlay's flapping flag or held status, changed —
+    unless no node is down (scored as DOWN) and the node is no uplink
+    reference node: then only UNKNOWN/UP/DEGRADED moved, nothing can be out or
+    unreachable, and the Assessment cannot change (start-up's UNKNOWN → UP).
+    """
+
+    state: NodeState
+    state_changed: bool
+    transition: Transition | None
+    scored_changed: bool
 
 
 class NodeTable:
-    """All nodes of the running config; implements metrics.NodeSource."""
+    """All nodes of the running config; implements metrics.NodeSource.
+
+    Per result the work is O(1): one dict lookup, one state-machine step, one
+    flap step; nothing iterates over all nodes except the whole-table views
+    (`states`, `statuses`, `flaps`, `node_views`), which only the scorer (on a
+    change), start-up and the metrics scrape call.
+    """
 
     def __init__(self, config: Config, restored: Mapping[str, NodeState] | None = None) -> None:
         self._config = config
@@ -69,10 +105,23 @@ class NodeTable:
                 entries[node.id] = NodeEntry(node, restored[node.id])
             elif old is not None:
                 entries[node.id] = NodeEntry(node, old.state, old.latest, old.flap)
+                entries[node.id].icmp_rtt_ms = old.icmp_rtt_ms
+                entries[node.id].icmp_loss = old.icmp_loss
             else:
                 entries[node.id] = NodeEntry(node, NodeState())
         self._config = config
         self._entries = entries
+        self._cap = streak_cap(config)
+        self._uplink = frozenset(config.daemon.self_monitor.uplink_nodes)
+        self._down = sum(_scored_down(e) for e in entries.values())
+        self._flap_limits = FlapLimits.from_config(config.daemon.state)
+        self._guarantee_now: datetime | None = None
+        self._guarded: frozenset[str] = frozenset()
+        shared: dict[Thresholds, Thresholds] = {}
+        for entry in entries.values():
+            entry.primary = primary_probe(entry.config)
+            base = base_thresholds(config, entry.config)
+            entry.base = shared.setdefault(base, base)
 
     def states(self) -> dict[str, NodeState]:
         """Current state of every node."""
@@ -86,28 +135,58 @@ class NodeTable:
         """Flap history of every node (FLAPPING detection, monitor.nodes.flapping)."""
         return {node_id: entry.flap for node_id, entry in self._entries.items()}
 
-    def apply(self, result: ProbeResult, now: datetime) -> Transition | None:
-        """Feed one probe result; returns the node's Transition if its status changed."""
+    def state(self, node_id: str) -> NodeState | None:
+        """One node's current state (None for an unknown id)."""
+        entry = self._entries.get(node_id)
+        return entry.state if entry is not None else None
+
+    def apply(self, result: ProbeResult, now: datetime) -> Applied | None:
+        """Feed one probe result; None when it cannot move the node's state machine.
+
+        None for an unknown node, an SNMP auth failure (a config problem) and a
+        secondary probe's result (kept for the next primary round and metrics).
+        """
         entry = self._entries.get(result.node)
         if entry is None:
             return None
-        entry.latest[result.probe] = result
+        if result.probe == "icmp":
+            entry.icmp_rtt_ms, entry.icmp_loss = result.rtt_ms, result.loss
+        else:
+            entry.latest[result.probe] = result
         if result.error in CONFIG_ERRORS:
             return None
-        if result.probe != primary_probe(entry.config):
+        if result.probe != entry.primary:
             return None
-        limits = thresholds_for(self._config, entry.config.id, now)
+        limits = self._limits(entry, now)
         observation = self._with_secondary(entry, observe(result, limits))
-        before = entry.state
+        before, flap_before = entry.state, entry.flap
         entry.state = step(before, observation, limits, now)
-        flap_limits = FlapLimits.from_config(self._config.daemon.state)
-        entry.flap = track(entry.flap, observation.outcome, entry.state.status, flap_limits)
-        return transition(entry.config.id, before, entry.state)
+        entry.flap = track(flap_before, observation.outcome, entry.state.status, self._flap_limits)
+        change = transition(entry.config.id, before, entry.state)
+        was_down, is_down = _scored_down_of(before, flap_before), _scored_down(entry)
+        self._down += is_down - was_down
+        scored_changed = (
+            change is not None
+            or entry.flap.flapping != flap_before.flapping
+            or entry.flap.held != flap_before.held
+        ) and (self._down > 0 or was_down or entry.config.id in self._uplink)
+        stored = _worth_storing(before, entry.state, self._cap)
+        return Applied(entry.state, stored, change, scored_changed)
+
+    def _limits(self, entry: NodeEntry, now: datetime) -> Thresholds:
+        """thresholds_for(), with the active guarantee periods found once per round's `now`."""
+        if now is not self._guarantee_now:
+            self._guarantee_now = now
+            active = active_guarantees(self._config, now)
+            self._guarded = frozenset(system for g in active for system in g.systems)
+        if entry.config.system in self._guarded:
+            return thresholds_for(self._config, entry.config.id, now)
+        return entry.base
 
     def _with_secondary(self, entry: NodeEntry, observation: Observation) -> Observation:
         if observation.outcome is Outcome.FAILED:
             return observation
-        primary = primary_probe(entry.config)
+        primary = entry.primary
         extra = []
         for probe, result in entry.latest.items():
             if probe == primary or result.error in CONFIG_ERRORS:
@@ -131,7 +210,8 @@ class NodeTable:
             node = entry.config
             latest = dict(entry.latest)
             rtts = {p: r.rtt_ms / 1000 for p, r in latest.items() if r.rtt_ms is not None}
-            icmp = latest.get("icmp")
+            if entry.icmp_rtt_ms is not None:
+                rtts["icmp"] = entry.icmp_rtt_ms / 1000
             snmp = latest.get("snmp")
             interfaces = _interfaces(snmp) if snmp is not None else {}
             yield NodeView(
@@ -140,9 +220,47 @@ class NodeTable:
                 street=node.street or "",
                 status=shown_status(entry.flap, entry.state.status).value,
                 rtt_seconds=rtts,
-                loss_ratio=icmp.loss if icmp is not None else None,
+                loss_ratio=entry.icmp_loss,
                 interfaces=interfaces,
             )
+
+
+def _scored_down_of(state: NodeState, flap: FlapState) -> bool:
+    """True when the scorer counts the node DOWN (its held status while flapping)."""
+    return (flap.held if flap.flapping else state.status) is Status.DOWN
+
+
+def _scored_down(entry: NodeEntry) -> bool:
+    return _scored_down_of(entry.state, entry.flap)
+
+
+def streak_cap(config: Config) -> int:
+    """A streak length above every threshold the config can apply (guarantees included)."""
+    periods = [
+        limit
+        for g in config.plan.guarantee
+        for limit in (g.fail_after, g.recover_after)
+        if limit is not None
+    ]
+    return max([NODE_LIMIT_MAX, *periods]) + 1
+
+
+def _worth_storing(before: NodeState, after: NodeState, cap: int) -> bool:
+    """True when the stored state must change: anything but a streak growing past `cap`.
+
+    A healthy node's good and answered streaks grow by one every round (a dead
+    one's failed streak too); past every threshold they decide nothing, so a
+    steady node stops rewriting its row, and restoring it at start behaves the same.
+    """
+    return (
+        after.status != before.status
+        or after.since != before.since
+        or after.reason != before.reason
+        or min(after.failed_streak, cap) != min(before.failed_streak, cap)
+        or min(after.bad_streak, cap) != min(before.bad_streak, cap)
+        or min(after.good_streak, cap) != min(before.good_streak, cap)
+        or min(after.answered_streak, cap) != min(before.answered_streak, cap)
+    )
 
 
 def _interfaces(result: ProbeResult) -> dict[str, bool]:

@@ -210,6 +210,12 @@ class DaemonMetrics:
             ["probe"],
             registry=r,
         )
+        self.rounds_late = Counter(
+            "commwatch_probe_rounds_late",
+            "Rounds that started more than 1 s after their scheduled time",
+            ["probe"],
+            registry=r,
+        )
         self.probe_errors = Counter(
             "commwatch_probe_errors",
             "Rounds that could not run (permission, socket)",
@@ -220,6 +226,7 @@ class DaemonMetrics:
             self.round_duration.labels(probe)
             self.rounds.labels(probe)
             self.lag.labels(probe)
+            self.rounds_late.labels(probe)
 
     def register(self, source: MetricSource) -> None:
         """Export a component's own figures (see MetricSource)."""

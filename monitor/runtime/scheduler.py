@@ -5,6 +5,11 @@ the interval, whose first runs are spread evenly over the interval: 10k jobs
 fired together start ~0.6 s late and can miss a whole round. Each bucket is one
 job (coalesce, max_instances=1, so rounds never overlap); a round is bounded by
 a timeout below its interval; late, missed and slow rounds are logged and counted.
+
+Re-planning (a SIGHUP reload) keeps the phase of buckets that stay, and nodes
+that were not planned before for that probe kind get one extra round at once,
+so a node added by a reload is probed within the next bucket instead of after
+up to a full interval.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ log = logging.getLogger(__name__)
 
 RoundRunner = Callable[[str, Sequence[NodeConfig]], Awaitable[None]]
 JOB_PREFIX = "probe:"
+LATE_SECONDS = 1.0  # a round starting later than this is counted as late
 
 
 def bucket_nodes(nodes: Sequence[NodeConfig], interval: timedelta) -> list[list[NodeConfig]]:
@@ -56,6 +62,7 @@ class ProbeScheduler:
         )
         self._inflight: set[asyncio.Task[None]] = set()
         self._intervals: dict[str, timedelta] = {}
+        self._planned: dict[str, frozenset[str]] = {}
         self._unserved: dict[str, datetime] = {}  # job id → due time of its oldest skipped round
         self._stopping = False  # set by shutdown(): a cancelled round is then a clean stop
 
@@ -64,25 +71,36 @@ class ProbeScheduler:
         self._scheduler.start()
 
     def plan(self, kind: str, nodes: Sequence[NodeConfig], interval: timedelta) -> int:
-        """(Re)place the jobs of one probe kind; returns the number of buckets."""
+        """(Re)place the jobs of one probe kind; returns the number of buckets.
+
+        Buckets that stay keep their next run time when the interval is unchanged;
+        nodes new to this kind (not on the first plan) are probed at once.
+        """
+        same_interval = self._intervals.get(kind) == interval
+        kept: dict[str, datetime] = {}
         for job in self._scheduler.get_jobs():
             if job.id.startswith(f"{JOB_PREFIX}{kind}:"):
+                if same_interval and job.next_run_time is not None:
+                    kept[job.id] = job.next_run_time
                 job.remove()
                 self._unserved.pop(job.id, None)
         self._intervals[kind] = interval
+        self._probe_new(kind, nodes)
         buckets = bucket_nodes(nodes, interval)
         now = datetime.now(UTC)
         seconds = interval.total_seconds()
         for index, bucket in enumerate(buckets):
             offset = seconds * index / len(buckets)
+            job_id = f"{JOB_PREFIX}{kind}:{index}"
+            first = kept.get(job_id, now + timedelta(seconds=offset + 0.05))
             self._scheduler.add_job(
                 self._round_job,
                 "interval",
                 seconds=seconds,
                 args=(kind, bucket),
-                id=f"{JOB_PREFIX}{kind}:{index}",
+                id=job_id,
                 name=f"{kind} bucket {index} ({len(bucket)} nodes)",
-                next_run_time=now + timedelta(seconds=offset + 0.05),
+                next_run_time=first,
                 coalesce=True,
                 max_instances=1,
                 misfire_grace_time=max(1, int(seconds / 2)),
@@ -93,6 +111,18 @@ class ProbeScheduler:
             extra={"fields": {"probe": kind, "nodes": len(nodes), "buckets": len(buckets)}},
         )
         return len(buckets)
+
+    def _probe_new(self, kind: str, nodes: Sequence[NodeConfig]) -> None:
+        """Remember this kind's nodes; on a re-plan, give the new ones a round now."""
+        before = self._planned.get(kind)
+        self._planned[kind] = frozenset(node.id for node in nodes)
+        if before is None or not self._scheduler.running:
+            return
+        new = [node for node in nodes if node.id not in before]
+        if not new:
+            return
+        log.info("probing new nodes now", extra={"fields": {"probe": kind, "nodes": len(new)}})
+        self.probe_now(kind, new)
 
     def probe_now(self, kind: str, nodes: Sequence[NodeConfig]) -> None:
         """Run an extra round now (a trap's fast path); never blocks the caller."""
@@ -146,6 +176,8 @@ class ProbeScheduler:
             due = min(scheduled, self._unserved.pop(event.job_id, scheduled))
             lag = max(0.0, (now - due).total_seconds())
             self._metrics.lag_histogram.labels(kind).observe(lag)
+            if lag > LATE_SECONDS:
+                self._metrics.rounds_late.labels(kind).inc()
             self._metrics.lag.labels(kind).set(max(lag, self._oldest_unserved(kind, now)))
             return
         # a skipped round is late until one of its bucket runs: the lag shows it growing

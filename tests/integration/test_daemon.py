@@ -88,3 +88,28 @@ def test_sighup_with_a_broken_config_keeps_the_old_one(daemon: DaemonProcess) ->
         lambda: daemon.sample("commwatch_node_up", 'node="extra-1",system="cmcc"') == 1.0,
     )
     assert daemon.stop() == 0
+
+
+def test_a_node_added_by_sighup_is_probed_at_once_not_after_an_interval(tmp_path: Path) -> None:
+    require_root()
+    port = free_port()
+    toml = daemon_toml(f"sqlite:///{tmp_path}/cw.db", port, interval="60s")
+    config = make_config(tmp_path / "config", toml)
+    daemon = DaemonProcess(config, port, tmp_path / "daemon.log")
+    try:
+        daemon.wait_for(
+            "first bucket", lambda: (daemon.sample("commwatch_nodes", 'state="UP"') or 0) >= 1
+        )
+        nodes = config / "nodes.toml"
+        extra = '\n[[node]]\nid = "extra-1"\nname = "新增节点"\nsystem = "cmcc"\naddress = "127.0.1.99"\n'
+        nodes.write_text(nodes.read_text(encoding="utf-8") + extra, encoding="utf-8")
+        daemon.signal(signal.SIGHUP)
+        # With a 60 s interval the node's own bucket may be a minute away; the reload probes it now.
+        daemon.wait_for(
+            "new node probed",
+            lambda: daemon.sample("commwatch_node_up", 'node="extra-1",system="cmcc"') == 1.0,
+            timeout=10.0,
+        )
+        assert "probing new nodes now" in daemon.log()
+    finally:
+        daemon.stop()

@@ -107,6 +107,28 @@ async def test_replanning_replaces_jobs_of_that_kind_only() -> None:
     ]
 
 
+async def test_a_replan_probes_new_nodes_now_and_keeps_the_phase_of_the_others() -> None:
+    metrics = DaemonMetrics(NoNodes())  # type: ignore[arg-type]
+    rounds: list[tuple[float, frozenset[str]]] = []
+
+    async def run_round(kind: str, nodes: Sequence[NodeConfig]) -> None:
+        rounds.append((time.monotonic(), frozenset(n.id for n in nodes)))
+
+    scheduler = ProbeScheduler(metrics, run_round)
+    scheduler.start()
+    nodes = _nodes(3)
+    scheduler.plan("icmp", nodes[:2], timedelta(seconds=30))
+    await asyncio.sleep(0.3)  # the first bucket ran at +0.05 s; the next is due at +15 s
+    assert [ids for _, ids in rounds] == [frozenset({"n0"})]
+    replanned = time.monotonic()
+    scheduler.plan("icmp", nodes, timedelta(seconds=30))  # a reload added n2
+    await asyncio.sleep(0.3)
+    await scheduler.shutdown()
+    assert [ids for _, ids in rounds] == [frozenset({"n0"}), frozenset({"n2"})]
+    assert rounds[1][0] - replanned < 0.2  # n2 at once, not after up to 30 s
+    # n0's bucket kept its phase: it did not run again right after the re-plan.
+
+
 async def test_skipped_rounds_show_in_the_lag() -> None:
     """A round that holds the loop past its interval makes the next ones late: the lag says so."""
     metrics = DaemonMetrics(NoNodes())  # type: ignore[arg-type]

@@ -1,0 +1,338 @@
+"""The daemon in steady state: CPU per interval, RSS and loop lag, beside fping's CPU, plus an outage.
+
+Run as root from the repository root (a benchmark, not a test):
+
+    sudo .venv/bin/python bench/daemon_steady.py --nodes 10000 --interval 30 --intervals 5
+    sudo .venv/bin/python bench/daemon_steady.py --nodes 100000 --interval 60 --intervals 4 --no-outage
+
+What happens, all inside a throw-away network lab (tests/netns.py), so only
+addresses of this machine's loopback and of the lab are probed:
+
+1. a config with N loopback nodes (127.10.0.1 …, spread over the shipped
+   systems; ICMP, count 1) plus one critical node in a lab namespace (its own
+   key system), SQLite storage, an email notifier to an aiosmtpd server in the
+   lab; `commwatch run` starts in the lab's monitor namespace;
+2. start-up ends when the database holds all N+1 nodes UP (node_states, read
+   every 3 s with sqlite3 from this process: polling /metrics would cost the
+   daemon a 100k-node scrape each time);
+3. for `--intervals` intervals the daemon's CPU (utime+stime from
+   /proc/PID/stat, the whole process: loop, writer thread, metrics thread) is
+   read at each interval boundary; at each interval's start `fping -C1 -q -i 0
+   -r 0 -t 500` pings the same N loopback targets once, in the lab host's
+   namespace (its own loopback: the same kernel work, but the daemon's raw
+   socket does not see fping's packets, nor fping the daemon's), and its own CPU
+   comes from wait4()'s rusage — side by side, in the same run; nothing scrapes
+   /metrics during the measured intervals (one scrape just before, one after:
+   the differences say how often the plan was scored and how many states changed);
+4. then one scrape (timeout 120 s): loop lag p50/p99/max (commwatch_event_loop_lag_seconds),
+   the time per round phase, late and skipped rounds; RSS now and peak
+   (VmRSS, VmHWM);
+5. unless --no-outage: the lab host's link goes down while the N others run,
+   and the time until the SMTP server accepts the first notice is measured
+   against the bound fail_after × interval + timeout + 1 s.
+
+Prints one human-readable block and one JSON line (for docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.daemon_harness import (
+    DaemonProcess,
+    daemon_toml,
+    free_port,
+    loopback_address,
+    loopback_nodes_toml,
+    make_config,
+)
+from tests.netns import NetnsLab
+from tests.smtp_server import SmtpServer
+
+FAIL_AFTER, TIMEOUT_S = 2, 0.3
+FPING = ("fping", "-C1", "-q", "-i", "0", "-r", "0", "-t", "500")
+FPING_CHUNK = 10_000
+TICKS = os.sysconf("SC_CLK_TCK")
+LAB_NODE = """
+[[system]]
+id = "lab-portal"
+name = "实验室门户网站"
+kind = "key_system"
+unit = "区政府办公室"
+
+[[node]]
+id = "portal-web"
+name = "门户网站服务器"
+system = "lab-portal"
+address = "{address}"
+critical = true
+"""
+NOTIFIER = """
+[[notifier]]
+name = "mail"
+type = "email"
+host = "127.0.0.1"
+port = {port}
+security = "none"
+sender = "commwatch@example.org"
+timeout = "5s"
+"""
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process, in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def memory_mib(pid: int) -> dict[str, float]:
+    """VmRSS and VmHWM in MiB."""
+    found = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            found[key] = int(value.split()[0]) / 1024
+    return found
+
+
+def fping_round(ns: str, targets: Path) -> tuple[float, float, int]:
+    """One fping round over the targets inside ns: (CPU s, wall s, alive).
+
+    More than FPING_CHUNK targets go in consecutive chunks: one fping with
+    `-i 0` over 100,000 targets overflows its own socket buffer and loses
+    almost every reply, which would make its CPU figure meaningless.
+    """
+    lines = targets.read_text().split()
+    cpu = wall = 0.0
+    alive = 0
+    for start in range(0, len(lines), FPING_CHUNK):
+        chunk = targets.with_suffix(f".{start}")
+        chunk.write_text("\n".join(lines[start : start + FPING_CHUNK]) + "\n")
+        part = _fping(ns, chunk)
+        cpu, wall, alive = cpu + part[0], wall + part[1], alive + part[2]
+    return cpu, wall, alive
+
+
+def _fping(ns: str, targets: Path) -> tuple[float, float, int]:
+    started = time.monotonic()
+    with tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(
+            ["ip", "netns", "exec", ns, *FPING, "-f", str(targets)],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.monotonic() - started
+        err.seek(0)
+        alive = sum(1 for line in err.read().decode().splitlines() if not line.endswith(" -"))
+    return usage.ru_utime + usage.ru_stime, wall, alive
+
+
+def up_in_db(path: Path) -> int:
+    """Nodes UP in the daemon's SQLite database (0 before its schema exists)."""
+    if not path.exists():
+        return 0
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1) as db:
+        try:
+            row = db.execute("SELECT count(*) FROM node_states WHERE status = 'UP'").fetchone()
+        except sqlite3.OperationalError:  # the schema is not there yet
+            return 0
+    return int(row[0])
+
+
+def scrape_once(port: int) -> str:
+    """The /metrics page, with room for a 100k-node page to be generated."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=120) as reply:
+        return str(reply.read().decode())
+
+
+def sample(body: str, name: str, labels: str = "") -> float | None:
+    prefix = f"{name}{{{labels}}} " if labels else f"{name} "
+    for line in body.splitlines():
+        if line.startswith(prefix):
+            return float(line.split()[-1])
+    return None
+
+
+def total(body: str, name: str) -> float:
+    """The sum of every sample of a family (all label sets)."""
+    return sum(float(line.split()[-1]) for line in body.splitlines() if line.startswith(name + "{"))
+
+
+def counted(body: str, phase: str) -> float:
+    """How many icmp rounds ran a phase so far."""
+    key = f'commwatch_round_phase_seconds_count{{phase="{phase}",probe="icmp"}} '
+    return next(
+        (float(line.split()[-1]) for line in body.splitlines() if line.startswith(key)), 0.0
+    )
+
+
+def phases(body: str) -> dict[str, float]:
+    """Mean loop seconds per round for each phase of the icmp rounds."""
+    sums: dict[str, float] = {}
+    counts: dict[str, float] = {}
+    pattern = re.compile(
+        r'commwatch_round_phase_seconds_(sum|count)\{phase="(\w+)",probe="icmp"\} (\S+)'
+    )
+    for match in pattern.finditer(body):
+        target = sums if match.group(1) == "sum" else counts
+        target[match.group(2)] = float(match.group(3))
+    return {p: sums[p] / counts[p] for p in sums if counts.get(p)}
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    n, interval = args.nodes, args.interval
+    report: dict[str, Any] = {"nodes": n, "interval_s": interval, "loadavg_start": os.getloadavg()}
+    with NetnsLab(hosts=1) as lab, tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        targets = work / "targets.txt"
+        targets.write_text("".join(f"{loopback_address(i)}\n" for i in range(n)))
+        smtp = SmtpServer()
+        lab.call_in(lab.monitor_ns, smtp.start)
+        port = free_port()
+        toml = daemon_toml(
+            f"sqlite:///{work}/cw.db",
+            port,
+            interval=f"{interval:g}s",
+            fail_after=FAIL_AFTER,
+            extra=NOTIFIER.format(port=smtp.port),
+        )
+        nodes = loopback_nodes_toml(n) + LAB_NODE.format(address=lab.addresses[0])
+        config = make_config(work / "config", toml, nodes)
+        started = time.monotonic()
+        daemon = DaemonProcess(config, port, work / "daemon.log", netns=lab.monitor_ns)
+        pid = daemon.process.pid
+
+        def scrape() -> str:
+            return str(lab.call_in(lab.monitor_ns, scrape_once, port))
+
+        try:
+            daemon.wait_for(
+                f"all {n + 1} nodes UP",
+                lambda: up_in_db(work / "cw.db") == n + 1,
+                timeout=interval * 4 + n / 500,
+            )
+            report["startup_s"] = round(time.monotonic() - started, 1)
+            report["startup_cpu_s"] = round(cpu_seconds(pid), 2)
+            time.sleep(min(5.0, interval / 4))  # the last first-round rows settle
+            first = scrape()
+            daemon_cpu, fping_cpu, fping_wall, alive = [], [], [], []
+            before = cpu_seconds(pid)
+            for _ in range(args.intervals):
+                boundary = time.monotonic() + interval
+                cpu, wall, up = fping_round(lab.host_ns(0), targets)
+                fping_cpu.append(cpu)
+                fping_wall.append(wall)
+                alive.append(up)
+                time.sleep(max(0.0, boundary - time.monotonic()))
+                after = cpu_seconds(pid)
+                daemon_cpu.append(after - before)
+                before = after
+            memory = memory_mib(pid)
+            body = scrape()
+            report["during_intervals"] = {
+                name: (total(body, name) or 0) - (total(first, name) or 0)
+                for name in (
+                    "commwatch_state_changes_total",
+                    "commwatch_round_phase_seconds_count",
+                    "commwatch_probe_results_total",
+                )
+            } | {
+                "scorings": counted(body, "score") - counted(first, "score"),
+                "timeouts": (
+                    sample(body, "commwatch_probe_results_total", 'probe="icmp",result="timeout"')
+                    or 0
+                )
+                - (
+                    sample(first, "commwatch_probe_results_total", 'probe="icmp",result="timeout"')
+                    or 0
+                ),
+            }
+            report.update(
+                daemon_cpu_s_per_interval=[round(c, 3) for c in daemon_cpu],
+                fping_cpu_s_per_round=[round(c, 3) for c in fping_cpu],
+                fping_wall_s=round(statistics.median(fping_wall), 3),
+                fping_alive=min(alive),
+                daemon_cpu_median_s=round(statistics.median(daemon_cpu), 3),
+                daemon_cpu_share=round(statistics.median(daemon_cpu) / interval, 4),
+                fping_cpu_median_s=round(statistics.median(fping_cpu), 3),
+                ratio_to_fping=round(
+                    statistics.median(daemon_cpu) / statistics.median(fping_cpu), 1
+                ),
+                rss_mib=round(memory["VmRSS"], 1),
+                peak_rss_mib=round(memory["VmHWM"], 1),
+                loop_lag_p50_ms=round(
+                    1000
+                    * (sample(body, "commwatch_event_loop_lag_seconds", 'quantile="0.5"') or 0),
+                    2,
+                ),
+                loop_lag_p99_ms=round(
+                    1000
+                    * (sample(body, "commwatch_event_loop_lag_seconds", 'quantile="0.99"') or 0),
+                    2,
+                ),
+                loop_lag_max_ms=round(
+                    1000 * (sample(body, "commwatch_event_loop_lag_seconds", 'quantile="1"') or 0),
+                    2,
+                ),
+                phase_ms_per_round={k: round(v * 1000, 2) for k, v in phases(body).items()},
+                rounds_late=sample(body, "commwatch_probe_rounds_late_total", 'probe="icmp"'),
+                rounds_skipped=sum(
+                    float(line.split()[-1])
+                    for line in body.splitlines()
+                    if line.startswith("commwatch_probe_rounds_skipped_total{")
+                ),
+            )
+            if args.outage:
+                report.update(outage(lab, smtp, interval))
+            report["loadavg_end"] = os.getloadavg()
+        finally:
+            daemon.stop()
+            lab.link_up(0)
+            lab.call_in(lab.monitor_ns, smtp.stop)
+        report["log_lines"] = len(daemon.log().splitlines())
+    return report
+
+
+def outage(lab: NetnsLab, smtp: SmtpServer, interval: float) -> dict[str, float]:
+    """Unplug the lab host; seconds until the first notice is accepted, and the bound."""
+    before = len(smtp.messages)
+    started = time.time()
+    lab.link_down(0)
+    received = smtp.wait_for(before + 1, timeout=FAIL_AFTER * interval + 30)
+    return {
+        "outage_to_notice_s": round(received[before].at - started, 2),
+        "outage_bound_s": FAIL_AFTER * interval + TIMEOUT_S + 1.0,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--nodes", type=int, default=10_000)
+    parser.add_argument("--interval", type=float, default=30.0)
+    parser.add_argument("--intervals", type=int, default=5)
+    parser.add_argument("--no-outage", dest="outage", action="store_false")
+    report = run(parser.parse_args())
+    for key, value in report.items():
+        print(f"{key:28} {value}")
+    print(json.dumps(report, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,94 @@
+"""The node table's answer per result: new state, whether to store it, transition, scorer impact."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from monitor.config import load_config
+from monitor.nodes.state import Status
+from monitor.nodes.table import NodeTable, streak_cap
+from probes.base import ProbeResult
+from tests.daemon_harness import daemon_toml, loopback_nodes_toml, make_config
+
+T0 = datetime(2026, 3, 2, 4, 0, tzinfo=UTC)
+
+
+def table(tmp_path: Path) -> NodeTable:
+    toml = daemon_toml(f"sqlite:///{tmp_path}/cw.db", 0, fail_after=2, recover_after=1)
+    return NodeTable(load_config(make_config(tmp_path / "config", toml, loopback_nodes_toml(3))))
+
+
+def result(ok: bool) -> ProbeResult:
+    return ProbeResult("n0", "icmp", ok, rtt_ms=1.0 if ok else None, loss=0.0 if ok else 1.0)
+
+
+def test_first_answer_is_a_transition_to_store_but_not_to_score(tmp_path: Path) -> None:
+    nodes = table(tmp_path)
+    applied = nodes.apply(result(True), T0)
+    assert applied is not None
+    assert applied.transition is not None
+    assert (applied.transition.previous, applied.transition.current) == (Status.UNKNOWN, Status.UP)
+    assert applied.state is nodes.state("n0")
+    assert applied.state_changed
+    assert not applied.scored_changed  # nothing is down anywhere: the Assessment cannot change
+
+
+def test_changes_are_scored_while_a_node_is_down_and_when_it_recovers(tmp_path: Path) -> None:
+    nodes = table(tmp_path)
+    for at in (T0, T0 + timedelta(seconds=1)):
+        nodes.apply(ProbeResult("n1", "icmp", False, loss=1.0, error="timeout"), at)
+    assert nodes.state("n1").status is Status.DOWN  # type: ignore[union-attr]
+    up = nodes.apply(result(True), T0 + timedelta(seconds=2))  # n0: UNKNOWN → UP, n1 is down
+    assert up is not None
+    assert up.scored_changed
+    back = nodes.apply(ProbeResult("n1", "icmp", True, rtt_ms=1.0, loss=0.0), T0)
+    assert back is not None
+    assert back.transition is not None
+    assert back.scored_changed  # the last down node recovers: score once more
+    again = nodes.apply(ProbeResult("n2", "icmp", True, rtt_ms=1.0, loss=0.0), T0)
+    assert again is not None
+    assert not again.scored_changed
+
+
+def test_a_steady_node_stops_rewriting_its_row_past_every_threshold(tmp_path: Path) -> None:
+    nodes = table(tmp_path)
+    cap = streak_cap(nodes._config)
+    stored = []
+    for i in range(cap + 5):
+        applied = nodes.apply(result(True), T0 + timedelta(seconds=i))
+        assert applied is not None
+        stored.append(applied.state_changed)
+        assert not applied.scored_changed
+    assert all(stored[:cap])  # the streaks still grow up to the cap
+    assert not any(stored[cap:])
+    failed = nodes.apply(result(False), T0 + timedelta(hours=1))
+    assert failed is not None
+    assert failed.state_changed  # a failed round is stored at once (restart safety)
+    assert failed.transition is None  # fail_after = 2
+    assert not failed.scored_changed
+    down = nodes.apply(result(False), T0 + timedelta(hours=1, seconds=1))
+    assert down is not None
+    assert down.transition is not None
+    assert down.transition.current is Status.DOWN
+
+
+def test_unknown_nodes_and_secondary_results_do_not_step(tmp_path: Path) -> None:
+    nodes = table(tmp_path)
+    assert nodes.apply(ProbeResult("nope", "icmp", True), T0) is None
+    assert nodes.apply(ProbeResult("n0", "snmp", True), T0) is None
+    assert nodes.state("n0") is not None
+    assert nodes.state("nope") is None
+
+
+def test_metrics_read_the_compact_icmp_figures(tmp_path: Path) -> None:
+    nodes = table(tmp_path)
+    nodes.apply(ProbeResult("n0", "icmp", True, rtt_ms=2.0, loss=0.1), T0)
+    nodes.apply(ProbeResult("n1", "icmp", False, loss=1.0, error="timeout"), T0)
+    views = {view.node: view for view in nodes.node_views()}
+    assert views["n0"].rtt_seconds == {"icmp": 0.002}
+    assert views["n0"].loss_ratio == 0.1
+    assert views["n1"].rtt_seconds == {}
+    assert views["n1"].loss_ratio == 1.0
+    assert views["n2"].loss_ratio is None
+    assert views["n0"].status == "UP"
