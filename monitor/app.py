@@ -25,8 +25,6 @@ from dispatch.receiver import Receiver
 from monitor.config import Config, ConfigError, load_config
 from monitor.config.inventory import PROBE_KINDS, NodeConfig
 from monitor.config.masking import secret_values
-from monitor.console.live import DaemonLive
-from monitor.console.server import ConsoleServer, build_console
 from monitor.nodes.state import Transition
 from monitor.nodes.table import Applied, NodeTable
 from monitor.runtime import sdnotify
@@ -46,7 +44,8 @@ from monitor.storage.writer import StoreWriter
 from probes.base import Probe, ProbeError, ProbeResult
 from probes.registry import PROBES, build_probes
 
-if TYPE_CHECKING:  # pysnmp (~30 MiB) is imported only when the trap receiver is enabled
+if TYPE_CHECKING:  # pysnmp (~30 MiB) and the web stack load only when traps / the console run
+    from monitor.console.server import ConsoleServer
     from probes.traps import TrapReceiver
 
 log = logging.getLogger(__name__)
@@ -185,6 +184,9 @@ class Daemon:
         """The duty console (web + JSON API); a console that cannot bind is logged, not fatal."""
         if not self.config.daemon.console.enabled:
             return
+        from monitor.console.live import DaemonLive  # web stack loads only when the console runs
+        from monitor.console.server import ConsoleServer, build_console
+
         live = DaemonLive(self.table, self.plan)
         try:
             console = build_console(lambda: self.config, self.engine, live, self.dispatcher.nudge)
