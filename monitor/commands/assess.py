@@ -23,10 +23,9 @@ from monitor.commands.support import EXIT_OK, EXIT_USAGE, add_config_option
 from monitor.config import Config
 from monitor.nodes.topology import what_if
 from monitor.nodes.windows import maintained_nodes
-from monitor.plan.assessment import LEVEL_NAMES, Assessment
+from monitor.plan.assessment import Assessment
+from monitor.plan.names import level_name, scenario_label
 from monitor.plan.scorer import assess
-
-SCENARIO_NAMES = {1: "情形1", 2: "情形2", 3: "情形3"}
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -110,8 +109,8 @@ def render(config: Config, assessment: Assessment, in_maintenance: list[str]) ->
     if assessment.scenario is None:
         verdict = "不构成预警情形"
     else:
-        level = LEVEL_NAMES[assessment.level] if assessment.level else "—"
-        verdict = f"{SCENARIO_NAMES[assessment.scenario]}，建议{level}应急响应"
+        level = level_name(assessment.level, "—")
+        verdict = f"{scenario_label(assessment.scenario)}，建议{level}应急响应"
     lines = [
         f"研判结果：{verdict}",
         f"受影响基础运营网络：{_systems(config, assessment.operator_networks)}",

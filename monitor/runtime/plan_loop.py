@@ -72,9 +72,7 @@ class PlanRuntime:
                     }
                 },
             )
-        incident = await self.incidents.on_assessment(
-            result.assessment, now, suppressed=result.suppressed
-        )
+        incident = await self.incidents.on_assessment(result.assessment, now)
         if incident is not None or previous != result.assessment:
             self.dispatcher.nudge()
 

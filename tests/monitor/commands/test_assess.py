@@ -16,7 +16,17 @@ from monitor.cli import main
 from tests.paths import PLAN_DATA, ROOT
 
 SHIPPED = ROOT / "config"
-KEYS = ["scenario", "level", "operator_networks", "key_systems", "streets", "spread", "reasons"]
+KEYS = [
+    "scenario",
+    "level",
+    "operator_networks",
+    "key_systems",
+    "streets",
+    "spread",
+    "reasons",
+    "partial_systems",
+    "monitor_blind",
+]
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +80,12 @@ def test_module_entry_point_on_the_shipped_config() -> None:
 SHIPPED_CASES = [
     ("nothing", [], [], None, None, [], []),
     ("cucc-core", ["--down", "cucc-core-1"], [], 3, "II", ["cucc"], ["portal"]),
-    ("two-operators", ["--down", "cmcc-core-1,cucc-core-1"], [], 2, "I", ["cmcc", "cucc"],
-     ["egov", "emergency-platform", "portal"]),
+    ("two-operators-without-spread-4.3.2(1)", ["--down", "cucc-core-1,tower-ring-1"], [], 3, "II",
+     ["cucc", "tower"], ["portal"]),
+    ("two-operators-three-key-systems-3.3(2)", ["--down", "cmcc-core-1,cucc-core-1"], [], 2, "I",
+     ["cmcc", "cucc"], ["egov", "emergency-platform", "portal"]),
+    ("three-operators-3.3(2)", ["--down", "cmcc-core-1,cucc-core-1,tower-ring-1"], [], 2, "I",
+     ["cmcc", "cucc", "tower"], ["egov", "emergency-platform", "portal"]),
     ("two-key-systems", ["--down", "portal-web", "--down", "media-encoder"], [], 3, "II", [],
      ["media-broadcast", "portal"]),
     ("two-key-systems-growing", ["--down", "portal-web,media-encoder"],
