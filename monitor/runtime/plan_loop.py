@@ -116,6 +116,11 @@ class PlanRuntime:
         affected.add_metric(["key_system"], float(len(a.key_systems)))  # type: ignore[attr-defined]
         yield affected
         yield gauge(
+            "commwatch_partial_systems",
+            "Systems with part of their business down (部分业务受影响, never a scenario)",
+            float(len(a.partial_systems)),
+        )
+        yield gauge(
             "commwatch_uplink_ok", "1 while the monitor's own uplink answers", float(self.uplink_ok)
         )
         current = self.incidents.current

@@ -54,6 +54,7 @@ METRICS: dict[str, frozenset[str]] = {
 # Exported by monitor.runtime.metrics beyond the list above; alert rules may use them.
 EXTRA_METRICS: dict[str, frozenset[str]] = {
     "commwatch_probe_errors_total": frozenset({"probe"}),
+    "commwatch_partial_systems": frozenset(),
 }
 TARGET_LABELS = frozenset({"instance", "job", "service"})
 # The Prometheus `up` series of the scrape job (alert rules only).
