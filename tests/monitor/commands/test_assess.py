@@ -178,3 +178,56 @@ def test_readable_summary_when_nothing_is_down(
 ) -> None:
     assert main(["assess", "-c", str(world)]) == 0
     assert capsys.readouterr().out.startswith("研判结果：不构成预警情形\n")
+
+
+# id (clause), argv, scenario, level, operators, key systems
+# fmt: off
+MAINTENANCE_CASES = [
+    ("three-operators-3.3(2)", ["--down", "opa-core,opb-core,opc-ring"], 2, "I",
+     ["opa", "opb", "opc"], ["ks1", "ks5"]),
+    ("one-in-maintenance-4.3.2(1)", ["--down", "opa-core,opb-core,opc-ring",
+     "--maintenance", "opc-ring"], 3, "II", ["opa", "opb"], ["ks1"]),
+    ("maintenance-of-an-up-node-changes-share-7.1", ["--down", "ks5-n2",
+     "--maintenance", "ks5-n3,ks5-n4"], 3, "II", [], ["ks5"]),
+    ("all-out-in-maintenance", ["--down", "ks2-srv", "--maintenance", "ks2-srv"], None, None,
+     [], []),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(
+    ("argv", "scenario", "level", "operators", "key_systems"),
+    [c[1:] for c in MAINTENANCE_CASES],
+    ids=[c[0] for c in MAINTENANCE_CASES],
+)
+def test_maintenance_flag_leaves_nodes_out(
+    world: Path,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    scenario: int | None,
+    level: str | None,
+    operators: list[str],
+    key_systems: list[str],
+) -> None:
+    data = run_json(capsys, "-c", str(world), *argv)
+    assert (data["scenario"], data["level"]) == (scenario, level)
+    assert (data["operator_networks"], data["key_systems"]) == (operators, key_systems)
+    if "--maintenance" in argv:
+        left = next(r for r in data["reasons"] if r.startswith("以下节点不计入研判"))
+        assert "命令行 --maintenance 指定" in left
+
+
+def test_maintenance_flag_names_children_cut_off_by_it(
+    world: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = run_json(capsys, "-c", str(world), "--down", "opc-ring", "--maintenance", "opc-ring")
+    assert data["scenario"] is None
+    left = next(r for r in data["reasons"] if r.startswith("以下节点不计入研判"))
+    assert "门户节点1（ks5-n1）（当前UNREACHABLE，上级节点铁塔传输环处于维护中而不可达）" in left
+
+
+def test_unknown_maintenance_id_exits_2(world: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["assess", "-c", str(world), "--maintenance", "opc-rin", "--json"]) == 2
+    assert "--maintenance: unknown node id 'opc-rin' (did you mean opc-ring?)" in (
+        capsys.readouterr().err
+    )

@@ -211,3 +211,16 @@ def test_reconfigure_rejudges_the_snapshots(world: Config) -> None:
     stricter = Config(world.directory, world.daemon, world.plan, world.contacts, systems)
     history.reconfigure(stricter)
     assert history.snapshots[0].affected == frozenset({"ks4"})
+
+
+def test_guarantee_period_is_named_in_the_reasons(world: Config) -> None:
+    """§3.1.2 (4) 保障期: the reasons say which period is in force and how strict it is."""
+    result = score_round(world, raw(world, "opa-core"), {}, SpreadHistory(world), cst(3, 10))
+    assert (
+        "保障期“区两会”生效中（§3.1.2 (4)、§6.3）：区电子政务外网、移动城区分公司网络按更严格阈值"
+        "判定（连续1轮失败即判中断，丢包率5%以上即判劣化，时延超过100ms即判劣化，"
+        "连续4轮正常才判恢复）" in result.assessment.reasons
+    )
+    assert any(r.startswith("保障期“周二调度会”生效中") for r in result.assessment.reasons)
+    quiet = score_round(world, raw(world, "opa-core"), {}, SpreadHistory(world), cst(6, 10))
+    assert not any(r.startswith("保障期") for r in quiet.assessment.reasons)
