@@ -32,6 +32,8 @@ TITLES: dict[str, str] = {
     NoticeKind.LIFT_PROPOSAL: "解除建议",
     NoticeKind.LIFT: "预警解除",
     NoticeKind.CLOSED: "事件关闭",
+    NoticeKind.MONITOR_BLIND: "监测系统失明",
+    NoticeKind.MONITOR_SIGHTED: "监测系统恢复观察",
     "test": "测试",
 }
 WARNING_ACTIONS = (

@@ -30,6 +30,10 @@ from monitor.incidents.notices import NoticeKind, NoticeRequest
 __all__ = ["NoticeFacts", "Recipient", "Target", "contact_warnings", "facts_of", "route"]
 
 _WARNING_KINDS = (NoticeKind.WARNING, NoticeKind.LIFT)
+# The monitor's own blindness goes to the HQ office duty only, on every channel at once
+# (whichever still works), whatever [[dispatch.route]] says.
+_OFFICE_DUTY_ONLY = (NoticeKind.MONITOR_BLIND, NoticeKind.MONITOR_SIGHTED)
+_OFFICE_DUTY = RouteConfig(name="监测系统自身状态：指挥部办公室值班", hq_office=True)
 _RESPONSE_KINDS = (NoticeKind.RESPONSE_START, NoticeKind.RESPONSE_END)
 
 
@@ -110,7 +114,8 @@ def route(request: NoticeRequest, config: Config) -> list[Target]:
     """Every delivery a notice needs, in rule order, one per (channel, address)."""
     facts = facts_of(request, config)
     plans: dict[str, _Plan] = {}
-    for rule in config.daemon.dispatch.route:
+    rules = [_OFFICE_DUTY] if request.kind in _OFFICE_DUTY_ONLY else config.daemon.dispatch.route
+    for rule in rules:
         if not matches(rule, facts):
             continue
         for recipient in recipients_of(rule, facts, config):

@@ -134,13 +134,16 @@ class Daemon:
         probe = self.probes.get(kind)
         if probe is None:
             return
+        watch = self.plan.self_monitor
         try:
-            results = await probe.probe_round(nodes)
+            results, answered = await asyncio.gather(probe.probe_round(nodes), watch.check())
         except ProbeError as exc:
             self.metrics.probe_errors.labels(kind).inc()
             log.error("probe cannot run", extra={"fields": {"probe": kind, "error": str(exc)}})
             return
         now = datetime.now(UTC)
+        self.table.note(results, now)
+        self.table.blind = watch.judge(self.table, answered, now)
         for result in results:
             self.writer.submit_sample(result)
             self.metrics.results.labels(kind, "ok" if result.ok else result.error or "failed").inc()
@@ -165,6 +168,7 @@ class Daemon:
                         }
                     },
                 )
+        watch.settle(self.table)
         await self.plan.evaluate(self.table.statuses(), self.table.flaps(), now)
 
     def _install_signals(self) -> None:

@@ -32,8 +32,13 @@ def daemon_toml(
     fail_after: int = 2,
     recover_after: int = 1,
     extra: str = "",
+    self_monitor: str = "detect_gateway = false",
 ) -> str:
-    """A commwatch.toml tuned for fast tests."""
+    """A commwatch.toml tuned for fast tests.
+
+    `self_monitor` is the body of [self_monitor]; by default the default gateway is
+    not detected, so a daemon in the host's namespace never pings the host's gateway.
+    """
     return f"""
 [storage]
 url = "{db_url}"
@@ -56,6 +61,9 @@ pacing = "0us"
 [state]
 fail_after = {fail_after}
 recover_after = {recover_after}
+
+[self_monitor]
+{self_monitor}
 {extra}
 """
 

@@ -8,8 +8,11 @@ affected, they are not separate causes). `--earlier` names the nodes down at
 the start of the spread window (omitted: nothing was down then).
 `--maintenance` names nodes in a maintenance window now; with the windows of
 nodes.toml active now they are left out of the judgement, neither down nor up,
-as in the daemon. The same scorer as the daemon's judges it, so operators can
-tune plan.toml and check it before a reload. Exit 0; 2 for a bad config or an
+as in the daemon. `[self_monitor]` is honoured as the daemon does: a down
+uplink node (configured, or the default gateway's node) — or, without any
+uplink, a mass failure — answers `monitor_blind: true` and no scenario. The
+same scorer as the daemon's judges it, so operators can tune plan.toml and
+check it before a reload. Exit 0; 2 for a bad config or an
 unknown node id.
 """
 
@@ -27,9 +30,12 @@ from monitor.commands.support import EXIT_OK, EXIT_USAGE, add_config_option
 from monitor.config import Config
 from monitor.nodes.topology import what_if
 from monitor.plan.assessment import Assessment
+from monitor.plan.blindness import blind_assessment
+from monitor.plan.blindness import what_if as blind_what_if
 from monitor.plan.names import level_name, scenario_label
 from monitor.plan.overlays import FLAG_REASON, maintenance_reasons
 from monitor.plan.scorer import assess
+from monitor.runtime.uplink import detect_gateways
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -102,13 +108,21 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: {problem}", file=sys.stderr)
         return EXIT_USAGE
     now = datetime.now(UTC)
+    monitor = config.daemon.self_monitor
+    blindness = blind_what_if(
+        config, set(down), detect_gateways() if monitor.detect_gateway else []
+    )
     maintained = maintenance_reasons(config, now) | dict.fromkeys(flagged, FLAG_REASON)
-    assessment = assess(
-        config,
-        what_if(config, down),
-        what_if(config, earlier) if earlier else None,
-        now=now,
-        maintained=maintained,
+    assessment = (
+        blind_assessment(blindness, down)
+        if blindness.blind
+        else assess(
+            config,
+            what_if(config, down),
+            what_if(config, earlier) if earlier else None,
+            now=now,
+            maintained=maintained,
+        )
     )
     if args.json:
         print(json.dumps(assessment.to_json(), ensure_ascii=False))
@@ -127,7 +141,9 @@ def _nodes(config: Config, ids: tuple[str, ...]) -> str:
 
 def render(config: Config, assessment: Assessment) -> str:
     """A readable Chinese summary of the Assessment."""
-    if assessment.scenario is None:
+    if assessment.monitor_blind:
+        verdict = "监测系统自身失明，不作研判"
+    elif assessment.scenario is None:
         verdict = "不构成预警情形"
     else:
         level = level_name(assessment.level, "—")

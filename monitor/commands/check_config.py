@@ -53,8 +53,9 @@ def collect_warnings(config: Config) -> list[str]:
 
 def _warning_checks() -> list[WarningCheck]:
     from monitor.config.advice import config_advice
+    from monitor.runtime.uplink import uplink_warnings
 
-    checks: list[WarningCheck] = [config_advice]
+    checks: list[WarningCheck] = [config_advice, uplink_warnings]
     try:
         from dispatch.router import contact_warnings
     except ImportError:

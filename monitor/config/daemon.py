@@ -218,10 +218,19 @@ class TrapConfig(StrictModel):
 
 
 class SelfMonitorConfig(StrictModel):
-    """commwatch's view of its own uplink: reference nodes it must be able to reach."""
+    """commwatch's view of its own uplink (monitor.plan.blindness).
+
+    The uplink is the detected default gateway (`detect_gateway`) plus
+    `uplink_nodes`; fewer than `uplink_min_up` of them answering = blind.
+    Without any, a mass failure (`mass_failure_share` of all nodes across
+    `mass_failure_systems` systems, within one probe interval) = blind.
+    """
 
     uplink_nodes: list[Identifier] = []
     uplink_min_up: int = Field(default=1, ge=1)
+    detect_gateway: bool = True
+    mass_failure_share: float = Field(default=0.8, gt=0.0, le=1.0)
+    mass_failure_systems: int = Field(default=3, ge=2)
 
 
 class DaemonConfig(StrictModel):

@@ -37,6 +37,8 @@ NoticeKindName = Literal[
     "lift_proposal",
     "lift",
     "closed",
+    "monitor_blind",
+    "monitor_sighted",
 ]
 ChannelName = Literal["email", "sms"]
 

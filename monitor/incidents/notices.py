@@ -34,6 +34,8 @@ class NoticeKind(StrEnum):
     LIFT_PROPOSAL = "lift_proposal"  # 建议解除预警 (networks restored)
     LIFT = "lift"  # 预警解除
     CLOSED = "closed"  # 事件关闭 (false alarm, transfer, close)
+    MONITOR_BLIND = "monitor_blind"  # 监测系统自身失明 (its uplink failed): HQ office duty only
+    MONITOR_SIGHTED = "monitor_sighted"  # 监测系统恢复观察: HQ office duty only
 
 
 @dataclass(frozen=True)

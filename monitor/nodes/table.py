@@ -4,6 +4,12 @@ A node's *primary* probe (ICMP when listed, else SNMP) drives its state
 machine; a secondary SNMP result only adds DEGRADED (an uplink down, a value
 over its threshold, no SNMP answer). An SNMP auth failure is a config problem:
 it is logged and counted, never turned into an outage.
+
+While the monitor is blind (`blind = True`, set each round from
+`monitor.plan.blindness`), a failed primary result does not step the state
+machine: the node becomes UNKNOWN with BLIND_REASON (it cannot be seen, it is
+not known to be down). `note()` keeps, per node, when its current run of
+failures began — the mass-failure rule reads it.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from monitor.runtime.metrics import NodeView
 from probes.base import ProbeResult
 
 CONFIG_ERRORS = frozenset({"auth"})
+BLIND_REASON = "监测系统自身上联中断，无法判断（非确认中断）"
 
 
 def primary_probe(node: NodeConfig) -> str:
@@ -45,6 +52,8 @@ class NodeEntry:
     state: NodeState = field(default_factory=NodeState)
     latest: dict[str, ProbeResult] = field(default_factory=dict)
     flap: FlapState = field(default_factory=FlapState)
+    failing_since: datetime | None = None
+    unseen: bool = False  # made UNKNOWN by blindness, not judged UP/DOWN since
 
 
 class NodeTable:
@@ -53,6 +62,7 @@ class NodeTable:
     def __init__(self, config: Config, restored: Mapping[str, NodeState] | None = None) -> None:
         self._config = config
         self._entries: dict[str, NodeEntry] = {}
+        self.blind = False
         self.reconfigure(config, restored or {})
 
     def reconfigure(self, config: Config, restored: Mapping[str, NodeState] | None = None) -> None:
@@ -62,7 +72,9 @@ class NodeTable:
         for node in config.inventory.node:
             old = self._entries.get(node.id)
             if old is not None:
-                entries[node.id] = NodeEntry(node, old.state, old.latest, old.flap)
+                entries[node.id] = NodeEntry(
+                    node, old.state, old.latest, old.flap, old.failing_since, old.unseen
+                )
             else:
                 entries[node.id] = NodeEntry(node, restored.get(node.id, NodeState()))
         self._config = config
@@ -80,6 +92,35 @@ class NodeTable:
         """Flap history of every node (FLAPPING detection, monitor.nodes.flapping)."""
         return {node_id: entry.flap for node_id, entry in self._entries.items()}
 
+    def note(self, results: Iterable[ProbeResult], now: datetime) -> None:
+        """Record when each node's current run of failed primary rounds began."""
+        for result in results:
+            entry = self._entries.get(result.node)
+            if entry is None or result.error in CONFIG_ERRORS:
+                continue
+            if result.probe != primary_probe(entry.config):
+                continue
+            if result.ok:
+                entry.failing_since = None
+            elif entry.failing_since is None:
+                entry.failing_since = now
+
+    def failing(self) -> set[str]:
+        """Nodes whose latest primary round failed."""
+        return {n for n, e in self._entries.items() if e.failing_since is not None}
+
+    def fresh_failures(self, since: datetime) -> set[str]:
+        """Nodes that started failing at or after `since` (and still fail)."""
+        return {
+            n
+            for n, e in self._entries.items()
+            if e.failing_since is not None and e.failing_since >= since
+        }
+
+    def unseen(self) -> set[str]:
+        """Nodes made UNKNOWN by blindness and not judged again since."""
+        return {n for n, e in self._entries.items() if e.unseen}
+
     def apply(self, result: ProbeResult, now: datetime) -> Transition | None:
         """Feed one probe result; returns the node's Transition if its status changed."""
         entry = self._entries.get(result.node)
@@ -93,7 +134,13 @@ class NodeTable:
         limits = thresholds_for(self._config, entry.config.id, now)
         observation = self._with_secondary(entry, observe(result, limits))
         before = entry.state
+        if self.blind and observation.outcome is Outcome.FAILED:
+            since = before.since if before.status is Status.UNKNOWN else now
+            entry.state = NodeState(Status.UNKNOWN, since, BLIND_REASON)
+            entry.unseen = True
+            return transition(entry.config.id, before, entry.state)
         entry.state = step(before, observation, limits, now)
+        entry.unseen = entry.unseen and entry.state.status is Status.UNKNOWN
         flap_limits = FlapLimits.from_config(self._config.daemon.state)
         entry.flap = track(entry.flap, observation.outcome, entry.state.status, flap_limits)
         return transition(entry.config.id, before, entry.state)

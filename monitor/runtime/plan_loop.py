@@ -3,9 +3,10 @@
 Runs after every probe round (time alone can end a maintenance window or a
 spread window), keeps the spread history, hands the Assessment to the incident
 engine (which writes notice requests in its own transaction) and nudges the
-dispatcher. The monitor's own uplink is checked first: when its reference
-nodes are down, commwatch reports that it is cut off instead of scoring the
-district (so its own outage is never mistaken for 情形1).
+dispatcher. The monitor's own uplink is judged before every round
+(`monitor.runtime.uplink.SelfMonitor`): while it is blind, or while nodes it
+could not see are not judged again, the district is not scored and no incident
+moves (so its own outage is never mistaken for 情形1).
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ from monitor.incidents.engine import IncidentEngine
 from monitor.nodes.flapping import FlapState
 from monitor.nodes.state import Status
 from monitor.plan.assessment import Assessment
+from monitor.plan.blindness import blind_assessment
 from monitor.plan.situation import score_round
 from monitor.plan.spread import SpreadHistory
 from monitor.runtime.metrics import DaemonMetrics, counter, gauge
+from monitor.runtime.uplink import SelfMonitor
 
 log = logging.getLogger(__name__)
 LEVEL_CODES = {"I": 1, "II": 2}
@@ -40,9 +43,10 @@ class PlanRuntime:
         self.incidents = IncidentEngine(engine, config)
         self.dispatcher = Dispatcher(config, engine)
         self.assessment = Assessment()
-        self.uplink_ok = True
+        self.self_monitor = SelfMonitor(config, self.incidents.sink)
         self.open_incidents = 0
         metrics.collector.add_source(self._families)
+        metrics.collector.add_source(self.self_monitor.families)
 
     async def start(self, statuses: Mapping[str, Status]) -> None:
         """Rebuild open incidents from the database and start dispatch."""
@@ -54,10 +58,12 @@ class PlanRuntime:
     async def evaluate(
         self, statuses: Mapping[str, Status], flaps: Mapping[str, FlapState], now: datetime
     ) -> None:
-        """Score the current statuses and advance incidents."""
-        self.uplink_ok = self._uplink_ok(statuses)
-        if not self.uplink_ok:
-            log.error("monitor uplink lost: not scoring the district until it is back")
+        """Score the current statuses and advance incidents (not while the monitor is blind)."""
+        if self.self_monitor.holding:
+            state, unseen = self.self_monitor.state, self.self_monitor.unseen
+            previous, self.assessment = self.assessment, blind_assessment(state, unseen)
+            if previous != self.assessment:
+                self.dispatcher.nudge()
             return
         result = score_round(self.config, statuses, flaps, self.history, now)
         previous, self.assessment = self.assessment, result.assessment
@@ -76,28 +82,18 @@ class PlanRuntime:
         if incident is not None or previous != result.assessment:
             self.dispatcher.nudge()
 
-    def _uplink_ok(self, statuses: Mapping[str, Status]) -> bool:
-        monitor = self.config.daemon.self_monitor
-        if not monitor.uplink_nodes:
-            return True
-        up = sum(
-            statuses.get(node) in (Status.UP, Status.DEGRADED) for node in monitor.uplink_nodes
-        )
-        unknown = all(
-            statuses.get(node, Status.UNKNOWN) is Status.UNKNOWN for node in monitor.uplink_nodes
-        )
-        return unknown or up >= monitor.uplink_min_up
-
     def reconfigure(self, config: Config) -> None:
         """Adopt a reloaded config."""
         self.config = config
         self.history.reconfigure(config)
+        self.self_monitor.reconfigure(config)
         self.incidents.reconfigure(config)
         self.dispatcher.reconfigure(config)
 
     async def stop(self, drain_seconds: float) -> None:
         """Drain dispatch for at most drain_seconds."""
         await self.dispatcher.stop(drain_seconds)
+        await self.self_monitor.close()
 
     def _families(self) -> Iterator[Metric]:
         a = self.assessment
@@ -121,7 +117,9 @@ class PlanRuntime:
             float(len(a.partial_systems)),
         )
         yield gauge(
-            "commwatch_uplink_ok", "1 while the monitor's own uplink answers", float(self.uplink_ok)
+            "commwatch_uplink_ok",
+            "1 while the monitor's own uplink answers",
+            float(not self.self_monitor.state.blind),
         )
         current = self.incidents.current
         yield gauge(

@@ -55,6 +55,7 @@ METRICS: dict[str, frozenset[str]] = {
 EXTRA_METRICS: dict[str, frozenset[str]] = {
     "commwatch_probe_errors_total": frozenset({"probe"}),
     "commwatch_partial_systems": frozenset(),
+    "commwatch_monitor_blind": frozenset(),
 }
 TARGET_LABELS = frozenset({"instance", "job", "service"})
 # The Prometheus `up` series of the scrape job (alert rules only).

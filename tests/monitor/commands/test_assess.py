@@ -231,3 +231,57 @@ def test_unknown_maintenance_id_exits_2(world: Path, capsys: pytest.CaptureFixtu
     assert "--maintenance: unknown node id 'opc-rin' (did you mean opc-ring?)" in (
         capsys.readouterr().err
     )
+
+
+def _self_monitor(world: Path, target: Path, settings: str) -> Path:
+    shutil.copytree(world, target)
+    toml = target / "commwatch.toml"
+    text = toml.read_text(encoding="utf-8")
+    start = text.index("[self_monitor]")
+    end = text.index("\n[", start + 1)
+    toml.write_text(text[:start] + "[self_monitor]\n" + settings + text[end:], encoding="utf-8")
+    return target
+
+
+# id, [self_monitor] settings, --down, blind
+# fmt: off
+BLIND_CASES = [
+    ("uplink-node-down", 'uplink_nodes = ["ks2-srv"]\n', "ks2-srv,opa-core", True),
+    ("uplink-node-up", 'uplink_nodes = ["ks2-srv"]\n', "opa-core", False),
+    ("no-uplink-mass-failure", "detect_gateway = false\n",
+     "opa-core,opb-core,opc-ring,ks1-web,ks2-srv,ks3-core,ks4-n1,ks4-n2,ks4-n3,ks4-n4,"
+     "ks5-n2,ks5-n3,ks5-n4", True),
+    ("no-uplink-audit-two-operators", "detect_gateway = false\n", "opb-core,opc-ring", False),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(
+    ("settings", "down", "blind"), [c[1:] for c in BLIND_CASES], ids=[c[0] for c in BLIND_CASES]
+)
+def test_assess_honours_self_monitor_like_the_daemon(
+    world: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    settings: str,
+    down: str,
+    blind: bool,
+) -> None:
+    """The audit's blind uplink: the monitor's own outage is never a 情形 (§3.3 (1))."""
+    config = _self_monitor(world, tmp_path / "config", settings)
+    data = run_json(capsys, "-c", str(config), "--down", down)
+    assert data["monitor_blind"] is blind
+    if blind:
+        assert (data["scenario"], data["level"]) == (None, None)
+        assert data["operator_networks"] == data["key_systems"] == []
+        assert "不构成预警情形" in data["reasons"][0]
+    else:
+        assert data["scenario"] is not None
+
+
+def test_readable_summary_when_blind(
+    world: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _self_monitor(world, tmp_path / "config", 'uplink_nodes = ["ks2-srv"]\n')
+    assert main(["assess", "-c", str(config), "--down", "ks2-srv"]) == 0
+    assert capsys.readouterr().out.startswith("研判结果：监测系统自身失明，不作研判\n")
