@@ -34,6 +34,8 @@ TITLES: dict[str, str] = {
     NoticeKind.CLOSED: "事件关闭",
     NoticeKind.MONITOR_BLIND: "监测系统失明",
     NoticeKind.MONITOR_SIGHTED: "监测系统恢复观察",
+    NoticeKind.FLAPPING_START: "节点频繁变化",
+    NoticeKind.FLAPPING_END: "节点恢复稳定",
     "test": "测试",
 }
 WARNING_ACTIONS = (

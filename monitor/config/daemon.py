@@ -136,8 +136,8 @@ class StateConfig(StrictModel):
     degraded_loss: float = Field(default=0.2, gt=0.0, le=1.0)
     degraded_rtt: Duration = timedelta(milliseconds=200)
     flap_window: int = Field(default=20, ge=4, le=200)
-    flap_high: float = Field(default=0.5, gt=0.0, le=1.0)
-    flap_low: float = Field(default=0.25, ge=0.0, le=1.0)
+    flap_high: float = Field(default=0.2, gt=0.0, le=1.0)
+    flap_low: float = Field(default=0.1, ge=0.0, le=1.0)
 
     @model_validator(mode="after")
     def _hysteresis(self) -> StateConfig:

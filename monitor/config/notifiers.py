@@ -39,6 +39,8 @@ NoticeKindName = Literal[
     "closed",
     "monitor_blind",
     "monitor_sighted",
+    "flapping_start",
+    "flapping_end",
 ]
 ChannelName = Literal["email", "sms"]
 

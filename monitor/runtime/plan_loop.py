@@ -27,6 +27,7 @@ from monitor.plan.assessment import Assessment
 from monitor.plan.blindness import blind_assessment
 from monitor.plan.situation import score_round
 from monitor.plan.spread import SpreadHistory
+from monitor.runtime.flap_notices import FlapNotices
 from monitor.runtime.metrics import DaemonMetrics, counter, gauge
 from monitor.runtime.uplink import SelfMonitor
 
@@ -44,6 +45,7 @@ class PlanRuntime:
         self.dispatcher = Dispatcher(config, engine)
         self.assessment = Assessment()
         self.self_monitor = SelfMonitor(config, self.incidents.sink)
+        self.flap_notices = FlapNotices(self.incidents.sink)
         self.open_incidents = 0
         metrics.collector.add_source(self._families)
         metrics.collector.add_source(self.self_monitor.families)
@@ -59,6 +61,8 @@ class PlanRuntime:
         self, statuses: Mapping[str, Status], flaps: Mapping[str, FlapState], now: datetime
     ) -> None:
         """Score the current statuses and advance incidents (not while the monitor is blind)."""
+        if self.flap_notices.update(self.config, flaps, now):
+            self.dispatcher.nudge()
         if self.self_monitor.holding:
             state, unseen = self.self_monitor.state, self.self_monitor.unseen
             previous, self.assessment = self.assessment, blind_assessment(state, unseen)

@@ -38,3 +38,15 @@ def test_blindness_notices_reach_the_office_duty_on_every_channel(
     assert all(p.subject or p.channel == "sms" for p in planned)
     text = "\n".join(p.body for p in planned)
     assert ("自身上联中断" if kind is NoticeKind.MONITOR_BLIND else "恢复观察") in text
+
+
+@pytest.mark.parametrize("kind", [NoticeKind.FLAPPING_START, NoticeKind.FLAPPING_END])
+def test_flapping_notices_go_to_the_office_by_the_default_routes(
+    tmp_path: Path, kind: NoticeKind
+) -> None:
+    config = load_config(write_config(tmp_path / "c", base_toml(tmp_path / "cw.db")))
+    note = "播出服务器（ks2-srv，区融媒体中心播出系统）状态频繁变化"
+    request = NoticeRequest(kind, None, "flapping:x", context={"note": note, "title": note})
+    assert {t.recipient_key for t in route(request, config)} == OFFICE_DUTY
+    planned = plan_notice(request, config, Renderer(template_dirs(config)))
+    assert all(note[:20] in p.body for p in planned)
