@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from monitor.config import Config
 from monitor.incidents.notices import NoticeKind
 from monitor.plan.assessment import LEVEL_NAMES, Assessment
+from monitor.plan.priority import is_priority, repair_order, systems_first
 
 TITLES: dict[str, str] = {
     NoticeKind.DETECTION: "接报",
@@ -131,15 +132,18 @@ def _situation(config: Config, assessment: Assessment | None) -> dict[str, Any]:
             "operator_units": [], "streets": [], "spread": False, "reasons": [], "nodes": [],
         }  # fmt: skip
     systems = config.systems
-    operators = [systems[s] for s in assessment.operator_networks if s in systems]
-    keys = [systems[s] for s in assessment.key_systems if s in systems]
-    nodes = [_node(config, n, "中断") for n in assessment.nodes_down]
+    ordered = systems_first(config, assessment.operator_networks + assessment.key_systems)
+    affected = [systems[s] for s in ordered if s in systems]  # §6.3 priority first
+    operators = [s for s in affected if s.kind == "operator"]
+    keys = [s for s in affected if s.kind == "key_system"]
+    down = repair_order(config, assessment.nodes_down, assessment.nodes_unreachable)
+    nodes = [_node(config, n, "中断") for n in down]
     nodes += [_node(config, n, "不可达（上游中断）") for n in assessment.nodes_unreachable]
     return {
         "operator_networks": [s.name for s in operators],
         "key_systems": [s.name for s in keys],
-        "affected": [s.name for s in operators + keys],
-        "priority_systems": [s.name for s in operators + keys if s.priority],
+        "affected": [s.name for s in affected],
+        "priority_systems": [s.name for s in affected if is_priority(config, s.id)],
         "operator_units": list(dict.fromkeys(s.unit for s in operators)),
         "streets": list(assessment.streets),
         "spread": assessment.spread,

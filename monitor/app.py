@@ -17,6 +17,7 @@ from typing import Any
 from monitor.config import Config, ConfigError, load_config
 from monitor.config.inventory import NodeConfig
 from monitor.nodes.table import NodeTable
+from monitor.plan.priority import nodes_first
 from monitor.runtime import sdnotify
 from monitor.runtime.logs import setup_logging
 from monitor.runtime.metrics import DaemonMetrics, MetricsServer
@@ -126,7 +127,9 @@ class Daemon:
 
     def _plan_jobs(self) -> None:
         for kind in ("icmp", "snmp"):
-            nodes = [n for n in self.config.inventory.node if kind in n.probes]
+            nodes = nodes_first(
+                self.config, [n for n in self.config.inventory.node if kind in n.probes]
+            )
             interval = getattr(self.config.daemon.probes, kind).interval
             self.scheduler.plan(kind, nodes, interval)
 

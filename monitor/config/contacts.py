@@ -26,6 +26,7 @@ class UnitConfig(StrictModel):
     name: str = Field(min_length=1)
     kind: Literal["department", "operator", "street"] = "department"
     member: bool = True
+    priority: bool = False  # §6.3 优先保障单位: party/government organ or on the provincial list
     duty_phone: str | None = None
     emails: list[str] = []
     mobiles: list[str] = []

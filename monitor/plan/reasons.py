@@ -16,6 +16,7 @@ from monitor.config import Config
 from monitor.nodes.state import Status
 from monitor.plan.impact import SystemImpact
 from monitor.plan.names import LEVEL_NAMES, duration_name
+from monitor.plan.priority import is_priority
 from monitor.plan.spread import Spread
 from monitor.plan.verdict import Counts, Rule, Verdict
 
@@ -42,6 +43,7 @@ class Facts:
     verdict: Verdict
     causes: tuple[str, ...]
     unreachable: tuple[str, ...]
+    repair: tuple[str, ...]
     left_out: Mapping[str, str]
     left_out_status: Mapping[str, Status]
     guarantees: tuple[str, ...] = ()
@@ -105,7 +107,7 @@ def _why(config: Config, impact: SystemImpact, causes: tuple[str, ...]) -> str:
 def system_line(config: Config, impact: SystemImpact, causes: tuple[str, ...]) -> str:
     """Why one system's whole business counts as down."""
     system = impact.system
-    prefix = PRIORITY if system.priority else ""
+    prefix = PRIORITY if is_priority(config, system.id) else ""
     why = _why(config, impact, causes)
     return f"{prefix}{KIND_NAMES[system.kind]}{system.name}：{why}，全部业务受影响（§3.3）"
 
@@ -113,7 +115,7 @@ def system_line(config: Config, impact: SystemImpact, causes: tuple[str, ...]) -
 def partial_line(config: Config, impact: SystemImpact) -> str:
     """A system with part of its business down: shown, never a scenario by itself."""
     system = impact.system
-    prefix = PRIORITY if system.priority else ""
+    prefix = PRIORITY if is_priority(config, system.id) else ""
     if impact.threshold >= 1.0:
         rule = "未达到“全部业务”（全部节点或关键节点中断）"
     else:
@@ -201,6 +203,9 @@ def _nodes_lines(config: Config, facts: Facts) -> list[str]:
         )
     if facts.streets:
         lines.append(f"涉及镇（街道）：{'、'.join(facts.streets)}")
+    if len(facts.repair) > 1:
+        order = "、".join(node_label(config, n) for n in facts.repair)
+        lines.append(f"建议抢修顺序（§6.3 优先保障单位在前）：{order}")
     return lines
 
 

@@ -32,6 +32,7 @@ from monitor.plan import reasons as text
 from monitor.plan.assessment import Assessment
 from monitor.plan.impact import impacts, partial, streets_of, whole
 from monitor.plan.overlays import guarantee_lines, left_out
+from monitor.plan.priority import repair_order, systems_first
 from monitor.plan.spread import Footprint, footprint, measure, normalise
 from monitor.plan.verdict import counts_of, judge, scenario_of
 
@@ -44,13 +45,8 @@ def affected_systems(config: Config, statuses: Mapping[str, Status] | None) -> f
 
 
 def priority_order(config: Config, ids: set[str] | frozenset[str]) -> tuple[str, ...]:
-    """§6.3: priority systems (党政机关、重点单位) first, then operator networks, then by id."""
-    systems = config.systems
-
-    def key(sid: str) -> tuple[bool, bool, str]:
-        return (not systems[sid].priority, systems[sid].kind != "operator", sid)
-
-    return tuple(sorted(ids, key=key))
+    """§6.3: priority systems (优先保障单位) first, then operator networks, then by id."""
+    return systems_first(config, ids)
 
 
 def assess(
@@ -88,6 +84,7 @@ def assess(
             verdict=verdict,
             causes=causes(judged),
             unreachable=cut_off(judged),
+            repair=repair_order(config, causes(judged), cut_off(judged)),
             left_out=skipped,
             left_out_status={n: current[n] for n in skipped},
             guarantees=tuple(guarantee_lines(config, now, set(found))),
