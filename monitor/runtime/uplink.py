@@ -125,17 +125,22 @@ class SelfMonitor:
             return {}
         nodes = self.config.nodes
         targets = [
-            NodeConfig(id=t, name=t, system="", address=nodes[t].address if t in nodes else t)
-            for t in uplink.targets
+            NodeConfig(
+                id=f"uplink-{index}",
+                name=target,
+                system="",
+                address=nodes[target].address if target in nodes else target,
+            )
+            for index, target in enumerate(uplink.targets)
         ]
         if self._probe is None:
             self._probe = IcmpProbe(self.config.daemon.probes.icmp)
         try:
             results = await self._probe.probe_round(targets)
-        except ProbeError as exc:
+        except (ProbeError, OSError, ValueError) as exc:
             log.error("uplink check cannot run", extra={"fields": {"error": str(exc)}})
             return {}
-        return {r.node: r.ok for r in results}
+        return {t: r.ok for t, r in zip(uplink.targets, results, strict=True)}
 
     def judge(self, table: NodeTable, answered: dict[str, bool], now: datetime) -> bool:
         """Decide blindness for this round (before its results are applied); returns it."""
