@@ -37,6 +37,7 @@ TITLES: dict[str, str] = {
     NoticeKind.MONITOR_SIGHTED: "监测系统恢复观察",
     NoticeKind.FLAPPING_START: "节点频繁变化",
     NoticeKind.FLAPPING_END: "节点恢复稳定",
+    NoticeKind.PARTIAL: "部分业务受影响（知悉）",
     "test": "测试",
 }
 WARNING_ACTIONS = (

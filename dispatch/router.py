@@ -96,8 +96,13 @@ def facts_of(request: NoticeRequest, config: Config) -> NoticeFacts:
     operators: list[str] = []
     owners: list[str] = []
     if assessment is not None:
-        operators = _units_of(config, assessment.operator_networks)
-        owners = _units_of(config, assessment.key_systems)
+        nets, keys = assessment.operator_networks, assessment.key_systems
+        if request.kind == NoticeKind.PARTIAL:  # the partial systems' own units
+            kinds = {s: config.systems[s].kind for s in assessment.partial_systems}
+            nets = tuple(s for s, k in kinds.items() if k == "operator")
+            keys = tuple(s for s, k in kinds.items() if k == "key_system")
+        operators = _units_of(config, nets)
+        owners = _units_of(config, keys)
     return NoticeFacts(
         kind=str(request.kind),
         scenario=scenario,

@@ -41,6 +41,7 @@ NoticeKindName = Literal[
     "monitor_sighted",
     "flapping_start",
     "flapping_end",
+    "partial",
 ]
 ChannelName = Literal["email", "sms"]
 
@@ -186,6 +187,13 @@ DEFAULT_ROUTES: list[RouteConfig] = [
         concerned_units=True,
     ),
     RouteConfig(name="事发地镇（街道）", kinds=_OPERATIONAL, concerned_streets=True),
+    RouteConfig(
+        name="部分业务受影响：所属单位知悉（§3.3 不构成预警情形）",
+        kinds=["partial"],
+        concerned_operators=True,
+        concerned_units=True,
+        channels=["email"],
+    ),
     RouteConfig(
         name="情形1：全体成员单位",
         kinds=["warning", "upgrade", "lift"],

@@ -38,6 +38,7 @@ class NoticeKind(StrEnum):
     MONITOR_SIGHTED = "monitor_sighted"  # 监测系统恢复观察: HQ office duty only
     FLAPPING_START = "flapping_start"  # 节点频繁变化 (one per episode)
     FLAPPING_END = "flapping_end"  # 节点恢复稳定
+    PARTIAL = "partial"  # 部分业务受影响: information to the system's own unit
 
 
 @dataclass(frozen=True)

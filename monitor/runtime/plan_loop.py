@@ -29,6 +29,7 @@ from monitor.plan.situation import score_round
 from monitor.plan.spread import SpreadHistory
 from monitor.runtime.flap_notices import FlapNotices
 from monitor.runtime.metrics import DaemonMetrics, counter, gauge
+from monitor.runtime.partial_notices import PartialNotices
 from monitor.runtime.uplink import SelfMonitor
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ class PlanRuntime:
         self.assessment = Assessment()
         self.self_monitor = SelfMonitor(config, self.incidents.sink)
         self.flap_notices = FlapNotices(self.incidents.sink)
+        self.partial_notices = PartialNotices(self.incidents.sink)
         self.open_incidents = 0
         metrics.collector.add_source(self._families)
         metrics.collector.add_source(self.self_monitor.families)
@@ -83,7 +85,8 @@ class PlanRuntime:
                 },
             )
         incident = await self.incidents.on_assessment(result.assessment, now)
-        if incident is not None or previous != result.assessment:
+        told = self.partial_notices.update(self.config, result.assessment, now)
+        if incident is not None or previous != result.assessment or told:
             self.dispatcher.nudge()
 
     def reconfigure(self, config: Config) -> None:
