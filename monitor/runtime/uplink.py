@@ -81,6 +81,7 @@ class SelfMonitor:
         self.unseen: frozenset[str] = frozenset()
         self._gateways: list[str] = []
         self._probe: IcmpProbe | None = None
+        self._stale: IcmpProbe | None = None  # replaced on reload, closed on the next check
         self._task: asyncio.Task[dict[str, bool]] | None = None
         self._checked_at = -FRESH
         self._answered: dict[str, bool] = {}
@@ -90,7 +91,7 @@ class SelfMonitor:
         """Adopt a reloaded config (a new prober when the ICMP settings changed)."""
         self.config = config
         if self._probe is not None and self._probe.config != config.daemon.probes.icmp:
-            self._probe = None
+            self._stale, self._probe = self._probe, None
         self._answered = {}
 
     @property
@@ -133,6 +134,9 @@ class SelfMonitor:
             )
             for index, target in enumerate(uplink.targets)
         ]
+        if self._stale is not None:
+            stale, self._stale = self._stale, None
+            await stale.close()
         if self._probe is None:
             self._probe = IcmpProbe(self.config.daemon.probes.icmp)
         try:
@@ -202,5 +206,6 @@ class SelfMonitor:
 
     async def close(self) -> None:
         """Close the uplink prober."""
-        if self._probe is not None:
-            await self._probe.close()
+        for probe in (self._probe, self._stale):
+            if probe is not None:
+                await probe.close()
