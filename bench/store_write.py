@@ -32,7 +32,8 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from monitor.config.daemon import StorageConfig
-from monitor.storage.engine import create_schema, open_engine
+from monitor.storage.engine import open_engine
+from monitor.storage.migrations import upgrade as create_schema
 from monitor.storage.store import Store
 from monitor.storage.writer import StoreWriter
 from probes.base import ProbeResult

@@ -19,8 +19,9 @@
 # With DESTDIR (or --destdir) everything goes below that directory and nothing
 # outside it is touched: no user is created, no owner changed, systemd is not
 # called. The virtualenv's scripts are rewritten to name their final paths.
-# Without DESTDIR, `systemctl daemon-reload` runs when systemd is running; the
-# service is never started or restarted by this script.
+# Without DESTDIR, `systemctl daemon-reload` runs when systemd is running, the
+# config is checked and `commwatch db upgrade` brings the database to this
+# version's schema; the service is never started or restarted by this script.
 set -eu
 
 PREFIX=/opt/commwatch
@@ -167,7 +168,23 @@ for source in "$SRC"/config/*.toml; do
     fi
 done
 
-# 7. Tell systemd, when it is running here.
+# The database schema (from step 7): an upgrade brings it to this version's
+#    revision before the new version starts (the daemon refuses a database that is
+#    behind). Run as root with the service's directories; a SQLite file it creates
+#    is handed to the commwatch user.
+upgrade_database() {
+    if (umask 0027 && STATE_DIRECTORY=$STATEDIR CREDENTIALS_DIRECTORY=$CONFDIR/credentials \
+        "$VENV/bin/commwatch" db upgrade -c "$CONFDIR"); then
+        find "$STATEDIR" -maxdepth 1 -name 'commwatch.db*' -user root \
+            -exec chown commwatch:commwatch {} + 2>/dev/null || true
+    else
+        say "the database upgrade failed (above); fix it, then run before starting the service:"
+        say "  $VENV/bin/commwatch db upgrade -c $CONFDIR"
+        exit 1
+    fi
+}
+
+# 7. Tell systemd, when it is running here; check the config; upgrade the database.
 if [ -z "$STAGED" ]; then
     if command -v systemd-tmpfiles >/dev/null 2>&1; then
         systemd-tmpfiles --create "$TMPFILESDIR/commwatch.conf"
@@ -176,10 +193,12 @@ if [ -z "$STAGED" ]; then
         systemctl daemon-reload
         say "systemd reloaded"
     fi
-    if "$VENV/bin/commwatch" check-config -c "$CONFDIR" >/dev/null; then
+    if "$VENV/bin/commwatch" check-config -q -c "$CONFDIR"; then
         say "$CONFDIR: config OK"
+        upgrade_database
     else
-        say "$CONFDIR: fix the config errors above before starting the service"
+        say "$CONFDIR: fix the config errors above, then run:"
+        say "  $VENV/bin/commwatch db upgrade -c $CONFDIR   (before starting the service)"
     fi
 fi
 
@@ -187,6 +206,7 @@ cat <<EOF
 install.sh: done. Next:
   edit $CONFDIR/nodes.toml, contacts.toml, plan.toml, commwatch.toml
   $VENV/bin/commwatch check-config -c $CONFDIR
+  $VENV/bin/commwatch db upgrade -c $CONFDIR   # done above on a real install; safe to repeat
   systemctl enable --now commwatch      # first install
   systemctl restart commwatch           # after an upgrade
 EOF

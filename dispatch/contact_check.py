@@ -1,6 +1,6 @@
 """check-config warnings about reachability: who cannot be texted or mailed, and why.
 
-`dispatch.router.contact_warnings(config)` (re-exported there) returns the
+`contact_warnings(config)` returns the
 warnings; `commwatch check-config` prints them. They never fail the config: an
 annex unit with only a landline duty phone is normal, but the duty officer
 should know that SMS cannot reach it.

@@ -20,11 +20,12 @@ import asyncio
 import logging
 import random
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+from prometheus_client.core import Metric
 from sqlalchemy import Engine
 
 from dispatch import policy
@@ -128,6 +129,10 @@ class Dispatcher:
             await self.notifiers.close()
         if self._own_client and self._client is not None:
             await self._client.aclose()
+
+    def metric_families(self) -> Iterator[Metric]:
+        """The dispatcher's figures (see DispatchStats), at scrape time."""
+        return self.stats.metric_families()
 
     # -- NoticeSink -------------------------------------------------------------------
 

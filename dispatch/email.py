@@ -4,8 +4,7 @@
   `tls` = implicit TLS (465), `starttls` = STARTTLS required (587), `none` =
   plain text (aiosmtplib's default `start_tls=None` would upgrade only when
   offered — and otherwise send the password in clear; we never use it).
-- Headers are UTF-8 encoded-words and the body UTF-8 base64, from Python's
-  default email policy; SMTPUTF8 is never required (many servers lack it).
+- The message is built by `dispatch.mime` (shared with the file channel).
 - One overall deadline per message (`timeout`), because aiosmtplib's own
   timeout applies per command.
 - Errors: auth refused and 5xx replies are permanent (not retried); connection
@@ -17,32 +16,18 @@ from __future__ import annotations
 import asyncio
 import ssl
 from datetime import UTC, datetime
-from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime
 
 import aiosmtplib
 
 from dispatch.base import Delivery, Message, NotifyError
+from dispatch.mime import build_mime
 from monitor.config.notifiers import EmailNotifierConfig
-
-_DOMAIN = "commwatch.invalid"
 
 
 def build_message(config: EmailNotifierConfig, message: Message) -> EmailMessage:
-    """The MIME message: text/plain, plus text/html when there is HTML; stable Message-ID."""
-    mail = EmailMessage()
-    mail["From"] = Address(display_name=config.sender_name, addr_spec=config.sender)
-    mail["To"] = message.address
-    mail["Subject"] = message.subject
-    mail["Date"] = format_datetime(datetime.now(UTC))
-    if message.key:
-        domain = config.sender.rpartition("@")[2] or _DOMAIN
-        mail["Message-ID"] = f"<{message.key}@{domain}>"
-    mail.set_content(message.text, charset="utf-8", cte="base64")
-    if message.html:
-        mail.add_alternative(message.html, subtype="html", charset="utf-8", cte="base64")
-    return mail
+    """The MIME message this notifier sends (see dispatch.mime)."""
+    return build_mime(message, config.sender, config.sender_name)
 
 
 def tls_context(config: EmailNotifierConfig) -> ssl.SSLContext:

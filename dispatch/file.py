@@ -15,11 +15,10 @@ import os
 import re
 import tempfile
 from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.utils import format_datetime
 from pathlib import Path
 
 from dispatch.base import Delivery, Message, NotifyError
+from dispatch.mime import build_mime
 from monitor.config.daemon import expand_env
 from monitor.config.notifiers import FileNotifierConfig
 
@@ -39,15 +38,7 @@ def file_body(message: Message, sender: str = "commwatch@localhost") -> bytes:
     """The bytes written: a MIME message for email, plain UTF-8 text for SMS."""
     if not message.subject:
         return f"To: {message.address}\n\n{message.text}\n".encode()
-    mail = EmailMessage()
-    mail["From"] = sender
-    mail["To"] = message.address
-    mail["Subject"] = message.subject
-    mail["Date"] = format_datetime(datetime.now(UTC))
-    mail.set_content(message.text, charset="utf-8", cte="base64")
-    if message.html:
-        mail.add_alternative(message.html, subtype="html", charset="utf-8", cte="base64")
-    return mail.as_bytes()
+    return build_mime(message, sender).as_bytes()
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -14,7 +14,14 @@ from zoneinfo import ZoneInfo
 
 from monitor.config import Config
 from monitor.incidents.notices import NoticeKind
-from monitor.plan.assessment import LEVEL_NAMES, Assessment
+from monitor.plan.assessment import Assessment
+from monitor.plan.names import (
+    NO_SCENARIO_NAME,
+    level_name,
+    scenario_label,
+    source_name,
+    status_name,
+)
 from monitor.plan.priority import is_priority, repair_order, systems_first
 
 TITLES: dict[str, str] = {
@@ -46,29 +53,6 @@ WARNING_ACTIONS = (
     "紧急部署资源调度、组织动员和部门联动等各项准备工作",
     "根据事态发展情况，适时调整预警级别或解除预警",
 )
-SOURCE_NAMES = {
-    "monitor": "监测系统发现",
-    "upper": "上级机构或其他职能部门通报",
-    "public": "社会和信息安全责任单位报告",
-    "event": "重要集会或重大活动保障要求",
-}
-STATUS_NAMES = {
-    "detected": "待确认",
-    "confirmed": "已确认",
-    "false_alarm": "误报",
-    "transferred": "已转交",
-    "closed": "已关闭",
-}
-
-
-def scenario_name(scenario: int | None) -> str:
-    """情形N, or "" when no scenario is reached."""
-    return f"情形{scenario}" if scenario else ""
-
-
-def level_name(level: str | None) -> str:
-    """Ⅰ级/Ⅱ级, or ""."""
-    return LEVEL_NAMES.get(level, level) if level else ""
 
 
 def build_view(
@@ -95,17 +79,17 @@ def build_view(
         "at": _local(at, zone),
         "at_short": _local(at, zone, "%H:%M"),
         "detected_at": _local(detected, zone),
-        "scenario_name": scenario_name(scenario),
+        "scenario_name": scenario_label(scenario),
         "level_name": level_name(level),
-        "from_name": scenario_name(_data(context).get("from")) or "未达预警情形",
-        "warning_scenario_name": scenario_name(context.get("warning_scenario")),
+        "from_name": scenario_label(_data(context).get("from"), NO_SCENARIO_NAME),
+        "warning_scenario_name": scenario_label(context.get("warning_scenario")),
         "response_level_name": level_name(context.get("response_level")),
-        "status_name": STATUS_NAMES.get(str(context.get("status")), ""),
+        "status_name": status_name(context.get("status")),
         "restored": bool(context.get("restored")),
         "actions": WARNING_ACTIONS,
         "merged": int(context.get("coalesced", 1) or 1),
         "incident_title": context.get("title") or "",
-        "source_name": SOURCE_NAMES.get(str(context.get("source")), ""),
+        "source_name": source_name(str(context.get("source") or "")),
         "warning_active": bool(context.get("warning_scenario")) and kind != NoticeKind.LIFT,
         "response_active": bool(context.get("response_level")) and kind != NoticeKind.RESPONSE_END,
         **{key: context.get(key) or "" for key in _TEXT_KEYS},

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from monitor.incidents.notices import NoticeKind
+from monitor.plan.names import scenario_rank
 
 SITUATION = "situation"
 COALESCE_GROUPS: dict[str, str] = {
@@ -28,7 +29,6 @@ COALESCE_GROUPS: dict[str, str] = {
     NoticeKind.WARNING_PROPOSAL: NoticeKind.WARNING_PROPOSAL,
     NoticeKind.RESPONSE_PROPOSAL: NoticeKind.RESPONSE_PROPOSAL,
 }
-_NO_SCENARIO = 4
 
 
 def group_key(kind: str, incident_id: int | None) -> str | None:
@@ -72,7 +72,7 @@ def merge(
 
 def situation_kind(first: int | None, latest: int | None) -> str:
     """Upgrade when the scenario got worse overall (情形1 is worst), downgrade when better."""
-    before, after = _rank(first), _rank(latest)
+    before, after = scenario_rank(first), scenario_rank(latest)
     if after < before:
         return NoticeKind.UPGRADE
     if after > before:
@@ -89,10 +89,6 @@ def _start_scenario(kind: str, context: Mapping[str, Any]) -> int | None:
         return None
     scenario = context.get("scenario")
     return scenario if isinstance(scenario, int) else None
-
-
-def _rank(scenario: int | None) -> int:
-    return _NO_SCENARIO if scenario is None else scenario
 
 
 def backoff(attempt: int, base: timedelta, cap: timedelta, rng: random.Random) -> timedelta:

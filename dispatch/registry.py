@@ -1,6 +1,7 @@
-"""The channel registry: one factory per `[[notifier]] type`, and channel → notifier choice.
+"""The channel registry: one entry per `[[notifier]] type`, and channel → notifier choice.
 
-Adding a channel touches its module and one line of `NOTIFIERS`. The outbox
+Adding a channel touches its module, its config model and one line of `NOTIFIERS`
+(a test checks that the registry and the config's `NOTIFIER_TYPES` agree). The outbox
 asks `Notifiers.for_channel("email"|"sms")`: the first configured notifier of
 that channel, else the first `file` notifier (so a demo writes what would go
 out), else the built-in file notifier writing to ${STATE_DIRECTORY:-var}/outbox.
@@ -9,6 +10,7 @@ out), else the built-in file notifier writing to ${STATE_DIRECTORY:-var}/outbox.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import httpx
 
@@ -41,12 +43,19 @@ def _file(config: NotifierConfig, _client: httpx.AsyncClient) -> Notifier:
     return FileNotifier(config)
 
 
-NOTIFIERS: dict[str, NotifierFactory] = {
-    "email": _email,
-    "sms_http": _sms_http,
-    "file": _file,
+@dataclass(frozen=True)
+class Plugin:
+    """A notifier type: the channel its deliveries belong to, and how to build one."""
+
+    channel: str
+    build: NotifierFactory
+
+
+NOTIFIERS: dict[str, Plugin] = {
+    "email": Plugin("email", _email),
+    "sms_http": Plugin("sms", _sms_http),
+    "file": Plugin("file", _file),
 }
-CHANNEL_OF_TYPE = {"email": "email", "sms_http": "sms", "file": "file"}
 DEFAULT_FILE = FileNotifierConfig(name="outbox", type="file")
 
 
@@ -61,7 +70,12 @@ def _stand_in(notifier: Notifier) -> NotifierConfig:
 
 def build_notifier(config: NotifierConfig, client: httpx.AsyncClient) -> Notifier:
     """One notifier from its config."""
-    return NOTIFIERS[config.type](config, client)
+    return NOTIFIERS[config.type].build(config, client)
+
+
+def channel_of(config: NotifierConfig) -> str:
+    """The channel ("email", "sms", "file") a configured notifier carries."""
+    return NOTIFIERS[config.type].channel
 
 
 class Notifiers:
@@ -85,10 +99,10 @@ class Notifiers:
     def for_channel(self, channel: str) -> Notifier:
         """Who carries a channel's deliveries (see the module docstring)."""
         for name, config in self.configs.items():
-            if CHANNEL_OF_TYPE[config.type] == channel and name in self.by_name:
+            if channel_of(config) == channel and name in self.by_name:
                 return self.by_name[name]
         for name, config in self.configs.items():
-            if config.type == "file" and name in self.by_name:
+            if channel_of(config) == "file" and name in self.by_name:
                 return self.by_name[name]
         if self._default is None:
             self._default = FileNotifier(DEFAULT_FILE)

@@ -20,13 +20,14 @@ from dispatch.notice_data import TITLES, build_view
 from dispatch.report_clock import incident_context
 from dispatch.status import DeliveryStatus, NoticeStatus
 from monitor.config import Config
-from monitor.incidents.lifecycle import EVENT_NAMES, Incident
+from monitor.incidents.lifecycle import Incident
 from monitor.incidents.store import EventRecord
 from monitor.incidents.tables import assessment_from_json
+from monitor.plan.names import event_name
 
 NOTE_KINDS = ("note", "information", "reported")
 CHANNEL_NAMES = {"email": "电子邮件", "sms": "短信"}
-STATUS_NAMES = {
+DELIVERY_STATUS_NAMES = {
     "sent": "已送达网关",
     "failed": "失败",
     "pending": "待发送",
@@ -70,7 +71,7 @@ def final_view(
     view["timeline"] = [
         {
             "at": _local(e.at, zone),
-            "what": EVENT_NAMES.get(e.kind, e.kind),
+            "what": event_name(e.kind),
             "who": _who(e),
             "note": e.note,
         }
@@ -91,7 +92,7 @@ def final_view(
     view["deliveries"] = [_delivery(d, zone) for d in deliveries]
     counts = Counter((d.channel, d.status) for d in deliveries)
     view["delivery_totals"] = [
-        {"channel": CHANNEL_NAMES.get(c, c), "status": STATUS_NAMES.get(s, s), "count": n}
+        {"channel": CHANNEL_NAMES.get(c, c), "status": DELIVERY_STATUS_NAMES.get(s, s), "count": n}
         for (c, s), n in sorted(counts.items())
     ]
     view["failures"] = [_delivery(d, zone) for d in deliveries if d.status == "failed"]
@@ -142,7 +143,7 @@ def _who(event: EventRecord) -> str:
 def _people(events: Sequence[EventRecord], zone: ZoneInfo) -> list[dict[str, Any]]:
     by_actor: dict[str, list[str]] = {}
     for e in events:
-        what = f"{_local(e.at, zone)} {EVENT_NAMES.get(e.kind, e.kind)}"
+        what = f"{_local(e.at, zone)} {event_name(e.kind)}"
         by_actor.setdefault(_who(e), []).append(what)
     return [{"who": who, "did": did} for who, did in by_actor.items()]
 
@@ -153,7 +154,7 @@ def _delivery(d: DeliveryStatus, zone: ZoneInfo) -> dict[str, Any]:
         "recipient": d.recipient,
         "channel": CHANNEL_NAMES.get(d.channel, d.channel),
         "address": d.address,
-        "status": STATUS_NAMES.get(d.status, d.status),
+        "status": DELIVERY_STATUS_NAMES.get(d.status, d.status),
         "attempts": d.attempts,
         "sent_at": _local(d.sent_at, zone),
         "error": d.error or "",

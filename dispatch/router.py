@@ -19,7 +19,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dispatch.contact_check import contact_warnings
 from dispatch.numbers import sms_addresses
 from monitor.config import Config
 from monitor.config.contacts import INCIDENT_SITE, PersonConfig, UnitConfig
@@ -27,7 +26,7 @@ from monitor.config.notifiers import RouteConfig
 from monitor.incidents.authority import COMMANDER, DUTY_OFFICER, OFFICE_HEAD, SYSTEM_ID
 from monitor.incidents.notices import NoticeKind, NoticeRequest
 
-__all__ = ["NoticeFacts", "Recipient", "Target", "contact_warnings", "facts_of", "route"]
+__all__ = ["NoticeFacts", "Recipient", "Target", "facts_of", "route"]
 
 _WARNING_KINDS = (NoticeKind.WARNING, NoticeKind.LIFT)
 # The monitor's own blindness goes to the HQ office duty only, on every channel at once

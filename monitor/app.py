@@ -10,12 +10,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from prometheus_client.core import Metric
+
+from dispatch.dispatcher import Dispatcher
 from monitor.config import Config, ConfigError, load_config
-from monitor.config.inventory import NodeConfig
+from monitor.config.inventory import PROBE_KINDS, NodeConfig
 from monitor.nodes.table import NodeTable
 from monitor.plan.priority import nodes_first
 from monitor.runtime import sdnotify
@@ -23,8 +26,8 @@ from monitor.runtime.logs import setup_logging
 from monitor.runtime.metrics import DaemonMetrics, MetricsServer
 from monitor.runtime.plan_loop import PlanRuntime
 from monitor.runtime.scheduler import ProbeScheduler
-from monitor.runtime.telemetry import register_sources
-from monitor.storage.engine import create_schema, open_engine, redact_url
+from monitor.storage.engine import open_engine, redact_url
+from monitor.storage.migrations import prepare
 from monitor.storage.store import Store
 from monitor.storage.writer import StoreWriter
 from probes.base import Probe, ProbeError
@@ -51,7 +54,8 @@ class Daemon:
         )
         self.store = Store(self.engine)
         self.writer = StoreWriter(self.store, config.daemon.storage)
-        self.plan = PlanRuntime(config, self.engine, self.metrics)
+        self.dispatcher = Dispatcher(config, self.engine)
+        self.plan = PlanRuntime(config, self.engine, self.dispatcher)
         self.server: MetricsServer | None = None
         self.traps: TrapReceiver | None = None
         self._reloading = asyncio.Lock()
@@ -64,14 +68,24 @@ class Daemon:
 
     async def run(self) -> int:
         """Start everything, wait for a stop signal, shut down cleanly."""
-        await asyncio.to_thread(create_schema, self.engine)
+        created = await asyncio.to_thread(prepare, self.engine, str(self.config.directory))
+        if created is not None:
+            log.info(
+                "new database: schema created",
+                extra={
+                    "fields": {
+                        "storage": redact_url(self.config.daemon.storage.url),
+                        "revision": created.label,
+                    }
+                },
+            )
         restored = await asyncio.to_thread(self.store.load_node_states)
         await asyncio.to_thread(self.store.sync_nodes, self.config.inventory.node)
         self.table.reconfigure(self.config, restored)
         self.writer.start()
         self.metrics.config_loaded(True)
+        self._register_metrics()
         self._start_metrics_server()
-        register_sources(self.metrics, self)
         await self.plan.start(self.table.statuses())
         self.probes = build_probes(self.config)
         self.scheduler.start()
@@ -95,6 +109,19 @@ class Daemon:
         watchdog.cancel()
         await self._shutdown()
         return 0
+
+    def _register_metrics(self) -> None:
+        """Every component exports its own figures into the one registry."""
+        for source in (self.writer, self.plan, self.dispatcher):
+            self.metrics.register(source)
+        self.metrics.collector.add_source(self._probe_families)
+
+    def _probe_families(self) -> Iterator[Metric]:
+        """The current probers' and the trap receiver's figures (both change on reload)."""
+        for probe in list(self.probes.values()):
+            yield from probe.metric_families()
+        if self.traps is not None:
+            yield from self.traps.metric_families()
 
     def _start_metrics_server(self) -> None:
         metrics_config = self.config.daemon.metrics
@@ -126,7 +153,7 @@ class Daemon:
             self.scheduler.probe_now(kind, [node])
 
     def _plan_jobs(self) -> None:
-        for kind in ("icmp", "snmp"):
+        for kind in PROBE_KINDS:
             nodes = nodes_first(
                 self.config, [n for n in self.config.inventory.node if kind in n.probes]
             )

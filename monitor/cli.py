@@ -12,15 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from monitor import __version__
-from monitor.commands.support import (  # re-exported for command modules
-    EXIT_OK,
-    EXIT_RUNTIME,
-    EXIT_USAGE,
-    add_config_option,
-    default_config_dir,
-)
-
-__all__ = ["EXIT_OK", "EXIT_RUNTIME", "EXIT_USAGE", "add_config_option", "build_parser", "main"]
+from monitor.commands.support import EXIT_OK, EXIT_USAGE, default_config_dir
 
 # Each module exposes `register(subparsers)`, which adds its parser(s) and sets
 # `handler` (a callable taking the parsed args and returning an exit code).
@@ -37,6 +29,7 @@ COMMAND_MODULES = (
     "monitor.commands.report",
     "monitor.commands.notify_test",
     "monitor.commands.schema",
+    "monitor.commands.db",
 )
 
 

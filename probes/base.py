@@ -6,10 +6,12 @@ ProbeError means the probe itself could not run (no permission, bad socket).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
+
+from prometheus_client.core import Metric
 
 from monitor.config.inventory import NodeConfig
 
@@ -60,5 +62,9 @@ class Probe(Protocol):
     async def probe(self, node: NodeConfig) -> ProbeResult: ...
 
     async def probe_round(self, nodes: Sequence[NodeConfig]) -> list[ProbeResult]: ...
+
+    def metric_families(self) -> Iterable[Metric]:
+        """The prober's own counters, exported at scrape time."""
+        ...
 
     async def close(self) -> None: ...

@@ -20,11 +20,14 @@ import logging
 import random
 import socket
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
+
+from prometheus_client.core import Metric
 
 from monitor.config.daemon import IcmpProbeConfig
 from monitor.config.inventory import NodeConfig
+from monitor.runtime.metrics import counter
 from probes.base import ProbeResult
 from probes.icmp_packets import EchoBuilder, payload_bytes
 from probes.icmp_round import IcmpRound, deliver
@@ -72,6 +75,7 @@ class IcmpProbe:
         self.ident = random.getrandbits(16)
         self.ignored_replies = 0  # ICMP messages that matched none of our requests
         self.late_replies = 0  # replies slower than timeout (counted as lost)
+        self.send_errors = 0  # requests the kernel refused to send (unreachable, no route, …)
         self._seq = random.getrandbits(16)
         self._payload = payload_bytes(config.payload_size)
         self._bufsize = max(1024, config.payload_size + 128)
@@ -104,7 +108,25 @@ class IcmpProbe:
         finally:
             self._rounds.remove(rnd)
             self.late_replies += rnd.late
+            self.send_errors += rnd.send_errors
         return rnd.results(nodes)
+
+    def metric_families(self) -> Iterator[Metric]:
+        """The prober's counters, at scrape time."""
+        for name, doc, value in (
+            (
+                "ignored_replies",
+                "ICMP messages that matched none of our requests",
+                self.ignored_replies,
+            ),
+            (
+                "late_replies",
+                "ICMP replies that came after the timeout (counted lost)",
+                self.late_replies,
+            ),
+            ("send_errors", "ICMP echo requests the kernel refused to send", self.send_errors),
+        ):
+            yield counter(f"commwatch_icmp_{name}", doc, {(): value}, [])
 
     async def close(self) -> None:
         """Stop reading and close the sockets (a later round reopens them)."""

@@ -31,6 +31,7 @@ class IcmpRound:
         self.rtts: list[list[tuple[int, int]]] = [[] for _ in range(size)]  # (sweep, rtt ns)
         self.errors: list[tuple[str, str | None] | None] = [None] * size
         self.late = 0
+        self.send_errors = 0
         self.sending_done = False
         self.done = asyncio.Event()
         self.started = datetime.now(UTC)
@@ -42,6 +43,7 @@ class IcmpRound:
 
     def on_send_error(self, node: int, error: str, detail: str | None) -> None:
         """sendto failed for this node; the first reason is kept."""
+        self.send_errors += 1
         if self.errors[node] is None:
             self.errors[node] = (error, detail)
 

@@ -27,9 +27,3 @@ def build_probes(config: Config) -> dict[str, Probe]:
     """One prober per probe kind that some node uses."""
     kinds = {kind for node in config.inventory.node for kind in node.probes}
     return {kind: PROBES[kind](config) for kind in sorted(kinds)}
-
-
-def probe_interval_seconds(config: Config, kind: str) -> float:
-    """The configured round interval of a probe kind."""
-    interval = getattr(config.daemon.probes, kind).interval
-    return float(interval.total_seconds())

@@ -22,7 +22,12 @@ Error kinds (ProbeResult.error):
   outage.
 - ``agent_error``: the agent answered with an error-status (its name in detail,
   e.g. ``genErr``).
-- ``transport``: a local socket error (no route, permission).
+- ``transport``: a local send error (no route, permission) for one node.
+
+Faults of our own installation are no node's error: a socket we cannot open
+(`socket_help`) or SNMPv3 privacy without the `cryptography` package
+(`probes.snmp_usm.privacy_help`) raise ProbeError naming what to install or
+change; the whole round is reported as unable to run, no node is marked.
 - ``no_such_object``: sysUpTime.0 or a custom OID is missing
   (noSuchObject/noSuchInstance, or v1 noSuchName).
 - ``interface_missing``: a configured interface is not in ifDescr or ifName.
@@ -41,16 +46,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import time
 from collections import Counter
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from prometheus_client.core import Metric
+
 from monitor.config.daemon import SnmpAuthConfig, SnmpProbeConfig
 from monitor.config.inventory import NodeConfig
+from monitor.runtime.metrics import counter
 from probes.base import ProbeError, ProbeResult
-from probes.snmp_community import V1, V2C, CommunityClient, CommunitySession
+from probes.snmp_community import V1, V2C, CommunityClient, CommunitySession, WireStats
 from probes.snmp_judge import judge
 from probes.snmp_poll import NodeMemory, poll_node
 from probes.snmp_session import Reply, Session, SnmpError
@@ -61,7 +70,7 @@ KIND = "snmp"
 
 @dataclass
 class SnmpStats:
-    """Plain counters for monitor.runtime.metrics to export (read at scrape time)."""
+    """The prober's counters; `SnmpProbe.metric_families` exports them."""
 
     requests: int = 0  # SNMP requests sent (GET and GETBULK/GETNEXT; not retransmissions)
     timeouts: int = 0  # node polls that ended in `timeout`
@@ -69,6 +78,7 @@ class SnmpStats:
     errors: Counter[str] = field(default_factory=Counter)  # node polls by error kind
     rounds: int = 0
     last_round_seconds: float = 0.0
+    wire: WireStats = field(default_factory=WireStats)  # the v1/v2c sockets
 
     def count(self, error: str | None) -> None:
         if error is None:
@@ -102,6 +112,26 @@ class _Counted:
         return await request
 
 
+# What the operator can change when our own UDP socket cannot be opened, by errno.
+_SOCKET_ADVICE = {
+    errno.EMFILE: "too many open files: raise the limit (systemd LimitNOFILE=, or ulimit -n)",
+    errno.ENFILE: "the system's file table is full: raise fs.file-max or stop other processes",
+    errno.EACCES: "not permitted: allow AF_INET/AF_INET6 datagram sockets to commwatch "
+    "(systemd RestrictAddressFamilies=, SELinux/AppArmor, seccomp)",
+    errno.EPERM: "not permitted: allow AF_INET/AF_INET6 datagram sockets to commwatch "
+    "(systemd RestrictAddressFamilies=, SELinux/AppArmor, seccomp)",
+    errno.EAFNOSUPPORT: "this host has no such address family (IPv6 disabled?): "
+    "use an IPv4 address for the node or enable IPv6",
+    errno.ENOBUFS: "the kernel is out of socket buffers: lower [probes.snmp] receive_buffer",
+}
+
+
+def socket_help(exc: OSError) -> str:
+    """Our SNMP socket could not be opened: the error and what to change (not the agent's)."""
+    advice = _SOCKET_ADVICE.get(exc.errno or 0, "check the host's network configuration")
+    return f"commwatch cannot open its SNMP socket on this host ({exc}): {advice}"
+
+
 def _failed(node: NodeConfig, error: str, detail: str) -> ProbeResult:
     """A round without an answer: the same value keys as an answered one, all empty."""
     values: dict[str, Any] = {
@@ -130,22 +160,28 @@ class SnmpProbe:
         self._usm: UsmClient | None = None
         self._limit: asyncio.Semaphore | None = None
 
-    # The counters the brief names, for monitor.runtime.metrics.
-    @property
-    def requests(self) -> int:
-        return self.stats.requests
-
-    @property
-    def timeouts(self) -> int:
-        return self.stats.timeouts
-
-    @property
-    def auth_failures(self) -> int:
-        return self.stats.auth_failures
-
-    @property
-    def last_round_seconds(self) -> float:
-        return self.stats.last_round_seconds
+    def metric_families(self) -> Iterator[Metric]:
+        """The prober's counters, at scrape time."""
+        stats, wire = self.stats, self.stats.wire
+        for name, doc, value in (
+            ("requests", "SNMP requests sent (not counting retransmissions)", stats.requests),
+            ("timeouts", "SNMP node polls that got no answer", stats.timeouts),
+            (
+                "auth_failures",
+                "SNMPv3 authentication failures (a config problem)",
+                stats.auth_failures,
+            ),
+            ("retransmits", "SNMP v1/v2c requests sent again after a timeout", wire.retransmits),
+            ("stray_datagrams", "SNMP datagrams that matched no request (v1/v2c)", wire.stray),
+            ("socket_errors", "Errors reported on the SNMP v1/v2c sockets", wire.socket_errors),
+        ):
+            yield counter(f"commwatch_snmp_{name}", doc, {(): value}, [])
+        yield counter(
+            "commwatch_snmp_poll_errors",
+            "SNMP node polls that failed, by error kind",
+            {(kind,): n for kind, n in stats.errors.items()},
+            ["error"],
+        )
 
     def _bind_loop(self) -> asyncio.Semaphore:
         """Clients belong to one loop: (re)create them when called from a new one."""
@@ -153,7 +189,7 @@ class SnmpProbe:
         if self._loop is not loop or self._limit is None:
             self._close_clients()
             self._loop = loop
-            self._community = CommunityClient(self.config.receive_buffer)
+            self._community = CommunityClient(self.config.receive_buffer, self.stats.wire)
             self._usm = UsmClient(self.config.receive_buffer)
             self._limit = asyncio.Semaphore(self.config.max_concurrency)
         return self._limit
@@ -199,7 +235,7 @@ class SnmpProbe:
         except SnmpError as exc:
             return _failed(node, exc.kind, exc.detail)
         except OSError as exc:  # our own socket could not be opened: the probe cannot run
-            raise ProbeError(f"SNMP socket: {exc}") from exc
+            raise ProbeError(socket_help(exc)) from exc
         verdict = judge(node, poll)
         return ProbeResult(
             node.id,

@@ -71,22 +71,29 @@ class _Endpoint(asyncio.DatagramProtocol):
         self._client._received(data, (str(addr[0]), int(addr[1])))
 
     def error_received(self, exc: Exception) -> None:
-        self._client.socket_errors += 1
+        self._client.wire.socket_errors += 1
+
+
+@dataclass
+class WireStats:
+    """What crossed the v1/v2c sockets; kept by the prober across client restarts."""
+
+    sent: int = 0  # datagrams sent, retransmissions included
+    retransmits: int = 0  # requests sent again after a timeout
+    stray: int = 0  # datagrams that matched no pending request (or did not decode)
+    socket_errors: int = 0  # errors the kernel reported on a socket (ICMP port unreachable, …)
 
 
 class CommunityClient:
     """All v1/v2c requests of one prober: a socket per family, opened once."""
 
-    def __init__(self, receive_buffer: int) -> None:
+    def __init__(self, receive_buffer: int, wire: WireStats | None = None) -> None:
         self._receive_buffer = receive_buffer
+        self.wire = wire if wire is not None else WireStats()
         self._sockets: dict[int, asyncio.Task[tuple[socket.socket, asyncio.DatagramTransport]]] = {}
         self._pending: dict[int, _Pending] = {}
         self._ids = itertools.count(random.randrange(1, 1 << 30))
         self.receive_buffer_effective = 0
-        self.sent = 0
-        self.retransmits = 0
-        self.stray = 0
-        self.socket_errors = 0
 
     async def _socket(self, family: int) -> tuple[socket.socket, asyncio.DatagramTransport]:
         task = self._sockets.get(family)
@@ -152,7 +159,7 @@ class CommunityClient:
 
     def _send(self, sock: socket.socket, transport: asyncio.DatagramTransport, p: _Pending) -> None:
         p.sent_at = time.perf_counter()
-        self.sent += 1
+        self.wire.sent += 1
         try:
             sock.sendto(p.payload, p.address)
         except (BlockingIOError, InterruptedError):
@@ -171,7 +178,7 @@ class CommunityClient:
             )
             return
         pending.retries_left -= 1
-        self.retransmits += 1
+        self.wire.retransmits += 1
         try:
             self._send(sock, transport, pending)
         except SnmpError as exc:
@@ -186,7 +193,7 @@ class CommunityClient:
         try:
             message = decode_message(data)
         except BerError:
-            self.stray += 1
+            self.wire.stray += 1
             return
         pending = self._pending.get(message.request_id)
         if (
@@ -196,7 +203,7 @@ class CommunityClient:
             or message.version != pending.version
             or message.community != pending.community
         ):
-            self.stray += 1
+            self.wire.stray += 1
             return
         del self._pending[message.request_id]
         pending.future.set_result((message, (time.perf_counter() - pending.sent_at) * 1000.0))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import sys
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -34,6 +35,7 @@ from pysnmp.proto import errind, rfc1902, rfc1905
 from pysnmp.proto.rfc1902 import ObjectName
 
 from monitor.config.daemon import SnmpAuthConfig
+from probes.base import ProbeError
 from probes.snmp_ber import Oid, Special, Value, VarBind
 from probes.snmp_community import set_receive_buffer
 from probes.snmp_session import Reply, SnmpError
@@ -109,6 +111,28 @@ def to_value(value: Any) -> Value:
     if isinstance(value, univ.Null):
         return None
     return str(value.prettyPrint()).encode()  # an exotic type: keep it readable
+
+
+def privacy_unavailable() -> bool:
+    """True when pysnmp cannot encrypt: its AES/DES modules import `cryptography` lazily.
+
+    pysnmp then answers every authPriv request with EncryptionError("Ciphering services
+    not available") — our installation's fault, whatever the agent or the keys.
+    """
+    from pysnmp.proto.secmod.rfc3414.priv import des
+    from pysnmp.proto.secmod.rfc3826.priv import aes
+
+    return any(getattr(module, "PysnmpCryptoError", False) for module in (aes, des))
+
+
+def privacy_help() -> str:
+    """What to install when SNMPv3 privacy is unavailable."""
+    return (
+        "SNMPv3 privacy (AES/DES) is unavailable in this commwatch installation, not at the "
+        "agent: pysnmp needs the Python package cryptography (>= 43). Install it into "
+        f"commwatch's environment: {sys.executable} -m pip install 'cryptography>=43' "
+        "(or reinstall commwatch with its dependencies), then restart commwatch"
+    )
 
 
 def failure(indication: Any) -> SnmpError:
@@ -280,6 +304,8 @@ class UsmSession:
             raise SnmpError("transport", f"{type(exc).__name__}: {exc}") from exc
         rtt = (time.perf_counter() - started) * 1000.0
         if indication:
+            if isinstance(indication, errind.EncryptionError) and privacy_unavailable():
+                raise ProbeError(privacy_help())
             raise failure(indication)
         rows: list[VarBind] = [(tuple(name), to_value(value)) for name, value in answer]
         return Reply(int(status), int(index), rows, rtt)

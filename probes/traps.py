@@ -27,9 +27,10 @@ import ipaddress
 import logging
 import socket
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from prometheus_client.core import Metric
 from pysnmp.carrier.asyncio.dgram import udp, udp6
 from pysnmp.entity import config as engine_config
 from pysnmp.entity.engine import SnmpEngine
@@ -37,6 +38,7 @@ from pysnmp.entity.rfc3413 import ntfrcv
 from pysnmp.proto.rfc1902 import OctetString
 
 from monitor.config.daemon import SnmpAuthConfig, TrapConfig
+from monitor.runtime.metrics import counter
 from probes.snmp_ber import format_oid
 from probes.snmp_community import set_receive_buffer
 from probes.snmp_usm import AUTH_PROTOCOLS, PRIV_PROTOCOLS, to_value
@@ -113,6 +115,27 @@ class TrapReceiver:
             raise RuntimeError("receiver not started")
         host, port = self._socket.getsockname()[:2]
         return str(host), int(port)
+
+    def metric_families(self) -> Iterator[Metric]:
+        """The receiver's counters, at scrape time."""
+        yield counter(
+            "commwatch_snmp_traps",
+            "Traps and informs from known nodes, by trap",
+            {(str(name),): n for name, n in self.by_trap.items()},
+            ["trap"],
+        )
+        yield counter(
+            "commwatch_snmp_traps_unknown_sender",
+            "Traps from unknown senders (dropped)",
+            {(): self.unknown_senders},
+            [],
+        )
+        yield counter(
+            "commwatch_snmp_trap_handler_errors",
+            "Traps whose handling failed (logged)",
+            {(): self.callback_errors},
+            [],
+        )
 
     def update_nodes(self, nodes_by_address: Mapping[str, str]) -> None:
         """Swap the address → node id map (after a config reload)."""

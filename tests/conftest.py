@@ -28,7 +28,8 @@ import pytest
 from sqlalchemy import URL, Engine
 from sqlalchemy.engine import make_url
 
-from monitor.storage.engine import create_schema, open_engine
+from monitor.storage.engine import open_engine
+from monitor.storage.migrations import upgrade as create_schema
 from monitor.storage.store import Store
 from tests.requirements import missing
 

@@ -52,13 +52,8 @@ def collect_warnings(config: Config) -> list[str]:
 
 
 def _warning_checks() -> list[WarningCheck]:
+    from dispatch.contact_check import contact_warnings
     from monitor.config.advice import config_advice
     from monitor.runtime.uplink import uplink_warnings
 
-    checks: list[WarningCheck] = [config_advice, uplink_warnings]
-    try:
-        from dispatch.router import contact_warnings
-    except ImportError:
-        return checks
-    checks.append(contact_warnings)
-    return checks
+    return [config_advice, uplink_warnings, contact_warnings]

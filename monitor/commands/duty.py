@@ -25,9 +25,9 @@ from monitor.commands.support import EXIT_OK, EXIT_RUNTIME, EXIT_USAGE
 from monitor.config import Config
 from monitor.incidents.authority import Actor, RefusedError, resolve_actor
 from monitor.incidents.engine import IncidentEngine, IncidentNotFoundError
-from monitor.incidents.lifecycle import STATUS_NAMES, Incident
-from monitor.plan.assessment import LEVEL_NAMES
-from monitor.storage.engine import create_schema, open_engine, redact_url
+from monitor.incidents.lifecycle import Incident
+from monitor.plan.names import level_name, scenario_label, status_name
+from monitor.storage.engine import describe_database, redact_url
 
 Action = Callable[[IncidentEngine, Actor | None], Incident]
 
@@ -65,14 +65,11 @@ def incident_id(text: str) -> int:
 
 @contextmanager
 def incident_engine(config: Config) -> Iterator[IncidentEngine]:
-    """An IncidentEngine on the configured database (schema created if missing)."""
-    url = config.daemon.storage.url
+    """An IncidentEngine on the configured database; it must exist at the current schema."""
+    from monitor.commands.database import open_current
+
+    engine: Engine = open_current(config)
     try:
-        engine: Engine = open_engine(url, config.daemon.storage.busy_timeout.total_seconds())
-    except OSError as exc:  # the SQLite directory cannot be made
-        raise CommandError(_db_error(url, exc), EXIT_RUNTIME) from exc
-    try:
-        create_schema(engine)
         yield IncidentEngine(engine, config)
     finally:
         engine.dispose()
@@ -94,8 +91,12 @@ def run_reader(args: argparse.Namespace, body: Callable[[IncidentEngine, Config]
     except CommandError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.code
-    except (RefusedError, IncidentNotFoundError) as exc:
+    except RefusedError as exc:
         print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except IncidentNotFoundError as exc:
+        where = describe_database(config.daemon.storage.url)
+        print(f"error: {exc.args[0] if exc.args else exc} (database {where})", file=sys.stderr)
         return EXIT_USAGE
     except SQLAlchemyError as exc:
         print(f"error: {_db_error(config.daemon.storage.url, exc)}", file=sys.stderr)
@@ -133,17 +134,17 @@ def when(value: datetime | None) -> str:
 
 def scenario_text(scenario: int | None) -> str:
     """情形N, or a dash."""
-    return f"情形{scenario}" if scenario else "-"
+    return scenario_label(scenario, "-")
 
 
 def level_text(level: str | None) -> str:
     """Ⅰ级/Ⅱ级, or a dash."""
-    return LEVEL_NAMES.get(level, level) if level else "-"
+    return level_name(level, "-")
 
 
 def status_text(incident: Incident) -> str:
     """The status in the plan's words."""
-    return STATUS_NAMES.get(incident.status, incident.status)
+    return status_name(incident.status)
 
 
 def warning_text(incident: Incident) -> str:

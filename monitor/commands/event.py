@@ -12,7 +12,7 @@ import argparse
 
 from monitor.commands.duty import incident_id, run_action
 from monitor.commands.support import add_config_option
-from monitor.incidents.tracking import SOURCES
+from monitor.plan.names import SOURCES
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

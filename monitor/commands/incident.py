@@ -1,20 +1,17 @@
 """`commwatch incident list|show|confirm|false-alarm|transfer|close|note` (§4.2).
 
 `show` prints the timeline (every event with time, actor, note), the notice
-requests written for the incident, and the notice deliveries from dispatch
-(`dispatch.status.deliveries_for(engine, incident_id)`, when that exists).
+requests written for the incident, and the notice deliveries from the outbox.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Engine
-
+from dispatch.status import deliveries_for
 from monitor.commands.duty import (
     add_actor_options,
     add_incident_argument,
@@ -35,9 +32,9 @@ from monitor.commands.support import EXIT_OK, add_config_option
 from monitor.config import Config
 from monitor.incidents.authority import SYSTEM_ID
 from monitor.incidents.engine import IncidentEngine
-from monitor.incidents.lifecycle import EVENT_NAMES, Incident
+from monitor.incidents.lifecycle import Incident
 from monitor.incidents.store import EventRecord
-from monitor.incidents.tracking import SOURCE_NAMES
+from monitor.plan.names import event_name, source_name
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -160,14 +157,14 @@ def _show(args: argparse.Namespace) -> int:
                     {"id": r.id, "taken_at": to_json(r.taken_at), **_request_json(r.request)}
                     for r in requests
                 ],
-                "deliveries": to_json(deliveries) if deliveries is not None else None,
+                "deliveries": to_json(deliveries),
             }
             print(json.dumps(data, ensure_ascii=False, default=str))
             return EXIT_OK
         _print_incident(incident)
         print("\n时间线")
         for event in events:
-            name = pad(EVENT_NAMES.get(event.kind, event.kind), 10)
+            name = pad(event_name(event.kind), 10)
             note = f"  {event.note}" if event.note else ""
             print(f"  {when(event.at)}  {name} {_actor_text(event)}{note}")
         print("\n通知请求")
@@ -175,23 +172,11 @@ def _show(args: argparse.Namespace) -> int:
             state = f"已交发送 {when(r.taken_at)}" if r.taken_at else "待发送"
             print(f"  {when(r.request.created_at)}  {r.request.kind:<18} {state}")
         print("\n通知投递")
-        if deliveries is None:
-            print("  （发送记录不可用：dispatch.status.deliveries_for 尚未提供）")
-        for item in deliveries or []:
+        for item in deliveries:
             print(f"  {_delivery_text(item)}")
         return EXIT_OK
 
     return run_reader(args, body)
-
-
-def deliveries_for(engine: Engine, incident: int) -> list[Any] | None:
-    """Deliveries from dispatch (`dispatch.status.deliveries_for`), or None until it exists."""
-    try:
-        module = importlib.import_module("dispatch.status")
-    except ImportError:
-        return None
-    fetch = getattr(module, "deliveries_for", None)
-    return list(fetch(engine, incident)) if callable(fetch) else None
 
 
 def _actor_text(event: EventRecord) -> str:
@@ -219,7 +204,7 @@ def _delivery_text(item: Any) -> str:
 
 
 def _print_incident(i: Incident) -> None:
-    print(f"事件#{i.id}  {status_text(i)}  来源：{SOURCE_NAMES.get(i.source, i.source)}")
+    print(f"事件#{i.id}  {status_text(i)}  来源：{source_name(i.source, cited=True)}")
     print(f"摘要：{i.title}")
     report = when(i.report_submitted_at) if i.report_submitted_at else "未提交"
     print(f"发现时间：{when(i.detected_at)}  书面报告：{report}（§4.1 30分钟内）")

@@ -19,7 +19,7 @@ import httpx
 from dispatch.base import Delivery, Message, NotifyError
 from dispatch.notice_data import build_view
 from dispatch.numbers import classify, describe
-from dispatch.registry import CHANNEL_OF_TYPE, build_notifier
+from dispatch.registry import build_notifier, channel_of
 from dispatch.render import Renderer
 from monitor.commands.common import load_or_report
 from monitor.commands.support import EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, add_config_option
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         known = ", ".join(sorted(n.name for n in config.daemon.notifier)) or "none configured"
         print(f"error: unknown notifier {args.notifier!r} (known: {known})", file=sys.stderr)
         return EXIT_USAGE
-    channel = CHANNEL_OF_TYPE[chosen.type]
+    channel = channel_of(chosen)
     address = args.to
     if channel == "sms":
         number = classify(args.to)

@@ -10,6 +10,7 @@ import sys
 from monitor.commands.common import load_or_report
 from monitor.commands.support import add_config_option
 from monitor.config import Config
+from monitor.config.inventory import PROBE_KINDS
 from probes.base import ProbeError, ProbeResult
 from probes.registry import build_probes
 
@@ -23,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--node", action="append", default=[], metavar="ID", help="only this node (repeatable)"
     )
     parser.add_argument(
-        "--probe", choices=["icmp", "snmp"], action="append", default=[], help="only this probe"
+        "--probe", choices=PROBE_KINDS, action="append", default=[], help="only this probe"
     )
     parser.set_defaults(handler=run)
 

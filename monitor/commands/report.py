@@ -17,7 +17,7 @@ from pathlib import Path
 from jinja2 import TemplateError
 
 from dispatch.render import Renderer
-from dispatch.report_records import load_brief, load_final, submit_report
+from dispatch.report_records import load_brief, load_final
 from monitor.commands.common import CommandError
 from monitor.commands.duty import add_actor_options, add_incident_argument, run_reader
 from monitor.commands.support import EXIT_OK, EXIT_RUNTIME, add_config_option
@@ -52,10 +52,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _submit(args: argparse.Namespace) -> int:
     def body(engine: IncidentEngine, config: Config) -> int:
         actor = resolve_actor(config.contacts.person, args.by)
-        done = submit_report(engine.engine, config, args.id, actor, args.note, utcnow())
-        verdict = "按时" if done.on_time else "已超时"
+        done = engine.submit_report(args.id, actor, args.note)
+        assert done.report_submitted_at is not None
+        taken = done.report_submitted_at - done.detected_at
+        verdict = "按时" if taken <= config.plan.report.deadline else "已超时"
+        minutes = taken.total_seconds() / 60
         print(
-            f"事件#{args.id}的书面报告已标记报送（{actor.label()}，发现后{done.minutes:.0f}分钟，{verdict}）"
+            f"事件#{args.id}的书面报告已标记报送（{actor.label()}，发现后{minutes:.0f}分钟，{verdict}）"
         )
         return EXIT_OK
 

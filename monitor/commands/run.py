@@ -31,8 +31,14 @@ def run(args: argparse.Namespace) -> int:
 
     setup_logging(config.daemon.logging.format, config.daemon.logging.level)
     gc.freeze()  # imports and config are long-lived: keep full collections off the event loop
+    from monitor.storage.migrations import SchemaError
+
     try:
         return asyncio.run(_run(config))
+    except SchemaError as exc:
+        log.error("commwatch cannot run", extra={"fields": {"error": str(exc)}})
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:
         log.error("commwatch cannot run", extra={"fields": {"error": str(exc)}})
         print(f"error: {exc}", file=sys.stderr)

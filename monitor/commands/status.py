@@ -10,10 +10,9 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from monitor.commands.common import load_or_report
+from monitor.commands.common import CommandError, load_or_report
 from monitor.commands.support import add_config_option
 from monitor.config import Config
-from monitor.storage.engine import create_schema, open_engine, redact_url
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,11 +31,16 @@ def run(args: argparse.Namespace) -> int:
         return 2
     url = config.daemon.storage.url
     from dispatch.status import outbox_health
+    from monitor.commands.database import open_current
+    from monitor.storage.engine import describe_database, redact_url
     from monitor.storage.store import Store
 
-    engine = open_engine(url)
     try:
-        create_schema(engine)
+        engine = open_current(config)
+    except CommandError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.code
+    try:
         rows = Store(engine).node_table()
         outbox = outbox_health(engine)
     except SQLAlchemyError as exc:
@@ -47,6 +51,13 @@ def run(args: argparse.Namespace) -> int:
         engine.dispose()
     names = {node.id: node.name for node in config.inventory.node}
     records = [_record(row) for row in rows if row.node_id in names]
+    if not any(row.status for row in rows):
+        print(
+            f"note: database {describe_database(url)} holds no node states yet: "
+            "`commwatch run` has not probed with it",
+            file=sys.stderr,
+        )
+    business = _business(config, {r["node"]: r["status"] for r in records})
     if args.problems:
         records = [r for r in records if r["status"] != "UP"]
     if args.json:
@@ -54,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps(record, ensure_ascii=False))
         return 0
     _print_table(records, names)
-    print(_business(config, {r["node"]: r["status"] for r in records}))
+    print(business)
     oldest = (
         _age((datetime.now(UTC) - outbox.oldest_pending_at).total_seconds())
         if outbox.oldest_pending_at

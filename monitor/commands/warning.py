@@ -6,6 +6,7 @@ import argparse
 
 from monitor.commands.duty import add_actor_options, add_incident_argument, person, run_action
 from monitor.commands.support import add_config_option
+from monitor.plan.names import scenario_label
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -38,7 +39,9 @@ def _issue(args: argparse.Namespace) -> int:
     return run_action(
         args,
         lambda e, by: e.issue_warning(args.id, person(by), args.scenario, args.note),
-        lambda i: f"事件#{i.id}：情形{i.warning_scenario}预警已由{i.warning_issuer_name}发布",
+        lambda i: (
+            f"事件#{i.id}：{scenario_label(i.warning_scenario)}预警已由{i.warning_issuer_name}发布"
+        ),
     )
 
 

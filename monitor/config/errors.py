@@ -59,7 +59,7 @@ def key_path(loc: Iterable[int | str], data: Any) -> str:
                 current = None
             parts.append(label)
             continue
-        if item in ("email", "sms_http", "file") and parts and parts[-1].endswith(")"):
+        if isinstance(current, dict) and current.get("type") == item:  # a tagged-union member
             continue
         parts.append(("." if parts else "") + str(item))
         current = current.get(item) if isinstance(current, dict) else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 
@@ -11,6 +11,9 @@ from monitor.config.types import Duration, Identifier, StrictModel
 from monitor.config.windows import MaintenanceWindow
 
 ProbeKind = Literal["icmp", "snmp"]
+PROBE_KINDS: tuple[ProbeKind, ...] = get_args(
+    ProbeKind
+)  # the probe family's keys (probes.registry)
 
 
 class SystemConfig(StrictModel):

@@ -8,41 +8,15 @@ notice kinds, in which situation, go to whom, by which channel.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
-from monitor.config.contacts import INCIDENT_SITE, Role
-from monitor.config.errors import ConfigProblem
+from monitor.config.contacts import Role
 from monitor.config.types import Duration, Identifier, Secret, StrictModel
+from monitor.incidents.notices import NoticeKind
 
-if TYPE_CHECKING:
-    from monitor.config.model import Config
-
-# dispatch.base.NoticeKind values (kept in step by tests/dispatch/test_router.py).
-NoticeKindName = Literal[
-    "detection",
-    "warning_proposal",
-    "warning",
-    "upgrade",
-    "downgrade",
-    "response_proposal",
-    "response_start",
-    "response_end",
-    "brief_report",
-    "follow_up",
-    "report_reminder",
-    "report_overdue",
-    "lift_proposal",
-    "lift",
-    "closed",
-    "monitor_blind",
-    "monitor_sighted",
-    "flapping_start",
-    "flapping_end",
-    "partial",
-]
 ChannelName = Literal["email", "sms"]
 
 
@@ -120,6 +94,11 @@ NotifierConfig = Annotated[
     EmailNotifierConfig | SmsHttpNotifierConfig | FileNotifierConfig,
     Field(discriminator="type"),
 ]
+# Every `[[notifier]] type`, derived from the union above (dispatch.registry maps each to its code).
+NOTIFIER_TYPES: tuple[str, ...] = tuple(
+    get_args(model.model_fields["type"].annotation)[0]
+    for model in get_args(get_args(NotifierConfig)[0])
+)
 
 
 class RouteConfig(StrictModel):
@@ -127,7 +106,7 @@ class RouteConfig(StrictModel):
 
     name: str = Field(min_length=1)
     # -- when: an empty list matches anything ---------------------------------
-    kinds: list[NoticeKindName] = []
+    kinds: list[NoticeKind] = []
     scenarios: list[Literal[1, 2, 3]] = []
     levels: list[Literal["I", "II"]] = []
     operators: list[str] = []  # only when one of these operator units is concerned
@@ -156,14 +135,14 @@ class RouteConfig(StrictModel):
         return value
 
 
-_OPERATIONAL: list[NoticeKindName] = [
-    "warning",
-    "upgrade",
-    "downgrade",
-    "follow_up",
-    "response_start",
-    "response_end",
-    "lift",
+_OPERATIONAL: list[NoticeKind] = [
+    NoticeKind.WARNING,
+    NoticeKind.UPGRADE,
+    NoticeKind.DOWNGRADE,
+    NoticeKind.FOLLOW_UP,
+    NoticeKind.RESPONSE_START,
+    NoticeKind.RESPONSE_END,
+    NoticeKind.LIFT,
 ]
 
 DEFAULT_ROUTES: list[RouteConfig] = [
@@ -171,15 +150,17 @@ DEFAULT_ROUTES: list[RouteConfig] = [
     RouteConfig(
         name="指挥部领导：预警、响应与解除建议及报告超时",
         kinds=[
-            "warning_proposal",
-            "response_proposal",
-            "upgrade",
-            "lift_proposal",
-            "report_overdue",
+            NoticeKind.WARNING_PROPOSAL,
+            NoticeKind.RESPONSE_PROPOSAL,
+            NoticeKind.UPGRADE,
+            NoticeKind.LIFT_PROPOSAL,
+            NoticeKind.REPORT_OVERDUE,
         ],
         roles=["总指挥", "副总指挥"],
     ),
-    RouteConfig(name="谁发布、谁解除：发布人收到解除建议", kinds=["lift_proposal"], issuer=True),
+    RouteConfig(
+        name="谁发布、谁解除：发布人收到解除建议", kinds=[NoticeKind.LIFT_PROPOSAL], issuer=True
+    ),
     RouteConfig(
         name="相关运营企业与责任单位",
         kinds=_OPERATIONAL,
@@ -189,14 +170,14 @@ DEFAULT_ROUTES: list[RouteConfig] = [
     RouteConfig(name="事发地镇（街道）", kinds=_OPERATIONAL, concerned_streets=True),
     RouteConfig(
         name="部分业务受影响：所属单位知悉（§3.3 不构成预警情形）",
-        kinds=["partial"],
+        kinds=[NoticeKind.PARTIAL],
         concerned_operators=True,
         concerned_units=True,
         channels=["email"],
     ),
     RouteConfig(
         name="情形1：全体成员单位",
-        kinds=["warning", "upgrade", "lift"],
+        kinds=[NoticeKind.WARNING, NoticeKind.UPGRADE, NoticeKind.LIFT],
         scenarios=[1],
         member_units=True,
         channels=["email", "sms"],
@@ -204,7 +185,7 @@ DEFAULT_ROUTES: list[RouteConfig] = [
     ),
     RouteConfig(
         name="应急响应启动与结束：全体成员单位（§4.3 通知成员单位）",
-        kinds=["response_start", "response_end"],
+        kinds=[NoticeKind.RESPONSE_START, NoticeKind.RESPONSE_END],
         member_units=True,
         fallback=True,
     ),
@@ -231,31 +212,3 @@ class DispatchConfig(StrictModel):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Shanghai)") from None
         return value
-
-
-def route_problems(config: Config) -> list[ConfigProblem]:
-    """Dangling names in [[dispatch.route]]: units, people, working groups, operators, streets."""
-    file = "commwatch.toml"
-    units = set(config.units)
-    operators = {u.name for u in config.contacts.unit if u.kind == "operator"}
-    groups = {g.name for g in config.contacts.working_group}
-    problems: list[ConfigProblem] = []
-    for i, route in enumerate(config.daemon.dispatch.route):
-        where = f"dispatch.route[{i}]({route.name})"
-        checks: tuple[tuple[str, str, list[str], set[str]], ...] = (
-            ("units", "unit", route.units, units | {INCIDENT_SITE}),
-            ("people", "person", route.people, set(config.people)),
-            ("working_groups", "working group", route.working_groups, groups),
-            ("operators", "operator unit", route.operators, operators),
-            ("streets", "street", route.streets, set(config.streets)),
-        )
-        for key, what, values, known in checks:
-            for j, value in enumerate(values):
-                if value not in known:
-                    hint = "、".join(sorted(known)[:6]) or "none"
-                    problems.append(
-                        ConfigProblem(
-                            file, f"{where}.{key}[{j}]", f"unknown {what} (known: {hint})", value
-                        )
-                    )
-    return problems

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from monitor.config.contacts import INCIDENT_SITE
 from monitor.config.errors import ConfigProblem
-from monitor.config.notifiers import route_problems
 
 if TYPE_CHECKING:
     from monitor.config.model import Config
@@ -168,4 +167,32 @@ def _plan(config: Config) -> list[ConfigProblem]:
             period.systems,
             config.systems,
         )
+    return problems
+
+
+def route_problems(config: Config) -> list[ConfigProblem]:
+    """Dangling names in [[dispatch.route]]: units, people, working groups, operators, streets."""
+    file = "commwatch.toml"
+    units = set(config.units)
+    operators = {u.name for u in config.contacts.unit if u.kind == "operator"}
+    groups = {g.name for g in config.contacts.working_group}
+    problems: list[ConfigProblem] = []
+    for i, route in enumerate(config.daemon.dispatch.route):
+        where = f"dispatch.route[{i}]({route.name})"
+        checks: tuple[tuple[str, str, list[str], set[str]], ...] = (
+            ("units", "unit", route.units, units | {INCIDENT_SITE}),
+            ("people", "person", route.people, set(config.people)),
+            ("working_groups", "working group", route.working_groups, groups),
+            ("operators", "operator unit", route.operators, operators),
+            ("streets", "street", route.streets, set(config.streets)),
+        )
+        for key, what, values, known in checks:
+            for j, value in enumerate(values):
+                if value not in known:
+                    hint = "、".join(sorted(known)[:6]) or "none"
+                    problems.append(
+                        ConfigProblem(
+                            file, f"{where}.{key}[{j}]", f"unknown {what} (known: {hint})", value
+                        )
+                    )
     return problems

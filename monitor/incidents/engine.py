@@ -230,6 +230,13 @@ class IncidentEngine:
         """Close after the warning is lifted and the response ended."""
         return self._act(incident_id, lambda i, now: lifecycle.close(i, by, now, note))
 
+    def submit_report(self, incident_id: int, by: Actor, note: str = "") -> Incident:
+        """The §4.1 written report was submitted (stops the report clock)."""
+        deadline = self.config.plan.report.deadline
+        return self._act(
+            incident_id, lambda i, now: lifecycle.submit_report(i, by, now, deadline, note)
+        )
+
     def annotate(self, incident_id: int, by: Actor, note: str) -> Incident:
         """A note on the timeline (allowed after closing, for §5)."""
         return self._act(incident_id, lambda i, _now: lifecycle.annotate(i, by, note))

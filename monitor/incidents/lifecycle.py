@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from monitor.incidents.authority import (
@@ -34,40 +34,7 @@ from monitor.incidents.authority import (
     check_start_response,
 )
 from monitor.incidents.notices import NoticeKind
-from monitor.plan.assessment import LEVEL_NAMES
-
-OPEN_STATUSES = ("detected", "confirmed")
-STATUS_NAMES = {
-    "detected": "待确认",
-    "confirmed": "已确认",
-    "false_alarm": "误报（已关闭）",
-    "transferred": "已转交（已关闭）",
-    "closed": "已关闭",
-}
-
-# How events are named in timelines, `incident show` and the reports (§4.2, §5).
-EVENT_NAMES = {
-    "detected": "监测发现",
-    "reported": "接报",
-    "information": "补充信息",
-    "confirmed": "确认",
-    "false_alarm": "误报",
-    "transferred": "转交",
-    "upgraded": "升级",
-    "downgraded": "降级",
-    "assessment_changed": "态势变化",
-    "returned": "再次受影响",
-    "restored": "已恢复",
-    "warning_issued": "发布预警",
-    "warning_adjusted": "调整预警",
-    "warning_lifted": "解除预警",
-    "response_started": "启动响应",
-    "response_changed": "调整响应",
-    "response_ended": "结束响应",
-    "closed": "关闭",
-    "note": "备注",
-    "report_submitted": "报送书面报告",
-}
+from monitor.plan.names import OPEN_STATUSES, level_name, scenario_label, status_name
 
 
 @dataclass(frozen=True)
@@ -137,7 +104,7 @@ class Step:
 def require_open(incident: Incident, action: str) -> None:
     """Refuse any action on a closed incident."""
     if not incident.is_open:
-        status = STATUS_NAMES.get(incident.status, incident.status)
+        status = status_name(incident.status)
         raise RefusedError(f"拒绝：事件#{incident.id}{status}，不能再{action}")
 
 
@@ -228,7 +195,7 @@ def start_response(
     previous = incident.response_level if incident.response_active else None
     if previous == level:
         starter = incident.response_starter_name or incident.response_starter
-        raise RefusedError(f"拒绝：{LEVEL_NAMES[level]}应急响应已由{starter}启动")
+        raise RefusedError(f"拒绝：{level_name(level)}应急响应已由{starter}启动")
     changes = {
         "response_level": level,
         "response_starter": actor.id,
@@ -267,6 +234,20 @@ def close(incident: Incident, actor: Actor, now: datetime, note: str = "") -> St
     return Step({"status": "closed", "closed_at": now}, (event,))
 
 
+def submit_report(
+    incident: Incident, actor: Actor, now: datetime, deadline: timedelta, note: str = ""
+) -> Step:
+    """书面报告已报送 (§4.1): once; records the minutes since detection and whether on time."""
+    check_duty(actor, "报送书面报告")
+    if incident.report_submitted_at is not None:
+        when = incident.report_submitted_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        raise RefusedError(f"拒绝：事件#{incident.id}的书面报告已于{when}标记报送")
+    taken = now - incident.detected_at
+    data = {"minutes": round(taken.total_seconds() / 60, 1), "on_time": taken <= deadline}
+    event = EventDraft("report_submitted", actor, note, data)
+    return Step({"report_submitted_at": now}, (event,))
+
+
 def annotate(incident: Incident, actor: Actor, note: str) -> Step:
     """A note on the timeline; allowed on closed incidents too (§5 后期处置)."""
     check_duty(actor, "记录备注")
@@ -297,8 +278,9 @@ def _adjust_warning(
     incident: Incident, actor: Actor, scenario: int, listed: Collection[str], note: str
 ) -> Step:
     if scenario == incident.warning_scenario:
+        issued = scenario_label(scenario)
         raise RefusedError(
-            f"拒绝：事件#{incident.id}已发布情形{scenario}预警；调整请用 --scenario 指定其他情形"
+            f"拒绝：事件#{incident.id}已发布{issued}预警；调整请用 --scenario 指定其他情形"
         )
     _check_issuer(incident, actor, listed, "调整")
     previous = incident.warning_scenario

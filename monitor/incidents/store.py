@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine, Row, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from monitor.incidents.lifecycle import OPEN_STATUSES, EventDraft, Incident, Step
+from monitor.incidents.lifecycle import EventDraft, Incident, Step
 from monitor.incidents.notices import NoticeKind, NoticeRequest, NoticeSink
 from monitor.incidents.tables import (
     assessment_from_json,
@@ -24,6 +24,7 @@ from monitor.incidents.tables import (
     incidents,
     notice_requests,
 )
+from monitor.plan.names import OPEN_STATUSES
 
 _INCIDENT_FIELDS = tuple(f.name for f in fields(Incident))
 

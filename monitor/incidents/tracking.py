@@ -29,21 +29,9 @@ from monitor.incidents.lifecycle import EventDraft, Incident, Step, require_open
 from monitor.incidents.notices import NoticeKind
 from monitor.incidents.tables import assessment_to_json
 from monitor.plan.assessment import Assessment
+from monitor.plan.names import NO_SCENARIO_NAME, SOURCES, scenario_label, scenario_rank
 
-SOURCES = ("monitor", "upper", "public", "event")
-SOURCE_NAMES = {
-    "monitor": "监测系统发现（§3.1.2 (1)）",
-    "upper": "上级机构或其他职能部门通报（§3.1.2 (2)）",
-    "public": "社会和信息安全责任单位报告（§3.1.2 (3)）",
-    "event": "重要集会或重大活动保障要求（§3.1.2 (4)）",
-}
 MATERIAL_KEYS = ("scenario", "level", "operator_networks", "key_systems", "streets", "spread")
-NO_SCENARIO = 4  # ranks below 情形3: affected but no scenario reached
-
-
-def rank(scenario: int | None) -> int:
-    """Severity rank: lower is worse (情形1 < 情形2 < 情形3 < none)."""
-    return NO_SCENARIO if scenario is None else scenario
 
 
 def material(data: Mapping[str, Any] | None) -> tuple[Any, ...]:
@@ -110,12 +98,13 @@ def follow(
     extra: list[EventDraft] = []
     info: dict[str, Any] = {"assessment": data, "returned": returned}
     new, old = assessment.scenario, incident.scenario
-    if rank(new) != rank(old):
-        upgrade = rank(new) < rank(old)
+    if scenario_rank(new) != scenario_rank(old):
+        upgrade = scenario_rank(new) < scenario_rank(old)
         kind = "upgraded" if upgrade else "downgraded"
         notices.append(NoticeKind.UPGRADE if upgrade else NoticeKind.DOWNGRADE)
         info.update({"from": old, "to": new})
-        note = f"{_scenario_name(old)}→{_scenario_name(new)}：{note}"
+        was, becomes = scenario_label(old, NO_SCENARIO_NAME), scenario_label(new, NO_SCENARIO_NAME)
+        note = f"{was}→{becomes}：{note}"
         _warning_follows(incident, new, now, auto_issue, changes, notices, extra, info)
     else:
         kind = "returned" if returned else "assessment_changed"
@@ -151,7 +140,9 @@ def dismissed_outage_continues(latest: Incident | None, assessment: Assessment) 
     before = latest.assessment or {}
     known = set(before.get("operator_networks", ())) | set(before.get("key_systems", ()))
     now_affected = set(assessment.operator_networks) | set(assessment.key_systems)
-    return now_affected <= known and rank(assessment.scenario) >= rank(latest.scenario)
+    return now_affected <= known and scenario_rank(assessment.scenario) >= scenario_rank(
+        latest.scenario
+    )
 
 
 def _warning_follows(
@@ -183,10 +174,6 @@ def _warning_follows(
     notices.append(NoticeKind.WARNING_PROPOSAL)
 
 
-def _scenario_name(scenario: int | None) -> str:
-    return f"情形{scenario}" if scenario is not None else "未达预警情形"
-
-
 def _propose_level(incident: Incident, assessment: Assessment) -> bool:
     level = assessment.level
     if level is None or level == incident.level:
@@ -205,7 +192,9 @@ def _auto_warning_columns(scenario: int, now: datetime) -> dict[str, Any]:
 
 
 def _auto_warning_event(scenario: int) -> EventDraft:
-    note = f"按 plan.toml [warning] auto_issue 自动发布情形{scenario}预警（§3.4 根据授权）"
+    note = (
+        f"按 plan.toml [warning] auto_issue 自动发布{scenario_label(scenario)}预警（§3.4 根据授权）"
+    )
     data = {"scenario": scenario, "auto": True}
     return EventDraft("warning_issued", SYSTEM, note, data, (NoticeKind.WARNING,))
 

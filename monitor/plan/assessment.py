@@ -9,9 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from monitor.plan.names import LEVEL_NAMES, Level
-
-__all__ = ["LEVEL_NAMES", "Assessment", "Level"]
+from monitor.plan.names import Level
 
 
 @dataclass(frozen=True)

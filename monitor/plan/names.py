@@ -46,6 +46,7 @@ class Scenario:
 
 SCENARIOS: dict[int, Scenario] = {n: Scenario(n) for n in (1, 2, 3)}
 NO_SCENARIO_RANK = 4  # affected, but no scenario reached: ranks below 情形3
+NO_SCENARIO_NAME = "未达预警情形"
 
 
 def scenario_of(number: int | None) -> Scenario | None:
@@ -75,8 +76,8 @@ OPEN_STATUSES = ("detected", "confirmed")
 STATUS_NAMES: dict[str, str] = {
     "detected": "待确认",
     "confirmed": "已确认",
-    "false_alarm": "误报（已关闭）",
-    "transferred": "已转交（已关闭）",
+    "false_alarm": "误报",
+    "transferred": "已转交",
     "closed": "已关闭",
 }
 

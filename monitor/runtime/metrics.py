@@ -1,10 +1,12 @@
-"""Every Prometheus object of commwatch; the only module that creates or writes them.
+"""The daemon's metrics registry, its direct metrics, and the scrape-time collector.
 
-Low-cardinality aggregates (round durations, counters) are direct metrics.
-Per-node values and the counters other parts keep as plain attributes are read
-at scrape time by `StateCollector`, so updating a node costs nothing and a
-10k-node scrape stays small. The page is rendered by prometheus-client's own
-HTTP server thread, never on the event loop, bound to the configured address.
+One `CollectorRegistry` per daemon, created here and injected: the scheduler's
+round figures are direct metrics (`DaemonMetrics`); every other component owns
+its figures and exports them itself through `metric_families()` (a
+`MetricSource`), which app.py registers once at start. Per-node values are read
+at scrape time, so updating a node costs nothing and a 10k-node scrape stays
+small. The page is rendered by prometheus-client's own HTTP server thread,
+never on the event loop, bound to the configured address.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from monitor import __version__
+from monitor.config.inventory import PROBE_KINDS
 
 log = logging.getLogger(__name__)
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -63,8 +66,12 @@ class NodeSource(Protocol):
     def node_views(self) -> Iterable[NodeView]: ...
 
 
-# A family source yields ready-made metric families at scrape time (store writer,
-# SNMP prober, dispatcher, plan state …); app.py registers one per part.
+class MetricSource(Protocol):
+    """A component that exports its own figures as metric families at scrape time."""
+
+    def metric_families(self) -> Iterable[Metric]: ...
+
+
 FamilySource = Callable[[], Iterable[Metric]]
 
 
@@ -209,10 +216,14 @@ class DaemonMetrics:
             ["probe"],
             registry=r,
         )
-        for probe in ("icmp", "snmp"):
+        for probe in PROBE_KINDS:
             self.round_duration.labels(probe)
             self.rounds.labels(probe)
             self.lag.labels(probe)
+
+    def register(self, source: MetricSource) -> None:
+        """Export a component's own figures (see MetricSource)."""
+        self.collector.add_source(source.metric_families)
 
     def config_loaded(self, ok: bool) -> None:
         """Record the outcome of a config load or reload."""

@@ -1,12 +1,13 @@
-"""The plan side of the daemon: topology → scorer → incidents → dispatch.
+"""The plan side of the daemon: topology → scorer → incidents → the notice pump.
 
 Runs after every probe round (time alone can end a maintenance window or a
 spread window), keeps the spread history, hands the Assessment to the incident
 engine (which writes notice requests in its own transaction) and nudges the
-dispatcher. The monitor's own uplink is judged before every round
-(`monitor.runtime.uplink.SelfMonitor`): while it is blind, or while nodes it
-could not see are not judged again, the district is not scored and no incident
-moves (so its own outage is never mistaken for 情形1).
+notice pump (the dispatcher, built and injected by app.py). The monitor's own
+uplink is judged before every round (`monitor.runtime.uplink.SelfMonitor`):
+while it is blind, or while nodes it could not see are not judged again, the
+district is not scored and no incident moves (so its own outage is never
+mistaken for 情形1).
 """
 
 from __future__ import annotations
@@ -14,49 +15,57 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping
 from datetime import datetime
+from typing import Protocol
 
 from prometheus_client.core import Metric
 from sqlalchemy import Engine
 
-from dispatch.dispatcher import Dispatcher
 from monitor.config import Config
 from monitor.incidents.engine import IncidentEngine
 from monitor.nodes.flapping import FlapState
 from monitor.nodes.state import Status
 from monitor.plan.assessment import Assessment
 from monitor.plan.blindness import blind_assessment
+from monitor.plan.names import LEVEL_CODES
 from monitor.plan.situation import score_round
 from monitor.plan.spread import SpreadHistory
 from monitor.runtime.flap_notices import FlapNotices
-from monitor.runtime.metrics import DaemonMetrics, counter, gauge
+from monitor.runtime.metrics import gauge
 from monitor.runtime.partial_notices import PartialNotices
 from monitor.runtime.uplink import SelfMonitor
 
 log = logging.getLogger(__name__)
-LEVEL_CODES = {"I": 1, "II": 2}
+
+
+class NoticePump(Protocol):
+    """What the plan loop needs of dispatch: start, wake, reconfigure, drain and stop."""
+
+    def start(self) -> None: ...
+
+    def nudge(self) -> None: ...
+
+    def reconfigure(self, config: Config) -> None: ...
+
+    async def stop(self, drain_timeout: float) -> None: ...
 
 
 class PlanRuntime:
     """Runs the scorer on node statuses and hands Assessments to the incident engine."""
 
-    def __init__(self, config: Config, engine: Engine, metrics: DaemonMetrics) -> None:
+    def __init__(self, config: Config, engine: Engine, notices: NoticePump) -> None:
         self.config = config
         self.history = SpreadHistory(config)
         self.incidents = IncidentEngine(engine, config)
-        self.dispatcher = Dispatcher(config, engine)
+        self.notices = notices
         self.assessment = Assessment()
         self.self_monitor = SelfMonitor(config, self.incidents.sink)
         self.flap_notices = FlapNotices(self.incidents.sink)
         self.partial_notices = PartialNotices(self.incidents.sink)
-        self.open_incidents = 0
-        metrics.collector.add_source(self._families)
-        metrics.collector.add_source(self.self_monitor.families)
 
     async def start(self, statuses: Mapping[str, Status]) -> None:
         """Rebuild open incidents from the database and start dispatch."""
         opened = await self.incidents.start()
-        self.open_incidents = len(opened)
-        self.dispatcher.start()
+        self.notices.start()
         log.info("plan engine started", extra={"fields": {"open_incidents": len(opened)}})
 
     async def evaluate(
@@ -64,12 +73,12 @@ class PlanRuntime:
     ) -> None:
         """Score the current statuses and advance incidents (not while the monitor is blind)."""
         if self.flap_notices.update(self.config, flaps, now):
-            self.dispatcher.nudge()
+            self.notices.nudge()
         if self.self_monitor.holding:
             state, unseen = self.self_monitor.state, self.self_monitor.unseen
             previous, self.assessment = self.assessment, blind_assessment(state, unseen)
             if previous != self.assessment:
-                self.dispatcher.nudge()
+                self.notices.nudge()
             return
         result = score_round(self.config, statuses, flaps, self.history, now)
         previous, self.assessment = self.assessment, result.assessment
@@ -87,7 +96,7 @@ class PlanRuntime:
         incident = await self.incidents.on_assessment(result.assessment, now)
         told = self.partial_notices.update(self.config, result.assessment, now)
         if incident is not None or previous != result.assessment or told:
-            self.dispatcher.nudge()
+            self.notices.nudge()
 
     def reconfigure(self, config: Config) -> None:
         """Adopt a reloaded config."""
@@ -95,14 +104,15 @@ class PlanRuntime:
         self.history.reconfigure(config)
         self.self_monitor.reconfigure(config)
         self.incidents.reconfigure(config)
-        self.dispatcher.reconfigure(config)
+        self.notices.reconfigure(config)
 
     async def stop(self, drain_seconds: float) -> None:
         """Drain dispatch for at most drain_seconds."""
-        await self.dispatcher.stop(drain_seconds)
+        await self.notices.stop(drain_seconds)
         await self.self_monitor.close()
 
-    def _families(self) -> Iterator[Metric]:
+    def metric_families(self) -> Iterator[Metric]:
+        """The plan's view, at scrape time."""
         a = self.assessment
         yield gauge("commwatch_scenario", "Current 预警情形 (0 none, 1-3)", float(a.scenario or 0))
         yield gauge(
@@ -128,36 +138,9 @@ class PlanRuntime:
             "1 while the monitor's own uplink answers",
             float(not self.self_monitor.state.blind),
         )
-        current = self.incidents.current
+        yield from self.self_monitor.families()
         yield gauge(
-            "commwatch_incidents_open", "Open monitor incidents", float(current is not None)
-        )
-        stats = self.dispatcher.stats
-        yield gauge(
-            "commwatch_outbox_pending", "Deliveries waiting or being sent", float(stats.queued)
-        )
-        yield gauge(
-            "commwatch_outbox_oldest_pending_seconds",
-            "Age of the oldest undelivered notice",
-            float(stats.oldest_pending_age_seconds),
-        )
-        yield counter(
-            "commwatch_notices", "Notices accepted into the outbox", {(): float(stats.notices)}, []
-        )
-        deliveries: dict[tuple[str, ...], float] = {}
-        for channel, count in stats.sent_by_channel.items():
-            deliveries[(channel, "sent")] = float(count)
-        for channel, count in stats.failed_by_channel.items():
-            deliveries[(channel, "permanent")] = float(count)
-        yield counter(
-            "commwatch_deliveries",
-            "Deliveries by channel and result",
-            deliveries,
-            ["channel", "result"],
-        )
-        yield counter(
-            "commwatch_delivery_retries",
-            "Transient delivery failures retried",
-            {(c,): float(n) for c, n in stats.retries_by_channel.items()},
-            ["channel"],
+            "commwatch_incidents_open",
+            "Open monitor incidents",
+            float(self.incidents.current is not None),
         )

@@ -2,8 +2,8 @@
 
 One synchronous SQLAlchemy engine per process, used from worker threads (never
 on the event loop): SQLite in WAL mode with a busy timeout by default, or
-PostgreSQL by URL. Every table module registers its tables on `metadata`;
-`create_schema` creates whatever is missing.
+PostgreSQL by URL. Every table module registers its tables on `metadata` (for
+queries); the schema itself is made and versioned by `monitor.storage.migrations`.
 """
 
 from __future__ import annotations
@@ -84,15 +84,28 @@ def _sqlite_engine(url: str, busy_timeout_s: float) -> Engine:
     return engine
 
 
-def create_schema(engine: Engine) -> None:
-    """Create every registered table that does not exist yet."""
-    import dispatch.models  # noqa: F401  (outbox: notices and deliveries)
-    import monitor.incidents.tables  # (incidents, events, notice requests)
-    import monitor.storage.tables  # noqa: F401  (registers the core tables)
-
-    metadata.create_all(engine)
+def database_missing(url: str) -> bool:
+    """True for a SQLite file that does not exist yet (opening it would create it)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return False
+    database = parsed.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return False
+    return not Path(database).exists()
 
 
 def redact_url(url: str) -> str:
     """The URL with any password hidden, for logs and status."""
     return make_url(url).render_as_string(hide_password=True)
+
+
+def describe_database(url: str) -> str:
+    """The URL for people: password hidden; a relative SQLite path also shown absolute."""
+    shown = redact_url(url)
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return shown
+    path = Path(database)
+    return shown if path.is_absolute() else f"{shown} (= {path.resolve()})"

@@ -20,11 +20,15 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from prometheus_client.core import Metric
+
 from monitor.config.daemon import StorageConfig
 from monitor.nodes.state import NodeState, Transition
+from monitor.runtime.metrics import counter, gauge
 from monitor.storage.buffer import Batch, PendingRows, describe_error, write_bisecting
 from monitor.storage.store import PRUNE_CHUNK, Store
 from probes.base import ProbeResult
@@ -83,6 +87,34 @@ class StoreWriter:
     def dropped_samples(self) -> int:
         """Samples dropped because the database failed for too long (or after close)."""
         return self._pending.dropped + self._late_dropped
+
+    def metric_families(self) -> Iterator[Metric]:
+        """The writer's figures, at scrape time."""
+        yield gauge(
+            "commwatch_store_pending_rows", "Rows waiting to be written", float(self.pending)
+        )
+        yield counter("commwatch_store_written_rows", "Rows written", {(): self.written_rows}, [])
+        yield counter("commwatch_store_errors", "Database write errors", {(): self.errors}, [])
+        yield counter(
+            "commwatch_store_rejected_rows",
+            "Rows the database refused for their content (discarded after bisecting)",
+            {(): self.rejected_rows},
+            [],
+        )
+        yield counter(
+            "commwatch_store_pruned_rows", "Old probe samples pruned", {(): self.pruned_rows}, []
+        )
+        yield counter(
+            "commwatch_store_dropped_samples",
+            "Probe samples dropped while the database was failing",
+            {(): self.dropped_samples},
+            [],
+        )
+        yield gauge(
+            "commwatch_store_last_flush_seconds",
+            "Duration of the last batch commit",
+            self.last_flush_seconds,
+        )
 
     def submit_sample(self, result: ProbeResult) -> None:
         """Queue one probe result for writing."""

@@ -13,7 +13,8 @@ import sys
 
 from dispatch.dispatcher import Dispatcher
 from monitor.config import load_config
-from monitor.storage.engine import create_schema, open_engine
+from monitor.storage.engine import open_engine
+from monitor.storage.migrations import upgrade as create_schema
 
 
 async def main(directory: str) -> None:

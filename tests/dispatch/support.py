@@ -13,7 +13,8 @@ from sqlalchemy import Engine
 from monitor.config import Config, load_config
 from monitor.incidents.notices import NoticeKind, NoticeRequest
 from monitor.plan.assessment import Assessment
-from monitor.storage.engine import create_schema, open_engine
+from monitor.storage.engine import open_engine
+from monitor.storage.migrations import upgrade as create_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "config"

@@ -19,10 +19,11 @@ from dispatch.dispatcher import Dispatcher
 from dispatch.models import PENDING, SENDING, deliveries, notices
 from dispatch.status import deliveries_for
 from monitor.config import Config
+from monitor.incidents.authority import RefusedError
 from monitor.incidents.engine import IncidentEngine
 from monitor.incidents.notices import NoticeKind
 from monitor.incidents.tables import utcnow
-from monitor.storage.engine import create_schema
+from monitor.storage.migrations import upgrade as create_schema
 from tests.conftest import Db
 from tests.dispatch.fakes import FakeChannel, eventually
 from tests.dispatch.support import ONE_OPERATOR, base_toml, load, request, write_config
@@ -245,7 +246,6 @@ async def test_takes_requests_written_by_the_incident_engine(rig: Rig) -> None:
 
 
 async def test_report_clock_escalates_until_submitted(rig: Rig) -> None:
-    from dispatch.report_records import submit_report
     from monitor.incidents.authority import actor_of
 
     incidents = IncidentEngine(rig.engine, rig.config)
@@ -262,21 +262,9 @@ async def test_report_clock_escalates_until_submitted(rig: Rig) -> None:
     assert not any(
         m.subject.startswith("【报告时限提醒】") for m in rig.mail.sent
     )  # stale: skipped
-    done = submit_report(
-        rig.engine,
-        rig.config,
-        incident.id,
-        actor_of(rig.config.people["duty-officer"]),
-        "",
-        utcnow(),
-    )
-    assert done.on_time is False
-    with pytest.raises(Exception, match="已于"):
-        submit_report(
-            rig.engine,
-            rig.config,
-            incident.id,
-            actor_of(rig.config.people["duty-officer"]),
-            "",
-            utcnow(),
-        )
+    duty = actor_of(rig.config.people["duty-officer"])
+    incidents.submit_report(incident.id, duty)
+    submitted = incidents.timeline(incident.id)[-1]
+    assert (submitted.kind, submitted.data["on_time"]) == ("report_submitted", False)
+    with pytest.raises(RefusedError, match="已于"):
+        incidents.submit_report(incident.id, duty)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 import pytest
 
+from dispatch.contact_check import contact_warnings
 from dispatch.numbers import classify
-from dispatch.router import Target, contact_warnings, route
+from dispatch.registry import NOTIFIERS
+from dispatch.router import Target, route
 from monitor.config import Config, ConfigError, load_config
 from monitor.config.contacts import ContactsConfig, HqConfig, PersonConfig, UnitConfig
-from monitor.config.notifiers import DEFAULT_ROUTES, NoticeKindName, RouteConfig
+from monitor.config.notifiers import DEFAULT_ROUTES, NOTIFIER_TYPES, RouteConfig
 from monitor.incidents.notices import NoticeKind
 from monitor.plan.assessment import Assessment
 from tests.dispatch.support import (
@@ -165,10 +167,6 @@ def test_same_address_is_routed_once(config: Config) -> None:
     assert [a for _, c, a, _ in got if c == "email"].count("gxj@example.org") == 1
 
 
-def test_kind_names_match_notice_kinds() -> None:
-    assert set(get_args(NoticeKindName)) == {str(k) for k in NoticeKind}
-
-
 def test_shipped_routes_are_the_defaults(config: Config) -> None:
     assert config.daemon.dispatch.route == DEFAULT_ROUTES
 
@@ -263,3 +261,7 @@ def test_dangling_route_names_are_config_errors(tmp_path: Path) -> None:
         "commwatch.toml: dispatch.route[0](坏).units[0]: unknown unit",
         "commwatch.toml: dispatch.route[0](坏).people[0]: unknown person",
     ]
+
+
+def test_every_configurable_notifier_type_has_a_plugin() -> None:
+    assert set(NOTIFIERS) == set(NOTIFIER_TYPES)

@@ -125,7 +125,7 @@ async def test_get_works_for_every_version(agent: Snmpd, auth: str) -> None:
     assert result.values["sys_uptime"] >= 0
     assert result.rtt_ms is not None
     assert result.rtt_ms > 0
-    assert probe.requests == 1
+    assert probe.stats.requests == 1
 
 
 @pytest.mark.parametrize(
@@ -161,8 +161,8 @@ async def test_each_failure_reports_its_kind(
         await probe.close()
     assert (result.ok, result.error) == (False, error), result
     assert result.detail
-    assert probe.timeouts == (1 if error == "timeout" else 0)
-    assert probe.auth_failures == (1 if error == "auth" else 0)
+    assert probe.stats.timeouts == (1 if error == "timeout" else 0)
+    assert probe.stats.auth_failures == (1 if error == "auth" else 0)
 
 
 @pytest.mark.parametrize("auth", ["v1", "v2c", "v3-sha-aes"])
@@ -190,7 +190,10 @@ async def test_interfaces_walk_finds_lo(agent: Snmpd, auth: str) -> None:
     for result in (first, second):
         assert (result.ok, result.degraded, result.error) == (True, False, None), result
         assert result.values["interfaces"]["lo"] == {"oper": "up", "admin": "up", "index": 1}
-    assert probe.requests in (4, 5)  # GET, walk (1–2 bulk), GET; then one GET (cached ifIndex)
+    assert probe.stats.requests in (
+        4,
+        5,
+    )  # GET, walk (1–2 bulk), GET; then one GET (cached ifIndex)
 
 
 async def test_unknown_interface_is_interface_missing(agent: Snmpd) -> None:
@@ -216,7 +219,7 @@ async def test_round_mixes_versions_and_failures(agent: Snmpd) -> None:
         await probe.close()
     assert [r.node for r in results] == [n.id for n in nodes]
     assert [r.error for r in results] == [None, None, "auth", "timeout", None]
-    assert probe.last_round_seconds > 0
+    assert probe.stats.last_round_seconds > 0
     assert probe.stats.rounds == 1
 
 
@@ -271,7 +274,7 @@ async def test_v3_device_with_a_new_engine_id_is_rediscovered_in_the_same_round(
     await probe.close()
     assert first.ok, first
     assert (second.ok, second.values.get("sys_name")) == (True, "commwatch-test-agent"), second
-    assert probe.timeouts == 0
+    assert probe.stats.timeouts == 0
 
 
 def test_config_keys_from_the_issue_build_a_working_prober(tmp_path: Path, agent: Snmpd) -> None:

@@ -155,5 +155,5 @@ def test_fifty_agents_in_one_round(snmpsim: int) -> None:
             assert result.degraded is (index in HOT)
             if index in HOT:
                 assert result.detail == "指标cpu=95高于上限90"
-    assert probe.requests == 2 * AGENTS
-    assert probe.timeouts == 0
+    assert probe.stats.requests == 2 * AGENTS
+    assert probe.stats.timeouts == 0

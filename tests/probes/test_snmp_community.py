@@ -95,7 +95,7 @@ async def test_many_concurrent_requests_are_demultiplexed(agent_factory) -> None
     replies = await asyncio.gather(*(session.get([SYS_NAME]) for _ in range(500)))
     assert all(r.varbinds == [(SYS_NAME, b"agent")] for r in replies)
     assert len({m.request_id for m in agent.requests}) == 500
-    assert client.stray == 0
+    assert client.wire.stray == 0
     assert client.receive_buffer_effective >= 1 << 20
     client.close()
 
@@ -110,7 +110,7 @@ async def test_retransmission_reuses_the_request_id(agent_factory) -> None:  # t
     reply = await _session(client, port, timeout=0.1, retries=2).get([SYS_NAME])
     assert reply.varbinds == [(SYS_NAME, b"agent")]
     assert [m.request_id for m in agent.requests] == [agent.requests[0].request_id] * 2
-    assert client.retransmits == 1
+    assert client.wire.retransmits == 1
     client.close()
 
 
@@ -149,7 +149,7 @@ async def test_stray_datagrams_are_counted_and_dropped(agent_factory, how: str) 
     client = CommunityClient(1 << 16)
     with pytest.raises(SnmpError, match="timeout"):
         await _session(client, port, timeout=0.15).get([SYS_NAME])
-    assert client.stray == 1
+    assert client.wire.stray == 1
     client.close()
     other.close()
 

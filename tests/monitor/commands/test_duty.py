@@ -26,6 +26,7 @@ def config_dir(tmp_path: Path) -> Path:
     url = f"sqlite:///{tmp_path / 'commwatch.db'}"
     text = re.sub(r'(?m)^url = ".*"$', f'url = "{url}"', daemon.read_text(encoding="utf-8"))
     daemon.write_text(text, encoding="utf-8")
+    assert main(["db", "upgrade", "-c", str(target)]) == 0  # commands never create a database
     return target
 
 

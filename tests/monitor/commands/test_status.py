@@ -11,7 +11,8 @@ import pytest
 from monitor.cli import main
 from monitor.config import load_config
 from monitor.nodes.state import NodeState, Status
-from monitor.storage.engine import create_schema, open_engine
+from monitor.storage.engine import open_engine
+from monitor.storage.migrations import upgrade as create_schema
 from monitor.storage.store import Store
 from tests.paths import ROOT
 

@@ -29,7 +29,8 @@ from monitor.incidents.engine import IncidentEngine, IncidentNotFoundError
 from monitor.incidents.notices import NoticeKind, NoticeRequest
 from monitor.incidents.tables import incident_events, notice_requests
 from monitor.plan.assessment import Assessment
-from monitor.storage.engine import create_schema, metadata, open_engine
+from monitor.storage.engine import metadata, open_engine
+from monitor.storage.migrations import upgrade as create_schema
 from tests.paths import SHIPPED_CONFIG
 from tests.requirements import missing
 
@@ -84,6 +85,8 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     else:
         engine = open_engine(request.getfixturevalue("pg_url"))
         metadata.drop_all(engine)
+        with engine.begin() as connection:  # the schema is made again, from revision 0001
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
     create_schema(engine)
     yield engine
     engine.dispose()

@@ -301,3 +301,27 @@ def test_dismissed_outage_is_not_reopened(
     latest: Incident | None, now: Assessment, expected: bool
 ) -> None:
     assert tracking.dismissed_outage_continues(latest, now) is expected
+
+
+@pytest.mark.parametrize(
+    ("minutes", "on_time"),
+    [(29, True), (30, True), (31, False)],
+    ids=["within", "at-the-deadline", "late"],
+)
+def test_report_submission_records_minutes_and_deadline(minutes: int, on_time: bool) -> None:
+    """§4.1: the written report within 30 minutes; the step says whether it was."""
+    now = T0 + timedelta(minutes=minutes)
+    step = lifecycle.submit_report(WARNED, DUTY, now, timedelta(minutes=30), "已报区委办")
+    assert step.changes == {"report_submitted_at": now}
+    (event,) = step.events
+    assert (event.kind, event.note, dict(event.data)) == (
+        "report_submitted",
+        "已报区委办",
+        {"minutes": float(minutes), "on_time": on_time},
+    )
+
+
+def test_report_is_submitted_once() -> None:
+    done = replace(WARNED, report_submitted_at=LATER)
+    with pytest.raises(RefusedError, match="书面报告已于"):
+        lifecycle.submit_report(done, DUTY, LATER, timedelta(minutes=30))

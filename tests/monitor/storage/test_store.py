@@ -14,7 +14,7 @@ from sqlalchemy.exc import StatementError
 from monitor.config.inventory import NodeConfig
 from monitor.nodes.state import NodeState, Status, Transition
 from monitor.storage.buffer import is_content_error
-from monitor.storage.engine import create_schema
+from monitor.storage.migrations import upgrade as create_schema
 from monitor.storage.store import Store
 from monitor.storage.tables import node_states, nodes, probe_samples, state_changes
 from probes.base import ProbeResult

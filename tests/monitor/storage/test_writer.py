@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from monitor.config.daemon import StorageConfig
 from monitor.nodes.state import NodeState, Status, Transition
-from monitor.storage.engine import create_schema
+from monitor.storage.migrations import upgrade as create_schema
 from monitor.storage.store import Store
 from monitor.storage.tables import node_states, probe_samples, state_changes
 from monitor.storage.writer import StoreWriter
