@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from monitor.config import Config
 from monitor.nodes.state import Status
 from monitor.plan.impact import SystemImpact
-from monitor.plan.names import LEVEL_NAMES, duration_name
+from monitor.plan.names import LEVEL_NAMES, SCENARIOS, duration_name
 from monitor.plan.priority import is_priority
 from monitor.plan.spread import Spread
 from monitor.plan.verdict import Counts, Rule, Verdict
@@ -28,6 +28,7 @@ PRIORITY = "【优先保障单位，§6.3】"
 MAX_NAMES = 4
 NOTHING_DOWN = "未发现中断或不可达的节点，无受影响的网络和系统，不构成预警情形（§3.3）"
 KIND_NAMES = {"operator": "基础运营网络", "key_system": "重要信息系统"}
+S2, S3 = SCENARIOS[2], SCENARIOS[3]
 
 
 @dataclass(frozen=True)
@@ -146,37 +147,44 @@ def scenario_line(config: Config, facts: Facts) -> str:
         )
     if rule is Rule.OPERATORS:
         if counts.operators == counts.all_operators:
-            what = f"本区全部{counts.operators}家基础运营网络受影响（§3.3 情形2“本区基础运营网络”）"
+            what = (
+                f"本区全部{counts.operators}家基础运营网络受影响（{S2.clause}“本区基础运营网络”）"
+            )
         else:
             what = f"{counts.operators}家基础运营网络受影响"
         if limit == 1:
             return (
-                f"{what}；plan.toml 取§3.3情形3的“1家基础运营网络”（§4.3.2 ①为“1至2家”，"
-                f"两节计数不同），超出即按情形2研判（{clause}）"
+                f"{what}；plan.toml 取{S3.clause}的“1家基础运营网络”（§4.3.2 ①为“1至2家”，"
+                f"两节计数不同），超出即按{S2.label}研判（{clause}）"
             )
-        return f"{what}，超出§4.3.2 ①的“1至2家基础运营网络”，符合预警情形2（{clause}、§4.3.1 ①）"
+        return (
+            f"{what}，超出§4.3.2 ①的“1至2家基础运营网络”，符合预警{S2.label}（{clause}、§4.3.1 ①）"
+        )
     if rule is Rule.KEY_SYSTEMS:
         return (
-            f"{counts.key_systems}家重要信息系统全部业务受影响，超出情形3和§4.3.2 ①的“1至2家”，"
-            f"属“2家以上”（§7.1“以上”含本数），符合预警情形2（{clause}、§4.3.1 ①）"
+            f"{counts.key_systems}家重要信息系统全部业务受影响，"
+            f"超出{S3.label}和§4.3.2 ①的“1至2家”，属“2家以上”（§7.1“以上”含本数），"
+            f"符合预警{S2.label}（{clause}、§4.3.1 ①）"
         )
     if rule is Rule.KEY_SYSTEMS_SPREAD:
         return (
             f"{counts.key_systems}家重要信息系统全部业务受影响，属“2家以上”（§7.1“以上”含本数），"
-            f"并有继续扩散的可能性，符合预警情形2（{clause}、§4.3.1 ①）"
+            f"并有继续扩散的可能性，符合预警{S2.label}（{clause}、§4.3.1 ①）"
         )
     if rule is Rule.OPERATOR_SPREAD:
-        return f"本区基础运营网络受影响并有继续扩散的可能性，符合预警情形2（{clause}、§4.3.1 ①）"
+        return (
+            f"本区基础运营网络受影响并有继续扩散的可能性，符合预警{S2.label}（{clause}、§4.3.1 ①）"
+        )
     scope = _scope(counts)
     if rule is Rule.WITHIN_SPREAD:
         return (
-            f"影响{scope}的全部业务；虽有扩散迹象，但情形2要求“2家以上重要信息系统”或"
-            f"基础运营网络，按预警情形3研判并密切关注发展（{clause}）"
+            f"影响{scope}的全部业务；虽有扩散迹象，但{S2.label}要求“2家以上重要信息系统”或"
+            f"基础运营网络，按预警{S3.label}研判并密切关注发展（{clause}）"
         )
-    line = f"影响{scope}的全部业务，无扩散性，符合预警情形3（{clause}、§4.3.2 ①）"
+    line = f"影响{scope}的全部业务，无扩散性，符合预警{S3.label}（{clause}、§4.3.2 ①）"
     if counts.operators == 2:
         line += (
-            "；注意：§3.3情形3列“1家基础运营网络”，§4.3.2 ①列“1至2家基础运营网络……无扩散性”"
+            f"；注意：{S3.clause}列“1家基础运营网络”，§4.3.2 ①列“1至2家基础运营网络……无扩散性”"
             "（Ⅱ级），两节计数不同，按§4.3.2 ①研判（plan.toml [scenario] "
             "max_operators_without_spread = 2）"
         )

@@ -198,7 +198,7 @@ def test_two_operators_without_spread_name_both_clauses(world: Config) -> None:
     result = assess(world, what_if(world, ["opb-core", "opc-ring"]))
     assert (result.scenario, result.level, result.spread) == (3, "II", False)
     line = next(r for r in result.reasons if "符合预警情形3" in r)
-    assert "§3.3情形3列“1家基础运营网络”" in line
+    assert "§3.3 情形3列“1家基础运营网络”" in line
     assert "§4.3.2 ①列“1至2家基础运营网络" in line
     assert not any("有扩散性" in r for r in result.reasons)
 
@@ -206,7 +206,7 @@ def test_two_operators_without_spread_name_both_clauses(world: Config) -> None:
 def test_operator_limit_1_names_the_difference(world: Config) -> None:
     config = with_plan(world, **OPERATOR_LIMIT_1)
     result = assess(config, what_if(config, ["opb-core", "opc-ring"]))
-    assert any("取§3.3情形3的“1家基础运营网络”" in r for r in result.reasons)
+    assert any("取§3.3 情形3的“1家基础运营网络”" in r for r in result.reasons)
 
 
 def test_all_systems_cite_3_3_1(world: Config) -> None:
