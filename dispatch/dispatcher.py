@@ -262,6 +262,16 @@ class Dispatcher:
                     delivery.detail,
                 )
                 self.stats.on_sent(item.channel)
+                log.info(
+                    "notice sent",
+                    extra={
+                        "fields": {
+                            "delivery": item.id,
+                            "channel": item.channel,
+                            "notifier": notifier.name,
+                        }
+                    },
+                )
         finally:
             self._busy[item.channel] -= 1
             self._wake.set()

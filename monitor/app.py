@@ -128,7 +128,12 @@ class Daemon:
         if not metrics_config.enabled:
             return
         self.server = MetricsServer(self.metrics.registry, metrics_config.host, metrics_config.port)
-        self.server.start()
+        try:
+            self.server.start()
+        except OSError as exc:
+            raise listen_error(
+                "metrics", f"{metrics_config.host}:{metrics_config.port}", exc
+            ) from exc
 
     async def _start_traps(self) -> None:
         traps = self.config.daemon.traps
@@ -137,7 +142,10 @@ class Daemon:
         self.traps = TrapReceiver(
             traps, self.config.daemon.snmp.auth, self._addresses(), self._on_trap
         )
-        await self.traps.start()
+        try:
+            await self.traps.start()
+        except OSError as exc:
+            raise listen_error("traps", traps.listen, exc) from exc
         log.info("trap receiver listening", extra={"fields": {"address": traps.listen}})
 
     def _addresses(self) -> dict[str, str]:
@@ -267,6 +275,15 @@ class Daemon:
             self.server.stop()
         self.engine.dispose()
         log.info("commwatch stopped")
+
+
+def listen_error(section: str, address: str, exc: OSError) -> OSError:
+    """A bind failure that names the config key and the address (not only "[Errno 98] …")."""
+    why = exc.strerror or str(exc)
+    return OSError(
+        f"cannot listen on {address} ([{section}] listen in commwatch.toml): {why}"
+        " — another process has it, or the address is not on this host"
+    )
 
 
 def build_probes_missing(config: Config, current: dict[str, Probe]) -> dict[str, Probe]:

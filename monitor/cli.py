@@ -2,6 +2,11 @@
 
 Exit codes (DESIGN.md): 0 success, 2 bad input or config, 1 runtime failure;
 errors go to stderr.
+
+Start-up stays light: only the module of the command being run is imported
+(and it imports its heavy parts when it runs); `commwatch --help` imports no
+command module at all. COMMANDS holds each command's one-line summary for the
+top-level help; tests/monitor/test_cli.py checks it against the modules.
 """
 
 from __future__ import annotations
@@ -14,42 +19,70 @@ from collections.abc import Sequence
 from monitor import __version__
 from monitor.commands.support import EXIT_OK, EXIT_USAGE, default_config_dir
 
-# Each module exposes `register(subparsers)`, which adds its parser(s) and sets
-# `handler` (a callable taking the parsed args and returning an exit code).
-COMMAND_MODULES = (
-    "monitor.commands.run",
-    "monitor.commands.check_config",
-    "monitor.commands.probe_once",
-    "monitor.commands.status",
-    "monitor.commands.assess",
-    "monitor.commands.incident",
-    "monitor.commands.warning",
-    "monitor.commands.response",
-    "monitor.commands.event",
-    "monitor.commands.report",
-    "monitor.commands.notify_test",
-    "monitor.commands.schema",
-    "monitor.commands.db",
-)
+# name → (module, summary). Each module exposes `register(subparsers)`, which adds
+# its parser(s) and sets `handler` (a callable taking the parsed args, returning
+# an exit code).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("monitor.commands.run", "run the monitoring daemon"),
+    "check-config": (
+        "monitor.commands.check_config",
+        "validate the config files and the references between them",
+    ),
+    "probe-once": ("monitor.commands.probe_once", "run one probe round and print the results"),
+    "status": ("monitor.commands.status", "show every node's state from the database"),
+    "assess": (
+        "monitor.commands.assess",
+        "what-if: the 预警情形 and 响应级别 if these nodes were down now",
+    ),
+    "incident": ("monitor.commands.incident", "incidents: list, show, confirm, close …"),
+    "warning": ("monitor.commands.warning", "issue or lift a warning (预警)"),
+    "response": ("monitor.commands.response", "start or end an emergency response (应急响应)"),
+    "event": ("monitor.commands.event", "information from sources 2–4 (§3.1.2)"),
+    "report": ("monitor.commands.report", "written reports: submit, render (§4.1, §5)"),
+    "notify-test": (
+        "monitor.commands.notify_test",
+        "send a test notice through one [[notifier]] now",
+    ),
+    "schema": ("monitor.commands.schema", "write JSON Schemas of the config files (for editors)"),
+    "db": ("monitor.commands.db", "the database schema: upgrade, current revision"),
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full parser with every registered command."""
+def build_parser(command: str | None = None, full: bool = False) -> argparse.ArgumentParser:
+    """The parser; the module of `command` (of every command when `full`) is imported.
+
+    Other commands get a placeholder that carries their summary, enough for the
+    top-level help and for argparse to name the valid choices.
+    """
     parser = argparse.ArgumentParser(
         prog="commwatch", description="通信网络事故监测与预警 (晋城市城区通信网络事故应急预案)"
     )
     parser.add_argument("--version", action="version", version=f"commwatch {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(subparsers)
+    for name, (module, summary) in COMMANDS.items():
+        if full or name == command:
+            importlib.import_module(module).register(subparsers)
+        else:
+            subparsers.add_parser(name, help=summary, add_help=False)
     return parser
+
+
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The command named in argv: the first word that is not an option."""
+    for word in argv:
+        if word == "--":
+            return None
+        if not word.startswith("-"):
+            return word if word in COMMANDS else None
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script and of `python -m monitor`."""
-    parser = build_parser()
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_command_in(words))
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(words)
     except SystemExit as exc:
         return int(exc.code or 0) if exc.code in (0, None) else EXIT_USAGE
     if getattr(args, "config", "unset") is None:

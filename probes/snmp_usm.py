@@ -129,8 +129,8 @@ def privacy_help() -> str:
     """What to install when SNMPv3 privacy is unavailable."""
     return (
         "SNMPv3 privacy (AES/DES) is unavailable in this commwatch installation, not at the "
-        "agent: pysnmp needs the Python package cryptography (>= 43). Install it into "
-        f"commwatch's environment: {sys.executable} -m pip install 'cryptography>=43' "
+        "agent: pysnmp needs the Python package cryptography (>= 47). Install it into "
+        f"commwatch's environment: {sys.executable} -m pip install 'cryptography>=47' "
         "(or reinstall commwatch with its dependencies), then restart commwatch"
     )
 

@@ -1,1 +1,1 @@
-"""One module per `commwatch` command (see monitor.cli.COMMAND_MODULES)."""
+"""One module per `commwatch` command (see monitor.cli.COMMANDS)."""

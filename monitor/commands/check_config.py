@@ -5,14 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from monitor.commands.common import load_or_report
 from monitor.commands.support import add_config_option
-from monitor.config import Config
+
+if TYPE_CHECKING:
+    from monitor.config import Config
 
 # Extra checks that warn without failing (weak crypto, units nobody can reach, …).
 # Each takes a loaded Config and returns human-readable warnings.
-WarningCheck = Callable[[Config], list[str]]
+WarningCheck = Callable[["Config"], list[str]]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -22,6 +25,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add_config_option(parser)
     parser.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="list every item a warning counts"
+    )
     parser.set_defaults(handler=run)
 
 
@@ -33,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
     if args.quiet:
         return 0
     for warning in collect_warnings(config):
-        print(f"warning: {warning}", file=sys.stderr)
+        shown = warning if args.verbose else summarise(warning)
+        print(f"warning: {shown}", file=sys.stderr)
     nodes = config.inventory.node
     print(
         f"{config.directory}: OK — {len(config.systems)} systems, {len(nodes)} nodes, "
@@ -41,6 +48,18 @@ def run(args: argparse.Namespace) -> int:
         f"{len(config.daemon.notifier)} notifiers"
     )
     return 0
+
+
+LIST_LIMIT = 3  # a warning listing more items than this is summarised without --verbose
+
+
+def summarise(warning: str) -> str:
+    """A warning ending in a long 、-separated list: its count and sentence, not the list."""
+    head, separator, tail = warning.rpartition(": ")
+    items = tail.split("、")
+    if not separator or len(items) <= LIST_LIMIT:
+        return warning
+    return f"{head} — `check-config --verbose` lists them"
 
 
 def collect_warnings(config: Config) -> list[str]:

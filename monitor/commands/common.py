@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
-from monitor.config import Config, ConfigError, load_config
+if TYPE_CHECKING:  # pydantic and the models load when a command runs, not for its --help
+    from monitor.config import Config
 
 
 class CommandError(Exception):
@@ -17,6 +19,8 @@ class CommandError(Exception):
 
 def load_or_report(directory: str) -> Config | None:
     """Load the config, or print every problem to stderr and return None."""
+    from monitor.config import ConfigError, load_config
+
     try:
         return load_config(directory)
     except ConfigError as exc:

@@ -85,6 +85,7 @@ def run_reader(args: argparse.Namespace, body: Callable[[IncidentEngine, Config]
     config = load_or_report(args.config)
     if config is None:
         return EXIT_USAGE
+    _log_like_the_daemon(config)
     try:
         with incident_engine(config) as engine:
             return body(engine, config)
@@ -101,6 +102,20 @@ def run_reader(args: argparse.Namespace, body: Callable[[IncidentEngine, Config]
     except SQLAlchemyError as exc:
         print(f"error: {_db_error(config.daemon.storage.url, exc)}", file=sys.stderr)
         return EXIT_RUNTIME
+
+
+def _log_like_the_daemon(config: Config) -> None:
+    """The action's steps are logged (info, stderr) as the daemon logs its own.
+
+    Left alone when the process already has logging set up (an embedding program, tests).
+    """
+    import logging
+
+    if logging.getLogger().handlers:
+        return
+    from monitor.runtime.logs import setup_logging
+
+    setup_logging(config.daemon.logging.format, config.daemon.logging.level)
 
 
 def _act(

@@ -7,10 +7,13 @@ import asyncio
 import gc
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 from monitor.commands.common import load_or_report
 from monitor.commands.support import add_config_option
-from monitor.config import Config
+
+if TYPE_CHECKING:
+    from monitor.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -31,18 +34,25 @@ def run(args: argparse.Namespace) -> int:
 
     setup_logging(config.daemon.logging.format, config.daemon.logging.level)
     gc.freeze()  # imports and config are long-lived: keep full collections off the event loop
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from monitor.storage.engine import describe_database
     from monitor.storage.migrations import SchemaError
 
     try:
         return asyncio.run(_run(config))
-    except SchemaError as exc:
-        log.error("commwatch cannot run", extra={"fields": {"error": str(exc)}})
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        log.error("commwatch cannot run", extra={"fields": {"error": str(exc)}})
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    except (SchemaError, OSError) as exc:
+        return _cannot_run(str(exc))
+    except SQLAlchemyError as exc:  # the database cannot be reached or read at start
+        cause = getattr(exc, "orig", None) or exc
+        return _cannot_run(f"database {describe_database(config.daemon.storage.url)}: {cause}")
+
+
+def _cannot_run(why: str) -> int:
+    """One error line in the log and on stderr; exit 1."""
+    log.error("commwatch cannot run", extra={"fields": {"error": why}})
+    print(f"error: {why}", file=sys.stderr)
+    return 1
 
 
 async def _run(config: Config) -> int:

@@ -8,8 +8,6 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from monitor.commands.common import CommandError, load_or_report
 from monitor.commands.support import add_config_option
 from monitor.config import Config
@@ -30,6 +28,8 @@ def run(args: argparse.Namespace) -> int:
     if config is None:
         return 2
     url = config.daemon.storage.url
+    from sqlalchemy.exc import SQLAlchemyError
+
     from dispatch.status import outbox_health
     from monitor.commands.database import open_current
     from monitor.storage.engine import describe_database, redact_url

@@ -6,6 +6,7 @@ an incident's change, its events and its notice requests commit together.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -25,6 +26,8 @@ from monitor.incidents.tables import (
     notice_requests,
 )
 from monitor.plan.names import OPEN_STATUSES
+
+log = logging.getLogger(__name__)
 
 _INCIDENT_FIELDS = tuple(f.name for f in fields(Incident))
 
@@ -172,7 +175,11 @@ def apply_step(
     later: list[NoticeRequest] = []
     for draft in step.events:
         event_id = _insert_event(connection, incident_id, draft, now)
+        actor = draft.actor.id if draft.actor else None
+        step_fields = {"incident": incident_id, "kind": draft.kind, "actor": actor}
+        log.info("incident step", extra={"fields": step_fields})  # closes, CLI actions, …
         for kind in draft.notices:
+            log.info("notice requested", extra={"fields": {"incident": incident_id, "kind": kind}})
             request = _request(incident, kind, event_id, draft, now)
             if isinstance(sink, TransactionalSink):
                 sink.write(connection, request)

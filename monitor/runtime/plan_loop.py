@@ -83,7 +83,10 @@ class PlanRuntime:
         result = score_round(self.config, statuses, flaps, self.history, now)
         previous, self.assessment = self.assessment, result.assessment
         if previous != result.assessment:
-            log.warning(
+            # a warning only when the plan has something to say (a 情形); all clear is info
+            level = logging.WARNING if result.assessment.scenario is not None else logging.INFO
+            log.log(
+                level,
                 "assessment changed",
                 extra={
                     "fields": {

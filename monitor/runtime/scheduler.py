@@ -56,6 +56,7 @@ class ProbeScheduler:
         )
         self._inflight: set[asyncio.Task[None]] = set()
         self._intervals: dict[str, timedelta] = {}
+        self._stopping = False  # set by shutdown(): a cancelled round is then a clean stop
 
     def start(self) -> None:
         """Start the scheduler; must run inside the event loop."""
@@ -105,6 +106,13 @@ class ProbeScheduler:
             self._inflight.add(task)
         try:
             await asyncio.wait_for(self._run_round(kind, nodes), timeout=interval * 0.95)
+        except asyncio.CancelledError:
+            if not self._stopping:
+                raise
+            # shutdown() cancelled it: a clean stop, not a failed job (APScheduler
+            # would log a cancelled coroutine job as "raised an exception")
+            log.debug("probe round cancelled: stopping", extra={"fields": {"probe": kind}})
+            return
         except TimeoutError:
             self._metrics.rounds_skipped.labels(kind, "timeout").inc()
             log.warning(
@@ -145,6 +153,7 @@ class ProbeScheduler:
 
     async def shutdown(self, grace: float = 5.0) -> None:
         """Stop scheduling, then cancel rounds still running (bounded wait)."""
+        self._stopping = True
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         pending: list[Any] = list(self._inflight)

@@ -16,7 +16,6 @@ from typing import Any
 
 from monitor.config.inventory import NodeConfig
 from monitor.nodes.state import NodeState, Status, Transition
-from monitor.nodes.table import primary_probe
 from probes.base import ProbeResult
 
 log = logging.getLogger(__name__)
@@ -32,7 +31,7 @@ def node_row(node: NodeConfig, now: datetime) -> dict[str, Any]:
         "street": node.street,
         "critical": node.critical,
         "probes": list(node.probes),
-        "primary_probe": primary_probe(node),
+        "primary_probe": _primary_probe(node),
         "updated_at": now,
         "removed_at": None,
     }
@@ -126,3 +125,10 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple | set | frozenset):
         return [jsonable(item) for item in value]
     return text(str(value))
+
+
+def _primary_probe(node: NodeConfig) -> str:
+    # imported here: the node table pulls in the metrics registry, which readers do not need
+    from monitor.nodes.table import primary_probe
+
+    return primary_probe(node)

@@ -19,8 +19,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, RowMapping, Table, delete, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from monitor.config.inventory import NodeConfig
 from monitor.nodes.state import NodeState, Status, Transition
@@ -220,9 +218,19 @@ def _upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], key: str
             conn.execute(delete(table).where(table.c[key].in_(chunk)))
         conn.execute(insert(table), rows)
         return
-    stmt = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
-    changes = {name: stmt.excluded[name] for name in rows[0] if name != key}
-    conn.execute(stmt.on_conflict_do_update(index_elements=[key], set_=changes), rows)
+    # the dialects' upserts are imported here: readers (`commwatch status`) never pay for them
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        pg = pg_insert(table)
+        pg_changes = {name: pg.excluded[name] for name in rows[0] if name != key}
+        conn.execute(pg.on_conflict_do_update(index_elements=[key], set_=pg_changes), rows)
+        return
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    lite = sqlite_insert(table)
+    changes = {name: lite.excluded[name] for name in rows[0] if name != key}
+    conn.execute(lite.on_conflict_do_update(index_elements=[key], set_=changes), rows)
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:

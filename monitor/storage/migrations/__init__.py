@@ -18,6 +18,7 @@ A new revision: copy the newest file in `versions/`, set `revision` and
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -123,6 +124,7 @@ def prepare(engine: Engine, config_dir: str | None = None) -> SchemaState | None
 
 def upgrade(engine: Engine) -> tuple[SchemaState, SchemaState]:
     """Bring the database to HEAD under the migration lock; (before, after)."""
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # we say what changed, once
     from alembic import command
     from alembic.config import Config as AlembicConfig
 

@@ -105,3 +105,25 @@ async def test_replanning_replaces_jobs_of_that_kind_only() -> None:
         "probe:snmp:1",
         "probe:snmp:2",
     ]
+
+
+async def test_a_round_running_at_shutdown_is_a_clean_stop(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Cancelling an in-flight round at stop logs no error (APScheduler saw CancelledError)."""
+    metrics = DaemonMetrics(NoNodes())  # type: ignore[arg-type]
+    started = asyncio.Event()
+
+    async def run_round(kind: str, nodes: Sequence[NodeConfig]) -> None:
+        started.set()
+        await asyncio.sleep(30)  # still running when the daemon stops
+
+    scheduler = ProbeScheduler(metrics, run_round)
+    scheduler.start()
+    scheduler.plan("icmp", _nodes(1), timedelta(seconds=1))
+    await asyncio.wait_for(started.wait(), timeout=5)
+    with caplog.at_level("DEBUG"):
+        await scheduler.shutdown()
+        await asyncio.sleep(0.1)  # let APScheduler's executor see the job end
+    errors = [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    assert errors == []
