@@ -35,7 +35,7 @@ from monitor.plan.blindness import what_if as blind_what_if
 from monitor.plan.names import level_name, scenario_label
 from monitor.plan.overlays import FLAG_REASON, maintenance_reasons
 from monitor.plan.scorer import assess
-from monitor.runtime.uplink import detect_gateways
+from monitor.runtime.routes import detect_gateways
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

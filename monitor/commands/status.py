@@ -6,11 +6,13 @@ import argparse
 import json
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.commands.common import CommandError, load_or_report
 from monitor.commands.support import add_config_option
-from monitor.config import Config
+
+if TYPE_CHECKING:
+    from monitor.config import Config
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -19,7 +19,6 @@ import logging
 import time
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 
 from prometheus_client.core import Metric
 
@@ -32,43 +31,16 @@ from monitor.plan.blindness import (
     Uplink,
     judge_mass_failure,
     judge_uplink,
-    parse_ipv4_gateways,
-    parse_ipv6_gateways,
     uplink_of,
 )
 from monitor.runtime.metrics import gauge
+from monitor.runtime.routes import detect_gateways
 from probes.base import ProbeError
 from probes.icmp import IcmpProbe
 
 log = logging.getLogger(__name__)
 
-PROC_NET = Path("/proc/net")
 FRESH = 1.0  # seconds: a check this recent serves the next round too
-
-
-def detect_gateways(proc: Path = PROC_NET) -> list[str]:
-    """The default gateways in the routing table (IPv4 first); [] when none or unreadable."""
-    found: list[str] = []
-    for name, parse in (("route", parse_ipv4_gateways), ("ipv6_route", parse_ipv6_gateways)):
-        try:
-            found += parse((proc / name).read_text(encoding="ascii"))
-        except OSError:
-            continue
-    return found
-
-
-def uplink_warnings(config: Config) -> list[str]:
-    """check-config: warn when the monitor cannot know its own uplink."""
-    monitor = config.daemon.self_monitor
-    gateways = detect_gateways() if monitor.detect_gateway else []
-    if uplink_of(config, gateways).determinable:
-        return []
-    return [
-        "commwatch.toml: self_monitor.uplink_nodes: empty and no default gateway found in "
-        "/proc/net/route or /proc/net/ipv6_route: the monitor cannot tell its own outage from "
-        f"the district's; only a mass failure ({monitor.mass_failure_share:.0%} of all nodes "
-        f"across {monitor.mass_failure_systems} systems at once) is taken as blindness"
-    ]
 
 
 class SelfMonitor:

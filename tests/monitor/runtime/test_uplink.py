@@ -15,7 +15,8 @@ import pytest
 from monitor.config import Config, load_config
 from monitor.incidents.notices import NoticeKind, NoticeRequest
 from monitor.nodes.table import NodeTable
-from monitor.runtime.uplink import SelfMonitor, detect_gateways, uplink_warnings
+from monitor.runtime.routes import detect_gateways, uplink_warnings
+from monitor.runtime.uplink import SelfMonitor
 from probes.base import ProbeResult
 from tests.paths import PLAN_DATA, ROOT
 
