@@ -22,6 +22,7 @@ def contact_warnings(config: Config) -> list[str]:
     warnings += _unreachable_units(config)
     warnings += _unreachable_people(config)
     warnings += _missing_channels(config)
+    warnings += _follow_up(config)
     return warnings
 
 
@@ -61,8 +62,7 @@ def _unreachable_units(config: Config) -> list[str]:
     if no_sms:
         out.append(
             f"contacts.toml: {len(no_sms)} units have no SMS-capable number (email only; "
-            f"duty phones are landlines, shown in notices as call-back numbers): "
-            + "、".join(no_sms)
+            f"duty phones are landlines: never texted, phoned via call tasks): " + "、".join(no_sms)
         )
     if no_email:
         out.append(f"contacts.toml: {len(no_email)} units have no email: " + "、".join(no_email))
@@ -93,4 +93,34 @@ def _missing_channels(config: Config) -> list[str]:
             f"commwatch.toml: no {_CHANNEL_TYPES[channel]} [[notifier]]: "
             f"{channel} notices are {where}, not sent"
         )
+    return out
+
+
+def _follow_up(config: Config) -> list[str]:
+    """Who can never be phoned, and 收到 that cannot arrive."""
+    daemon = config.daemon
+    out: list[str] = []
+    silent = [
+        u.name
+        for u in config.contacts.unit
+        if not u.duty_phone and not u.emails and not any(classify(m).sms_capable for m in u.mobiles)
+    ]
+    if silent:
+        out.append(
+            f"contacts.toml: {len(silent)} units can be reached by no channel and have no "
+            f"duty phone to call: " + "、".join(silent)
+        )
+    if daemon.escalation.chain and not daemon.receiver.enabled:
+        out.append(
+            "commwatch.toml: [receiver] is off: 收到 can only be recorded with "
+            "`commwatch notice ack` (no SMS replies, no email links), so escalation chains "
+            "run on until someone does"
+        )
+    kannel = [n.name for n in daemon.notifier if getattr(n, "preset", None) == "kannel"]
+    no_dlr = [
+        n for n in daemon.notifier if n.name in kannel and getattr(n, "dlr_url", None) is None
+    ]
+    if daemon.receiver.enabled and no_dlr:
+        names = "、".join(n.name for n in no_dlr)
+        out.append(f"commwatch.toml: Kannel notifier {names} has no dlr_url: no delivery reports")
     return out

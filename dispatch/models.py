@@ -10,7 +10,11 @@
   standby (a later fallback stage) → pending → sending (claimed, with a lease:
   a crash leaves it to be retried when the lease ends) → sent | failed, or
   skipped (a standby whose earlier stage was delivered). The rendered subject
-  and text are stored: the record of what was sent.
+  and text are stored: the record of what was sent. What happened after the
+  gateway accepted it (issue 15): `delivered_at`/`receipt` from a delivery
+  report, `acked_at`/`acked_by`/`ack_means` when the recipient said 收到, and
+  `escalation_step`/`escalation_id` for deliveries an escalation made
+  (`dispatch.states` maps all this onto queued/sent/delivered/acknowledged/failed).
 
 Both are written before anything is sent. Times are aware UTC (`UtcDateTime`).
 """
@@ -91,7 +95,15 @@ deliveries = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("sent_at", UtcDateTime),
+    Column("delivered_at", UtcDateTime),
+    Column("receipt", Text),
+    Column("acked_at", UtcDateTime),
+    Column("acked_by", String(64)),
+    Column("ack_means", String(16)),
+    Column("escalation_step", Integer, nullable=False, server_default="0"),
+    Column("escalation_id", Integer),
     UniqueConstraint("dedupe_key", "channel", "address", name="uq_dispatch_delivery"),
 )
 Index("ix_dispatch_deliveries_due", deliveries.c.status, deliveries.c.next_attempt_at)
 Index("ix_dispatch_deliveries_notice", deliveries.c.notice_id, deliveries.c.recipient_key)
+Index("ix_dispatch_deliveries_gateway", deliveries.c.gateway_id)

@@ -7,7 +7,9 @@ not lost: it goes to the HQ office unit in the plain built-in text.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
+from dispatch.ack_links import footer
 from dispatch.notice_data import TITLES, build_view
 from dispatch.outbox_rows import Planned
 from dispatch.render import Renderer, fallback
@@ -39,10 +41,22 @@ def plan_notice(request: NoticeRequest, config: Config, renderer: Renderer) -> l
             "notice has no recipient with an address",
             extra={"fields": {"kind": str(request.kind), "key": request.dedupe_key}},
         )
-    return [
+    planned = [
         _planned(t, rendered[t.channel].subject, rendered[t.channel].text, rendered[t.channel].html)
         for t in targets
     ]
+    return [_with_ack_link(p, request, config) for p in planned]
+
+
+def _with_ack_link(item: Planned, request: NoticeRequest, config: Config) -> Planned:
+    """Emails get a signed 收到 link when the receiver serves them (`dispatch.ack_links`)."""
+    if item.channel != "email":
+        return item
+    link = footer(config, request.dedupe_key, item.recipient_key, request.created_at)
+    if link is None:
+        return item
+    html = item.html + link[1] if item.html is not None else None
+    return replace(item, body=item.body + link[0], html=html)
 
 
 def _planned(target: Target, subject: str, body: str, html: str | None) -> Planned:

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+from dispatch.informed import load_informed
 from dispatch.reports import brief_view, final_view
 from dispatch.status import deliveries_for, notices_for
 from monitor.config import Config
@@ -31,7 +32,9 @@ def load_brief(
 ) -> dict[str, object]:
     """The brief-report view of an incident, from the database."""
     incident, events = _load(engine, incident_id)
-    return brief_view(config, incident, events, now)
+    view = brief_view(config, incident, events, now)
+    view["informed"] = load_informed(engine, config, incident_id)
+    return view
 
 
 def load_final(
@@ -41,4 +44,6 @@ def load_final(
     incident, events = _load(engine, incident_id)
     notices = notices_for(engine, incident_id)
     deliveries = deliveries_for(engine, incident_id)
-    return final_view(config, incident, events, notices, deliveries, now)
+    view = final_view(config, incident, events, notices, deliveries, now)
+    view["informed"] = load_informed(engine, config, incident_id)
+    return view

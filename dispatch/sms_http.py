@@ -71,7 +71,8 @@ def kannel_request(config: SmsHttpNotifierConfig, message: Message) -> HttpReque
         params["from"] = config.sender
     if config.dlr_url:
         params["dlr-mask"] = "31"
-        params["dlr-url"] = _fill(config.dlr_url, {"key": message.key, "to": message.address})
+        url = config.dlr_url.get_secret_value()
+        params["dlr-url"] = _fill(url, {"key": message.key, "to": message.address})
     params.update(config.params)
     return HttpRequest("GET", config.url, params, dict(config.headers))
 

@@ -17,8 +17,12 @@ from typing import Any
 from prometheus_client.core import Metric
 
 from dispatch.dispatcher import Dispatcher
+from dispatch.followup import FollowUp
+from dispatch.receiver import Receiver
 from monitor.config import Config, ConfigError, load_config
 from monitor.config.inventory import PROBE_KINDS, NodeConfig
+from monitor.console.live import DaemonLive
+from monitor.console.server import ConsoleServer, build_console
 from monitor.nodes.table import NodeTable
 from monitor.plan.priority import nodes_first
 from monitor.runtime import sdnotify
@@ -56,8 +60,11 @@ class Daemon:
         self.writer = StoreWriter(self.store, config.daemon.storage)
         self.dispatcher = Dispatcher(config, self.engine)
         self.plan = PlanRuntime(config, self.engine, self.dispatcher)
+        self.followup = FollowUp(config, self.engine, nudge=self.dispatcher.nudge)
+        self.receiver = Receiver(config, self.engine)
         self.server: MetricsServer | None = None
         self.traps: TrapReceiver | None = None
+        self.console: ConsoleServer | None = None
         self._reloading = asyncio.Lock()
         self._background: set[asyncio.Task[Any]] = set()
 
@@ -87,6 +94,9 @@ class Daemon:
         self._register_metrics()
         self._start_metrics_server()
         await self.plan.start(self.table.statuses())
+        await self._start_console()
+        self.followup.start()
+        await self.receiver.start()
         self.probes = build_probes(self.config)
         self.scheduler.start()
         self._plan_jobs()
@@ -112,7 +122,7 @@ class Daemon:
 
     def _register_metrics(self) -> None:
         """Every component exports its own figures into the one registry."""
-        for source in (self.writer, self.plan, self.dispatcher):
+        for source in (self.writer, self.plan, self.dispatcher, self.followup, self.receiver):
             self.metrics.register(source)
         self.metrics.collector.add_source(self._probe_families)
 
@@ -134,6 +144,20 @@ class Daemon:
             raise listen_error(
                 "metrics", f"{metrics_config.host}:{metrics_config.port}", exc
             ) from exc
+
+    async def _start_console(self) -> None:
+        """The duty console (web + JSON API); a console that cannot bind is logged, not fatal."""
+        if not self.config.daemon.console.enabled:
+            return
+        live = DaemonLive(self.table, self.plan)
+        try:
+            console = build_console(lambda: self.config, self.engine, live, self.dispatcher.nudge)
+            server = ConsoleServer(console)
+            await server.start()
+        except OSError as exc:
+            log.error("console not started", extra={"fields": {"error": str(exc)}})
+            return
+        self.console = server
 
     async def _start_traps(self) -> None:
         traps = self.config.daemon.traps
@@ -236,7 +260,7 @@ class Daemon:
 
     def _swap(self, config: Config) -> None:
         old = self.config
-        for section in ("storage", "metrics"):
+        for section in ("storage", "metrics", "console"):
             if getattr(old.daemon, section) != getattr(config.daemon, section):
                 log.warning("config change needs a restart", extra={"fields": {"section": section}})
         if old.daemon.logging != config.daemon.logging:
@@ -244,6 +268,8 @@ class Daemon:
         self.config = config
         self.table.reconfigure(config)
         self.plan.reconfigure(config)
+        self.followup.reconfigure(config)
+        self.receiver.reconfigure(config)
         if self.traps is not None:
             self.traps.update_nodes(self._addresses())
         if old.daemon.probes != config.daemon.probes or old.daemon.snmp != config.daemon.snmp:
@@ -264,11 +290,15 @@ class Daemon:
 
     async def _shutdown(self) -> None:
         log.info("commwatch stopping")
+        if self.console is not None:
+            await self.console.stop()
         await self.scheduler.shutdown()
         if self.traps is not None:
             await self.traps.stop()
         for probe in self.probes.values():
             await probe.close()
+        await self.receiver.stop()
+        await self.followup.stop()
         await self.plan.stop(DRAIN_SECONDS)
         await asyncio.to_thread(self.writer.close, DRAIN_SECONDS)
         if self.server is not None:

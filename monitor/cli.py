@@ -39,12 +39,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "response": ("monitor.commands.response", "start or end an emergency response (应急响应)"),
     "event": ("monitor.commands.event", "information from sources 2–4 (§3.1.2)"),
     "report": ("monitor.commands.report", "written reports: submit, render (§4.1, §5)"),
+    "notice": ("monitor.commands.notice", "notice deliveries: states, 收到 (ack)"),
+    "call": ("monitor.commands.call", "电话通知: call tasks for the HQ office duty"),
     "notify-test": (
         "monitor.commands.notify_test",
         "send a test notice through one [[notifier]] now",
     ),
     "schema": ("monitor.commands.schema", "write JSON Schemas of the config files (for editors)"),
     "db": ("monitor.commands.db", "the database schema: upgrade, current revision"),
+    "user": ("monitor.commands.user", "duty-console accounts: set a person's password"),
 }
 
 

@@ -33,8 +33,9 @@ def daemon_toml(
     recover_after: int = 1,
     extra: str = "",
     self_monitor: str = "detect_gateway = false",
+    console: str = "enabled = false",
 ) -> str:
-    """A commwatch.toml tuned for fast tests.
+    """A commwatch.toml tuned for fast tests (the console off unless `console` says otherwise).
 
     `self_monitor` is the body of [self_monitor]; by default the default gateway is
     not detected, so a daemon in the host's namespace never pings the host's gateway.
@@ -64,6 +65,9 @@ recover_after = {recover_after}
 
 [self_monitor]
 {self_monitor}
+
+[console]
+{console}
 {extra}
 """
 

@@ -25,7 +25,7 @@ import subprocess
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import unquote_to_bytes
+from urllib.parse import quote_from_bytes, unquote_to_bytes
 
 from tests.requirements import require_binary
 
@@ -70,10 +70,21 @@ max-messages = 10
 concatenation = true
 user-allow-ip = "127.0.0.1"
 
-group = sms-service
+{service}"""
+
+_NO_SERVICE = """group = sms-service
 keyword = default
 text = "No service specified"
 catch-all = true
+"""
+
+# MO → commwatch: the raw text (%b) with its coding (%c); nothing is sent back.
+_MO_SERVICE = """group = sms-service
+keyword = default
+catch-all = true
+get-url = "{mo_url}?from=%p&to=%P&text=%b&coding=%c&charset=%C"
+max-messages = 0
+omit-empty = true
 """
 
 
@@ -101,7 +112,7 @@ def _listening(port: int) -> bool:
 class Kannel:
     """bearerbox, fakesmsc and smsbox, started in that order and stopped by PID."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, mo_url: str | None = None) -> None:
         self.bearerbox = require_binary("bearerbox")
         self.smsbox = require_binary("smsbox")
         self.fakesmsc = require_binary("fakesmsc")
@@ -109,7 +120,9 @@ class Kannel:
         workdir.mkdir(parents=True, exist_ok=True)
         self.ports = {k: _free_port() for k in ("admin", "box", "smsc", "sendsms")}
         self.conf = workdir / "kannel.conf"
-        self.conf.write_text(_CONF.format(dir=workdir, **self.ports), encoding="utf-8")
+        service = _MO_SERVICE.format(mo_url=mo_url) if mo_url else _NO_SERVICE
+        text = _CONF.format(dir=workdir, service=service, **self.ports)
+        self.conf.write_text(text, encoding="utf-8")
         self.fake_log = workdir / "fakesmsc.out"
         self.username, self.password = "netmon", "secret"
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
@@ -136,10 +149,20 @@ class Kannel:
         """Start all three and wait until a sendsms would reach fakesmsc."""
         self._spawn("bearerbox", [self.bearerbox, "-v", "1", str(self.conf)], self.dir / "bb.out")
         _wait(self._status_ok, "bearerbox admin")
-        fake = [self.fakesmsc, "-H", "127.0.0.1", "-r", str(self.ports["smsc"]), "-i", "1"]
-        self._spawn("fakesmsc", [*fake, "-m", "0", "123 234 text nop"], self.fake_log)
-        _wait(lambda: "(online" in self._status_text(), "fake SMSC connection")
+        self._start_fake("-m", "0", "123 234 text nop")
         self.start_smsbox()
+
+    def _start_fake(self, *messages: str) -> None:
+        fake = [self.fakesmsc, "-H", "127.0.0.1", "-r", str(self.ports["smsc"]), "-i", "0.2"]
+        self._spawn("fakesmsc", [*fake, *messages], self.fake_log)
+        _wait(lambda: "(online" in self._status_text(), "fake SMSC connection")
+
+    def reply(self, sender: str, text: str) -> None:
+        """A handset answers: fakesmsc (restarted) sends one MO in UCS-2 to the short code."""
+        self._kill("fakesmsc")
+        _wait(lambda: "(online" not in self._status_text(), "fake SMSC disconnect", 10.0)
+        payload = quote_from_bytes(text.encode("utf-16-be"), safe="")
+        self._start_fake("-m", "1", f"{sender} 10086 ucs2 {payload}")
 
     def _status_text(self) -> str:
         url = f"http://127.0.0.1:{self.ports['admin']}/status.txt?password=statuspw"

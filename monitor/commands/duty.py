@@ -13,9 +13,7 @@ import sys
 import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -176,25 +174,3 @@ def response_text(incident: Incident) -> str:
         return "-"
     state = "已结束" if incident.response_ended_at else "进行中"
     return f"{level_text(incident.response_level)}{state}"
-
-
-def to_json(value: Any) -> Any:
-    """Dataclasses, datetimes and containers → JSON-ready values."""
-    if hasattr(value, "__dataclass_fields__"):
-        return to_json(asdict(value))
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): to_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_json(v) for v in value]
-    return value
-
-
-def incident_json(incident: Incident) -> dict[str, Any]:
-    """An incident as a JSON object (with derived open/active flags)."""
-    data: dict[str, Any] = to_json(incident)
-    data["open"] = incident.is_open
-    data["warning_active"] = incident.warning_active
-    data["response_active"] = incident.response_active
-    return data

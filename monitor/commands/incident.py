@@ -15,7 +15,6 @@ from dispatch.status import deliveries_for
 from monitor.commands.duty import (
     add_actor_options,
     add_incident_argument,
-    incident_json,
     level_text,
     pad,
     person,
@@ -24,7 +23,6 @@ from monitor.commands.duty import (
     run_reader,
     scenario_text,
     status_text,
-    to_json,
     warning_text,
     when,
 )
@@ -33,6 +31,7 @@ from monitor.config import Config
 from monitor.incidents.authority import SYSTEM_ID
 from monitor.incidents.engine import IncidentEngine
 from monitor.incidents.lifecycle import Incident
+from monitor.incidents.listing import incident_json, to_json
 from monitor.incidents.store import EventRecord
 from monitor.plan.names import event_name, source_name
 

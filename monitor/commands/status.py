@@ -32,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
     url = config.daemon.storage.url
     from sqlalchemy.exc import SQLAlchemyError
 
+    from dispatch.followup_status import FollowUpHealth, follow_up_health
     from dispatch.status import outbox_health
     from monitor.commands.database import open_current
     from monitor.storage.engine import describe_database, redact_url
@@ -45,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         rows = Store(engine).node_table()
         outbox = outbox_health(engine)
+        follow: FollowUpHealth = follow_up_health(engine, config)
     except SQLAlchemyError as exc:
         cause = getattr(exc, "orig", None) or exc
         print(f"error: cannot read {redact_url(url)}: {cause}", file=sys.stderr)
@@ -77,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
         f"\noutbox: {outbox.pending} deliveries waiting (oldest {oldest}), "
         f"{outbox.failed} failed for good; live self-health (lag, store, uplink): /metrics"
     )
+    for line in follow.lines():
+        print(line)
     return 0
 
 

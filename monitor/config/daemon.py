@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from monitor.config.followup import CallsConfig, EscalationConfig, ReceiverConfig
 from monitor.config.notifiers import DispatchConfig, NotifierConfig
-from monitor.config.types import Duration, Identifier, Secret, StrictModel
+from monitor.config.types import Duration, Identifier, Secret, StrictModel, split_listen
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -49,18 +50,6 @@ class StorageConfig(StrictModel):
         return value
 
 
-def _split_listen(value: str) -> tuple[str, int]:
-    host, sep, port = value.rpartition(":")
-    if not sep or not port.isdigit():
-        raise ValueError('listen is "HOST:PORT", e.g. "127.0.0.1:9810" or "[::1]:9810"')
-    host = host.strip("[]")
-    ipaddress.ip_address(host)
-    number = int(port)
-    if not 0 <= number <= 65535:
-        raise ValueError(f"port {number} is out of range")
-    return host, number
-
-
 class MetricsConfig(StrictModel):
     """The Prometheus endpoint; bound to this address only."""
 
@@ -70,16 +59,59 @@ class MetricsConfig(StrictModel):
     @field_validator("listen")
     @classmethod
     def _listen(cls, value: str) -> str:
-        _split_listen(value)
+        split_listen(value)
         return value
 
     @property
     def host(self) -> str:
-        return _split_listen(self.listen)[0]
+        return split_listen(self.listen)[0]
 
     @property
     def port(self) -> int:
-        return _split_listen(self.listen)[1]
+        return split_listen(self.listen)[1]
+
+
+class ConsoleConfig(StrictModel):
+    """[console]: the duty console (web) and its JSON API."""
+
+    listen: str = "127.0.0.1:9811"
+    enabled: bool = True
+    tls_cert: Path | None = None  # PEM certificate chain; with tls_key: HTTPS and Secure cookies
+    tls_key: Path | None = None
+    state_dir: str = "${STATE_DIRECTORY:-var}"  # passwords and the session key (mode 0600)
+    session_lifetime: Duration = timedelta(hours=12)
+    login_failures: int = Field(default=5, ge=1, le=100)  # per person within login_window
+    address_failures: int = Field(default=20, ge=1, le=1000)  # per client address
+    login_window: Duration = timedelta(minutes=15)
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        split_listen(value)
+        return value
+
+    @field_validator("state_dir")
+    @classmethod
+    def _state_dir(cls, value: str) -> str:
+        return expand_env(value)
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> ConsoleConfig:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together")
+        return self
+
+    @property
+    def host(self) -> str:
+        return split_listen(self.listen)[0]
+
+    @property
+    def port(self) -> int:
+        return split_listen(self.listen)[1]
+
+    @property
+    def tls(self) -> bool:
+        return self.tls_cert is not None
 
 
 class LoggingConfig(StrictModel):
@@ -204,7 +236,7 @@ class TrapConfig(StrictModel):
     @field_validator("listen")
     @classmethod
     def _listen(cls, value: str) -> str:
-        _split_listen(value)
+        split_listen(value)
         return value
 
     @field_validator("v3_engine_ids")
@@ -238,6 +270,7 @@ class DaemonConfig(StrictModel):
 
     storage: StorageConfig = StorageConfig()
     metrics: MetricsConfig = MetricsConfig()
+    console: ConsoleConfig = ConsoleConfig()
     logging: LoggingConfig = LoggingConfig()
     probes: ProbesConfig = ProbesConfig()
     state: StateConfig = StateConfig()
@@ -246,3 +279,6 @@ class DaemonConfig(StrictModel):
     self_monitor: SelfMonitorConfig = SelfMonitorConfig()
     notifier: list[NotifierConfig] = []
     dispatch: DispatchConfig = DispatchConfig()
+    escalation: EscalationConfig = EscalationConfig()
+    calls: CallsConfig = CallsConfig()
+    receiver: ReceiverConfig = ReceiverConfig()

@@ -84,7 +84,7 @@ def problems_from_validation(file: str, exc: ValidationError, data: Any) -> list
     return problems
 
 
-_SECRET_KEYS = {"community", "auth_key", "priv_key", "password", "secret_key"}
+_SECRET_KEYS = {"community", "auth_key", "priv_key", "password", "secret_key", "token", "dlr_url"}
 
 
 def _secret_safe(loc: Sequence[int | str], value: Any) -> Any:

@@ -61,7 +61,7 @@ class SmsHttpNotifierConfig(_NotifierBase):
     body: str | None = None
     success_status: list[int] = [200, 201, 202]
     success_pattern: str | None = None
-    dlr_url: str | None = None
+    dlr_url: Secret | None = None  # carries the receiver's token: never printed
     ec_name: str | None = None
     ap_id: str | None = None
     secret_key: Secret | None = None

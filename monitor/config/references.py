@@ -154,6 +154,34 @@ def _daemon(config: Config) -> list[ConfigProblem]:
     )
     problems += _refs(file, "traps.auth", "SNMP credential", daemon.traps.auth, daemon.snmp.auth)
     problems += route_problems(config)
+    problems += escalation_problems(config)
+    return problems
+
+
+def escalation_problems(config: Config) -> list[ConfigProblem]:
+    """[[escalation.chain]]: the unit or person it starts at and every `then` must exist."""
+    file, people = "commwatch.toml", set(config.people)
+    problems: list[ConfigProblem] = []
+    seen: dict[tuple[str, str], int] = {}
+    for i, chain in enumerate(config.daemon.escalation.chain):
+        where = f"escalation.chain[{i}]"
+        if chain.unit is not None and chain.unit not in config.units:
+            problems.append(_unknown(file, f"{where}.unit", "unit", chain.unit, config.units))
+        if chain.person is not None and chain.person not in people:
+            problems.append(_unknown(file, f"{where}.person", "person", chain.person, people))
+        problems += _refs(file, f"{where}.then", "person", chain.then, people)
+        for kind in [str(k) for k in chain.kinds] or ["*"]:
+            earlier = seen.setdefault((chain.head, kind), i)
+            if earlier != i:
+                problems.append(
+                    ConfigProblem(
+                        file,
+                        f"{where}",
+                        f"a second chain for the same recipient and kind "
+                        f"(escalation.chain[{earlier}] already starts there)",
+                        chain.unit or chain.person,
+                    )
+                )
     return problems
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from datetime import timedelta
@@ -94,3 +95,15 @@ def _read_secret(value: Any) -> Any:
 
 
 Secret = Annotated[SecretStr, BeforeValidator(_read_secret)]
+
+
+def split_listen(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit():
+        raise ValueError('listen is "HOST:PORT", e.g. "127.0.0.1:9810" or "[::1]:9810"')
+    host = host.strip("[]")
+    ipaddress.ip_address(host)
+    number = int(port)
+    if not 0 <= number <= 65535:
+        raise ValueError(f"port {number} is out of range")
+    return host, number

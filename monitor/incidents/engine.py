@@ -57,8 +57,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 
@@ -72,6 +73,9 @@ from monitor.incidents.tables import utcnow
 from monitor.plan.assessment import Assessment
 
 log = logging.getLogger(__name__)
+
+# Writes a follow-up's own rows inside the engine's transaction; returns the event data or None.
+FollowUpWrite = Callable[[Connection, datetime], Mapping[str, Any] | None]
 
 
 class IncidentNotFoundError(LookupError):
@@ -257,6 +261,49 @@ class IncidentEngine:
             incident, later = store.apply_step(connection, new_id, Step({}, events), now, self.sink)
         self._submit(later)
         return incident
+
+    # -- what became of the notices (dispatch's follow-up) -------------------------
+
+    def acknowledge(
+        self,
+        incident_id: int | None,
+        by: Actor,
+        means: str,
+        record: FollowUpWrite,
+        note: str = "",
+    ) -> Mapping[str, Any] | None:
+        """收到: `record` marks the acknowledged deliveries; the timeline gets who and how.
+
+        `record(connection, now)` runs in the same transaction and returns the
+        event data (it must hold `means`), or None when there was nothing to
+        acknowledge (no event is written then). Returns that data.
+        """
+        return self.follow_up(
+            incident_id, "acknowledged", by, note or f"确认收到（{means}）", record
+        )
+
+    def follow_up(
+        self,
+        incident_id: int | None,
+        kind: str,
+        by: Actor | None,
+        note: str,
+        record: FollowUpWrite,
+    ) -> Mapping[str, Any] | None:
+        """A follow-up step (acknowledged, escalated, called) and its timeline event, at once."""
+        now = self.clock()
+        with self.engine.begin() as connection:
+            store.lock_for_write(connection)
+            incident = None
+            if incident_id is not None:
+                incident = store.load(connection, incident_id, lock=True)
+            data = record(connection, now)
+            if data is None or incident is None:
+                return data
+            store.apply_step(
+                connection, incident.id, lifecycle.follow_up(kind, by, note, data), now, self.sink
+            )
+        return data
 
     # -- reading -----------------------------------------------------------------
 

@@ -256,6 +256,19 @@ def annotate(incident: Incident, actor: Actor, note: str) -> Step:
     return Step({}, (EventDraft("note", actor, note),))
 
 
+FOLLOW_UP_EVENTS = ("acknowledged", "escalated", "called")
+
+
+def follow_up(kind: str, actor: Actor | None, note: str, data: Mapping[str, Any]) -> Step:
+    """What became of a notice: 收到 (acknowledged), an escalation step, a phone call made.
+
+    Recorded on closed incidents too: a late 收到 is still a fact for §5.
+    """
+    if kind not in FOLLOW_UP_EVENTS:
+        raise ValueError(f"not a follow-up event: {kind!r}")
+    return Step({}, (EventDraft(kind, actor, note, data),))
+
+
 def _require_dismissable(incident: Incident, action: str) -> None:
     require_open(incident, action)
     _require_quiet(incident, action)

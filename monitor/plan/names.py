@@ -82,6 +82,33 @@ STATUS_NAMES: dict[str, str] = {
 }
 
 
+# How the duty console's board names the state of a system, a street or a node.
+CONDITION_NAMES: dict[str, str] = {
+    "normal": "正常",
+    "partial": "部分业务受影响",
+    "down": "中断",
+    "unreachable": "不可达",
+    "maintenance": "维护",
+    "guarantee": "保障期",
+    "unknown": "未知",
+    "flapping": "频繁变化",
+}
+NODE_CONDITIONS: dict[str, str] = {  # monitor.nodes.state.Status value → condition
+    "UP": "normal",
+    "DEGRADED": "partial",
+    "DOWN": "down",
+    "UNREACHABLE": "unreachable",
+    "MAINTENANCE": "maintenance",
+    "UNKNOWN": "unknown",
+    "FLAPPING": "flapping",
+}
+
+
+def condition_name(condition: str) -> str:
+    """The board's Chinese name of a condition ("down" → 中断)."""
+    return CONDITION_NAMES.get(condition, condition)
+
+
 def status_name(status: str | None) -> str:
     """The Chinese name of an incident status."""
     return STATUS_NAMES.get(status or "", status or "")
@@ -128,6 +155,9 @@ EVENT_NAMES: dict[str, str] = {
     "closed": "关闭",
     "note": "备注",
     "report_submitted": "报送书面报告",
+    "acknowledged": "收到确认",
+    "escalated": "升级通知",
+    "called": "电话通知",
 }
 
 

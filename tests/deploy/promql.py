@@ -54,6 +54,12 @@ METRICS: dict[str, frozenset[str]] = {
 # Exported by monitor.runtime.metrics beyond the list above; alert rules may use them.
 EXTRA_METRICS: dict[str, frozenset[str]] = {
     "commwatch_probe_errors_total": frozenset({"probe"}),
+    # dispatch.followup: 收到, escalation, call tasks, failing numbers (issue 15)
+    "commwatch_escalations_open": frozenset({"phase"}),
+    "commwatch_escalation_steps_total": frozenset({"outcome"}),
+    "commwatch_calls_open": frozenset(),
+    "commwatch_calls_overdue": frozenset(),
+    "commwatch_contacts_failing": frozenset(),
     "commwatch_partial_systems": frozenset(),
     "commwatch_monitor_blind": frozenset(),
 }

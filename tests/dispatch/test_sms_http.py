@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from dispatch.base import Message, NotifyError
 from dispatch.sms_http import (
@@ -43,7 +44,10 @@ YUNMAS = config(
 
 def test_kannel_request() -> None:
     with_dlr = KANNEL.model_copy(
-        update={"dlr_url": "http://127.0.0.1:9811/dlr?id={{ key }}&type=%d", "sender": "10086"}
+        update={
+            "dlr_url": SecretStr("http://127.0.0.1:9811/dlr?id={{ key }}&type=%d"),
+            "sender": "10086",
+        }
     )
     request = kannel_request(with_dlr, MESSAGE)
     assert (request.method, request.url) == ("GET", "http://127.0.0.1:13013/cgi-bin/sendsms")

@@ -28,8 +28,8 @@ from sqlalchemy import Connection, Engine, inspect, text
 
 from monitor.storage.engine import describe_database
 
-HEAD = "0001"
-REVISIONS = ("0001",)  # oldest first
+HEAD = "issue15_delivery_states"
+REVISIONS = ("0001", "issue15_delivery_states")  # oldest first
 SCRIPTS = Path(__file__).parent
 VERSION_TABLE = "alembic_version"
 TABLES_0_1_0 = frozenset(
