@@ -4,7 +4,9 @@
 includes the number. With O of the district's operator networks and K of its
 key systems whose whole business is down:
 
-1. every operator network and every key system → 情形1 (§3.3 (1), §4.3.1 ①);
+1. every operator network and every key system → 情形1 (§3.3 (1), §4.3.1 ①) —
+   "所有网络和重要信息系统" needs both kinds in the inventory; an inventory of key
+   systems only never reaches 情形1;
 2. more operator networks than max_operators_without_spread (default 2:
    §4.3.2 ① "1至2家"; 1 follows §3.3 情形3 "1家") → 情形2 (§3.3 (2));
 3. K ≥ 3: beyond "1至2家重要信息系统" → 情形2;
@@ -52,11 +54,10 @@ class Counts:
 
     @property
     def everything(self) -> bool:
-        total = self.all_operators + self.all_key_systems
-        return total > 0 and (self.operators, self.key_systems) == (
-            self.all_operators,
-            self.all_key_systems,
-        )
+        """Every operator network and every key system (the district has both kinds)."""
+        if not (self.all_operators and self.all_key_systems):
+            return False
+        return (self.operators, self.key_systems) == (self.all_operators, self.all_key_systems)
 
 
 @dataclass(frozen=True)

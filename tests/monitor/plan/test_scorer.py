@@ -294,3 +294,13 @@ def test_scenario_boundaries(
     world: Config, operators: int, key_systems: int, spread: bool, expected: int | None
 ) -> None:
     assert scenario_of(world, operators, key_systems, spread) == expected
+
+
+def test_an_inventory_without_operator_networks_never_reaches_scenario_1(world: Config) -> None:
+    """§3.3 (1) "所有网络和重要信息系统": networks and systems; key systems alone are not all."""
+    systems = [s for s in world.inventory.system if s.id == "ks2"]
+    nodes = [n for n in world.inventory.node if n.system == "ks2"]
+    inventory = world.inventory.model_copy(update={"system": systems, "node": nodes})
+    lone = Config(world.directory, world.daemon, world.plan, world.contacts, inventory)
+    result = assess(lone, what_if(lone, ["ks2-srv"]))
+    assert (result.scenario, result.level) == (3, "II")
