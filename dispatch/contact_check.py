@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dispatch.numbers import NumberKind, classify, describe
+from dispatch.numbers import NumberKind, classify, describe, voice_address
+from dispatch.registry import NOTIFIERS, channel_of
 from monitor.config import Config
-
-_CHANNEL_TYPES = {"email": "email", "sms": "sms_http"}
 
 
 def contact_warnings(config: Config) -> list[str]:
@@ -35,6 +34,8 @@ def _bad_numbers(config: Config) -> list[str]:
             kind = classify(unit.duty_phone).kind
             if kind is NumberKind.INVALID:
                 out.append(f"{where}.duty_phone: {unit.duty_phone!r} is {describe(kind)}")
+        if unit.fax is not None and voice_address(unit.fax) is None:
+            out.append(f"{where}.fax: {unit.fax!r} is not a valid fax number (with its area code)")
     for i, person in enumerate(config.contacts.person):
         out += _numbers(f"contacts.toml: person[{i}]({person.id})", "mobiles", person.mobiles)
     return out
@@ -79,18 +80,19 @@ def _unreachable_people(config: Config) -> list[str]:
 
 def _missing_channels(config: Config) -> list[str]:
     used = {c for rule in config.daemon.dispatch.route for c in rule.channels}
-    types = {n.type for n in config.daemon.notifier}
+    carried = {channel_of(n) for n in config.daemon.notifier}
     files = [n.name for n in config.daemon.notifier if n.type == "file"]
     out = []
     for channel in sorted(used):
-        if _CHANNEL_TYPES[channel] in types:
+        if channel in carried:
             continue
+        kinds = " | ".join(t for t, plugin in NOTIFIERS.items() if plugin.channel == channel)
         if files:
             where = f"written to the file notifier {files[0]!r}"
         else:
             where = "written to the built-in outbox directory ${STATE_DIRECTORY:-var}/outbox"
         out.append(
-            f"commwatch.toml: no {_CHANNEL_TYPES[channel]} [[notifier]]: "
+            f"commwatch.toml: no [[notifier]] for the {channel} channel ({kinds}): "
             f"{channel} notices are {where}, not sent"
         )
     return out

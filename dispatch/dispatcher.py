@@ -30,11 +30,14 @@ from sqlalchemy import Engine
 
 from dispatch import policy
 from dispatch.base import Message, Notifier, NotifyError
+from dispatch.events import EventSink
 from dispatch.outbox import Claimed, Outbox, Snapshot
 from dispatch.planner import plan_notice
 from dispatch.registry import Notifiers
 from dispatch.render import Renderer
 from dispatch.report_clock import clock_requests
+from dispatch.smpp_metrics import smpp_families
+from dispatch.sms_smpp import SmppNotifier
 from dispatch.stats import DispatchStats
 from monitor.config import Config
 from monitor.incidents.notices import NoticeRequest
@@ -42,7 +45,7 @@ from monitor.incidents.tables import utcnow
 
 log = logging.getLogger(__name__)
 
-CHANNELS = ("email", "sms")
+CHANNELS = ("email", "sms", "robot", "voice", "fax")
 LEASE_MARGIN = timedelta(seconds=60)
 CLOCK_EVERY = timedelta(seconds=5)
 
@@ -59,8 +62,10 @@ class Dispatcher:
         notifiers: Mapping[str, Notifier] | None = None,
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
+        on_event: EventSink | None = None,
     ) -> None:
         self.config = config
+        self.on_event = on_event  # receipts and replies from channels (dispatch.events)
         self.outbox = Outbox(engine)
         self.stats = DispatchStats()
         self.clock = clock
@@ -131,8 +136,10 @@ class Dispatcher:
             await self._client.aclose()
 
     def metric_families(self) -> Iterator[Metric]:
-        """The dispatcher's figures (see DispatchStats), at scrape time."""
-        return self.stats.metric_families()
+        """The dispatcher's figures (see DispatchStats) and its SMPP binds', at scrape time."""
+        yield from self.stats.metric_families()
+        built = self.notifiers.by_name.values() if self.notifiers is not None else ()
+        yield from smpp_families([n for n in built if isinstance(n, SmppNotifier)])
 
     # -- NoticeSink -------------------------------------------------------------------
 
@@ -228,7 +235,8 @@ class Dispatcher:
         assert self._loop is not None
         for item in claimed:
             self._busy[channel] += 1
-            task = self._loop.create_task(self._deliver(item, notifier))
+            chosen = self.notifiers.by_name.get(item.notifier or "", notifier)  # fate-sharing
+            task = self._loop.create_task(self._deliver(item, chosen))
             self._sending.add(task)
             task.add_done_callback(self._sending.discard)
 
@@ -308,4 +316,7 @@ class Dispatcher:
         if self._injected is not None:
             return Notifiers(self._injected, config.daemon.notifier)
         assert self._client is not None
-        return Notifiers.build(config.daemon.notifier, self._client)
+        credentials = config.daemon.cloud.credential
+        return Notifiers.build(
+            config.daemon.notifier, self._client, credentials=credentials, on_event=self.on_event
+        )

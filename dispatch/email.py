@@ -22,15 +22,15 @@ import aiosmtplib
 
 from dispatch.base import Delivery, Message, NotifyError
 from dispatch.mime import build_mime
-from monitor.config.notifiers import EmailNotifierConfig
+from monitor.config.notifiers import SmtpNotifierConfig
 
 
-def build_message(config: EmailNotifierConfig, message: Message) -> EmailMessage:
+def build_message(config: SmtpNotifierConfig, message: Message) -> EmailMessage:
     """The MIME message this notifier sends (see dispatch.mime)."""
     return build_mime(message, config.sender, config.sender_name)
 
 
-def tls_context(config: EmailNotifierConfig) -> ssl.SSLContext:
+def tls_context(config: SmtpNotifierConfig) -> ssl.SSLContext:
     """Verifying context: the system CAs, or `ca_file` when given."""
     return ssl.create_default_context(cafile=config.ca_file)
 
@@ -40,14 +40,17 @@ class EmailNotifier:
 
     channel = "email"
 
-    def __init__(self, config: EmailNotifierConfig) -> None:
+    def __init__(self, config: SmtpNotifierConfig) -> None:
         self.name = config.name
         self.config = config
         self._context = tls_context(config) if config.security != "none" else None
 
     async def send(self, message: Message) -> Delivery:
         """Deliver to the SMTP server; returns when it accepted the message."""
-        mail = build_message(self.config, message)
+        return await self.deliver(build_message(self.config, message))
+
+    async def deliver(self, mail: EmailMessage) -> Delivery:
+        """Send a built MIME message (also used by the email-to-fax channel)."""
         limit = self.config.timeout.total_seconds()
         try:
             async with asyncio.timeout(limit):

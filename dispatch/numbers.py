@@ -72,6 +72,19 @@ def sms_addresses(numbers: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     return tuple(seen)
 
 
+def voice_address(raw: str, region: str = REGION) -> str | None:
+    """A number a voice call can ring: mobiles as digits, landlines with their 0 area code."""
+    number = classify(raw, region)
+    if number.sms_address is not None:
+        return number.sms_address
+    if number.kind is not NumberKind.LANDLINE or number.e164 is None:
+        return None
+    parsed = phonenumbers.parse(number.e164)
+    if phonenumbers.region_code_for_number(parsed) != region:
+        return number.e164
+    return f"0{parsed.national_number}"
+
+
 def describe(kind: NumberKind) -> str:
     """The kind in the words check-config uses."""
     return {

@@ -42,6 +42,7 @@ class Planned:
     subject: str
     body: str
     html: str | None = None
+    notifier: str | None = None  # chosen at routing (fate-sharing); None: the channel's first
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class Claimed:
     body: str
     html: str | None
     attempts: int
+    notifier: str | None = None
 
     @property
     def key(self) -> str:
@@ -140,6 +142,7 @@ def insert_delivery(connection: Connection, notice: Row[Any], item: Planned, now
         "subject": item.subject,
         "body": item.body,
         "html": item.html,
+        "notifier": item.notifier,
         "permanent": False,
         "created_at": now,
         "updated_at": now,
@@ -207,6 +210,7 @@ def claimed_of(row: Row[Any]) -> Claimed:
         row.body,
         row.html,
         row.attempts + 1,
+        row.notifier,
     )
 
 

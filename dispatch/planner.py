@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from html import escape
 
 from dispatch.ack_links import footer
+from dispatch.fate import down_systems, route_note
 from dispatch.notice_data import TITLES, build_view
 from dispatch.outbox_rows import Planned
 from dispatch.render import Renderer, fallback
@@ -41,10 +43,15 @@ def plan_notice(request: NoticeRequest, config: Config, renderer: Renderer) -> l
             "notice has no recipient with an address",
             extra={"fields": {"kind": str(request.kind), "key": request.dedupe_key}},
         )
-    planned = [
-        _planned(t, rendered[t.channel].subject, rendered[t.channel].text, rendered[t.channel].html)
-        for t in targets
-    ]
+    down = down_systems(config, request.assessment)
+    planned = []
+    for target in targets:
+        text = rendered[target.channel]
+        note = ""
+        if target.via is not None:
+            short = target.channel == "sms"
+            note = route_note(config, target.via, target.skipped, down, short)
+        planned.append(_planned(target, text.subject, text.text, text.html, note))
     return [_with_ack_link(p, request, config) for p in planned]
 
 
@@ -59,7 +66,11 @@ def _with_ack_link(item: Planned, request: NoticeRequest, config: Config) -> Pla
     return replace(item, body=item.body + link[0], html=html)
 
 
-def _planned(target: Target, subject: str, body: str, html: str | None) -> Planned:
+def _planned(target: Target, subject: str, body: str, html: str | None, note: str) -> Planned:
+    """A planned delivery; a route note (fate-sharing) ends the text and the HTML."""
+    if note:
+        body = f"{body}{note}" if target.channel == "sms" else f"{body.rstrip()}\n\n{note}\n"
+        html = _with_note(html, note) if html is not None else None
     return Planned(
         target.recipient_key,
         target.recipient,
@@ -69,7 +80,15 @@ def _planned(target: Target, subject: str, body: str, html: str | None) -> Plann
         subject,
         body,
         html,
+        target.notifier,
     )
+
+
+def _with_note(html: str, note: str) -> str:
+    paragraph = f"<p>{escape(note)}</p>"
+    if "</body>" in html:
+        return html.replace("</body>", f"{paragraph}</body>", 1)
+    return html + paragraph
 
 
 def _office_only(request: NoticeRequest, config: Config) -> list[Planned]:

@@ -35,11 +35,12 @@ from prometheus_client.core import Metric
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from dispatch.ack_links import LinkError, consume, link_key
 from dispatch.acks import record_reply
+from dispatch.cloud_callbacks import callback_receipt
 from dispatch.receipts import ReceiptState, record_receipt
 from monitor.config import Config
 from monitor.incidents.engine import IncidentEngine
@@ -88,6 +89,7 @@ class Receiver:
                 Route("/kannel/mo/{token}", self._kannel_mo),
                 Route("/receipt/{token}", self._receipt, methods=["POST"]),
                 Route("/reply/{token}", self._reply, methods=["POST"]),
+                Route("/tencent/voice/{token}", self._tencent_voice, methods=["POST"]),
                 Route("/ack/{link}", self._ack, methods=["GET", "POST"]),
             ]
         )
@@ -205,6 +207,21 @@ class Receiver:
         found = await asyncio.to_thread(record_receipt, self.engine, gateway_id, state, reason)
         self._count("receipt", "matched" if found is not None else "unknown")
         return PlainTextResponse("ok")
+
+    async def _tencent_voice(self, request: Request) -> Response:
+        """Tencent Cloud's voice status callback: the call result as the delivery state."""
+        if not self._allowed(request):
+            self._count("tencent_voice", "forbidden")
+            return PlainTextResponse("not found", status_code=404)
+        receipt = callback_receipt("tencent_voice", await _json(request))
+        if receipt is None:
+            self._count("tencent_voice", "bad")
+            return JSONResponse({"result": 1, "errmsg": "not a voiceprompt_callback"}, 400)
+        found = await asyncio.to_thread(
+            record_receipt, self.engine, receipt.gateway_id, receipt.state, receipt.detail
+        )
+        self._count("tencent_voice", "matched" if found is not None else "unknown")
+        return JSONResponse({"result": 0, "errmsg": "OK"})
 
     async def _reply(self, request: Request) -> Response:
         if not self._allowed(request):

@@ -10,35 +10,92 @@ out), else the built-in file notifier writing to ${STATE_DIRECTORY:-var}/outbox.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
 from dispatch.base import Notifier
 from dispatch.email import EmailNotifier
+from dispatch.events import EventSink
 from dispatch.file import FileNotifier
+from dispatch.robots import RobotNotifier
 from dispatch.sms_http import SmsHttpNotifier
+from dispatch.sms_smpp import SmppNotifier
 from monitor.config.notifiers import (
+    AliyunSmsNotifierConfig,
+    AliyunVoiceNotifierConfig,
+    CloudCredentialConfig,
+    DingtalkNotifierConfig,
     EmailNotifierConfig,
+    FaxEmailNotifierConfig,
+    FeishuNotifierConfig,
     FileNotifierConfig,
     NotifierConfig,
+    SmppNotifierConfig,
     SmsHttpNotifierConfig,
+    TencentSmsNotifierConfig,
+    TencentVoiceNotifierConfig,
+    WecomNotifierConfig,
 )
 
-NotifierFactory = Callable[[NotifierConfig, httpx.AsyncClient], Notifier]
+
+@dataclass(frozen=True)
+class Seams:
+    """What notifiers are built with: the shared HTTP client, named cloud credentials, the
+    sink for receipts and replies (dispatch.events)."""
+
+    client: httpx.AsyncClient
+    credentials: Mapping[str, CloudCredentialConfig] = field(default_factory=dict)
+    on_event: EventSink | None = None
 
 
-def _email(config: NotifierConfig, _client: httpx.AsyncClient) -> Notifier:
+NotifierFactory = Callable[[NotifierConfig, Seams], Notifier]
+
+
+def _email(config: NotifierConfig, _seams: Seams) -> Notifier:
     assert isinstance(config, EmailNotifierConfig)
     return EmailNotifier(config)
 
 
-def _sms_http(config: NotifierConfig, client: httpx.AsyncClient) -> Notifier:
+def _sms_http(config: NotifierConfig, seams: Seams) -> Notifier:
     assert isinstance(config, SmsHttpNotifierConfig)
-    return SmsHttpNotifier(config, client)
+    return SmsHttpNotifier(config, seams.client)
 
 
-def _file(config: NotifierConfig, _client: httpx.AsyncClient) -> Notifier:
+def _sms_smpp(config: NotifierConfig, seams: Seams) -> Notifier:
+    assert isinstance(config, SmppNotifierConfig)
+    return SmppNotifier(config, seams.on_event)
+
+
+def _robot(config: NotifierConfig, seams: Seams) -> Notifier:
+    assert isinstance(config, DingtalkNotifierConfig | WecomNotifierConfig | FeishuNotifierConfig)
+    return RobotNotifier(config, seams.client)
+
+
+def _cloud(config: NotifierConfig, seams: Seams) -> Notifier:
+    # The vendors' SDKs take ~1 s to import: only a config that uses them pays for it.
+    from dispatch.cloud_aliyun import AliyunSmsNotifier, AliyunVoiceNotifier
+    from dispatch.cloud_tencent import TencentSmsNotifier, TencentVoiceNotifier
+
+    credential = seams.credentials[getattr(config, "credential", "")]  # checked at load
+    if isinstance(config, AliyunSmsNotifierConfig):
+        return AliyunSmsNotifier(config, credential)
+    if isinstance(config, AliyunVoiceNotifierConfig):
+        return AliyunVoiceNotifier(config, credential, seams.on_event)
+    if isinstance(config, TencentSmsNotifierConfig):
+        return TencentSmsNotifier(config, credential)
+    assert isinstance(config, TencentVoiceNotifierConfig)
+    return TencentVoiceNotifier(config, credential)
+
+
+def _fax_email(config: NotifierConfig, _seams: Seams) -> Notifier:
+    from dispatch.fax import FaxEmailNotifier  # WeasyPrint (~0.7 s to import) only when used
+
+    assert isinstance(config, FaxEmailNotifierConfig)
+    return FaxEmailNotifier(config)
+
+
+def _file(config: NotifierConfig, _seams: Seams) -> Notifier:
     assert isinstance(config, FileNotifierConfig)
     return FileNotifier(config)
 
@@ -54,6 +111,15 @@ class Plugin:
 NOTIFIERS: dict[str, Plugin] = {
     "email": Plugin("email", _email),
     "sms_http": Plugin("sms", _sms_http),
+    "sms_smpp": Plugin("sms", _sms_smpp),
+    "dingtalk": Plugin("robot", _robot),
+    "wecom": Plugin("robot", _robot),
+    "feishu": Plugin("robot", _robot),
+    "aliyun_sms": Plugin("sms", _cloud),
+    "aliyun_voice": Plugin("voice", _cloud),
+    "tencent_sms": Plugin("sms", _cloud),
+    "tencent_voice": Plugin("voice", _cloud),
+    "fax_email": Plugin("fax", _fax_email),
     "file": Plugin("file", _file),
 }
 DEFAULT_FILE = FileNotifierConfig(name="outbox", type="file")
@@ -68,9 +134,16 @@ def _stand_in(notifier: Notifier) -> NotifierConfig:
     return FileNotifierConfig(name=notifier.name, type="file")
 
 
-def build_notifier(config: NotifierConfig, client: httpx.AsyncClient) -> Notifier:
+def build_notifier(
+    config: NotifierConfig,
+    client: httpx.AsyncClient,
+    *,
+    credentials: Mapping[str, CloudCredentialConfig] | None = None,
+    on_event: EventSink | None = None,
+) -> Notifier:
     """One notifier from its config."""
-    return NOTIFIERS[config.type].build(config, client)
+    seams = Seams(client, credentials or {}, on_event)
+    return NOTIFIERS[config.type].build(config, seams)
 
 
 def channel_of(config: NotifierConfig) -> str:
@@ -92,9 +165,20 @@ class Notifiers:
         self._default: Notifier | None = None
 
     @classmethod
-    def build(cls, configs: Sequence[NotifierConfig], client: httpx.AsyncClient) -> Notifiers:
+    def build(
+        cls,
+        configs: Sequence[NotifierConfig],
+        client: httpx.AsyncClient,
+        *,
+        credentials: Mapping[str, CloudCredentialConfig] | None = None,
+        on_event: EventSink | None = None,
+    ) -> Notifiers:
         """Notifiers for the configured `[[notifier]]` tables, sharing one HTTP client."""
-        return cls({c.name: build_notifier(c, client) for c in configs}, configs)
+        built = {
+            c.name: build_notifier(c, client, credentials=credentials, on_event=on_event)
+            for c in configs
+        }
+        return cls(built, configs)
 
     def for_channel(self, channel: str) -> Notifier:
         """Who carries a channel's deliveries (see the module docstring)."""

@@ -88,6 +88,7 @@ class Renderer:
             lstrip_blocks=True,
         )
         self.env.filters["some"] = some
+        self.env.filters["cn_date"] = cn_date
 
     @classmethod
     def for_config(cls, config: Config) -> Renderer:
@@ -120,11 +121,25 @@ class Renderer:
         html = self._render(view["kind"], "html", full)
         return Rendered(subject, text, html)
 
+    def printable(self, view: Mapping[str, Any]) -> Rendered:
+        """Subject, plain text and the 公文-form page (`notice.print.html.j2`) for print and fax."""
+        email = self.email(view)
+        return Rendered(email.subject, email.text, self._render(view["kind"], "print.html", view))
+
+    def markdown(self, view: Mapping[str, Any]) -> Rendered:
+        """Subject and Markdown body for group robots (钉钉, 企业微信, 飞书)."""
+        subject = _one_line(self._render(view["kind"], "subject", {**view, "brief": []}))
+        return Rendered(subject, self._render(view["kind"], "md", view).strip() + "\n")
+
     def message(self, view: Mapping[str, Any], channel: str) -> Rendered:
         """The rendering for one channel; a broken template falls back to plain text."""
         try:
-            if channel == "sms":
+            if channel in ("sms", "voice"):  # a voice notice reads the short text
                 return Rendered("", self.sms(view))
+            if channel == "robot":
+                return self.markdown(view)
+            if channel == "fax":
+                return self.printable(view)
             return self.email(view)
         except TemplateError as exc:
             log.error(
@@ -138,6 +153,15 @@ class Renderer:
         return self.env.get_template(f"{name}.{fmt}.j2").render(**view)
 
 
+def cn_date(value: str) -> str:
+    """ "2026-12-01 08:00:00" → "2026年12月1日" (成文日期: Arabic numerals, no padding)."""
+    match = re.match(r"^(\d{4})-(\d{1,2})-(\d{1,2})", value)
+    if match is None:
+        return value
+    year, month, day = (int(g) for g in match.groups())
+    return f"{year}年{month}月{day}日"
+
+
 def _one_line(text: str) -> str:
     """Template layout removed: line breaks and runs of 2+ blanks vanish, single spaces stay."""
     return _LAYOUT.sub("", text.replace("\n", "  ")).strip()
@@ -149,7 +173,7 @@ def fallback(view: Mapping[str, Any], channel: str) -> Rendered:
     head = f"【{view.get('title', '')}】{label}{'：' if label else ''}"
     body = "、".join(view.get("affected") or []) or str(view.get("incident_title", ""))
     phone = f"回电{view['office_phone']}" if view.get("office_phone") else ""
-    if channel == "sms":
-        return Rendered("", f"{head}{body}。{phone}")
+    if channel in ("sms", "robot", "voice"):
+        return Rendered(head if channel == "robot" else "", f"{head}{body}。{phone}")
     text = f"{head}\n{view.get('at', '')}\n{body}\n{phone}\n"
     return Rendered(head, text, None)

@@ -19,7 +19,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dispatch.numbers import sms_addresses
+from dispatch.fate import ChannelRoute, channel_routes, down_systems
+from dispatch.numbers import sms_addresses, voice_address
+from dispatch.registry import channel_of
 from monitor.config import Config
 from monitor.config.contacts import INCIDENT_SITE, PersonConfig, UnitConfig
 from monitor.config.notifiers import RouteConfig
@@ -44,9 +46,17 @@ class Recipient:
     label: str
     emails: tuple[str, ...] = ()
     mobiles: tuple[str, ...] = ()  # SMS gateway addresses (mobiles only)
+    phone: str | None = None  # the number a voice notice rings (a unit's duty line first)
+    fax: str | None = None
 
     def addresses(self, channel: str) -> tuple[str, ...]:
-        """This recipient's addresses on a channel ("email" or "sms")."""
+        """This recipient's addresses on a channel ("robot": one, the mobiles to @-mention)."""
+        if channel == "robot":
+            return (",".join(self.mobiles),) if self.mobiles else ()
+        if channel == "voice":
+            return (self.phone,) if self.phone else ()
+        if channel == "fax":
+            return (self.fax,) if self.fax else ()
         return self.emails if channel == "email" else self.mobiles if channel == "sms" else ()
 
 
@@ -59,6 +69,9 @@ class Target:
     channel: str
     address: str
     stage: int = 0
+    notifier: str | None = None  # chosen for fate-sharing; None: whoever carries the channel
+    skipped: tuple[ChannelRoute, ...] = ()  # channels and notifiers avoided on the way here
+    via: ChannelRoute | None = None
 
 
 @dataclass(frozen=True)
@@ -115,8 +128,15 @@ def facts_of(request: NoticeRequest, config: Config) -> NoticeFacts:
 
 
 def route(request: NoticeRequest, config: Config) -> list[Target]:
-    """Every delivery a notice needs, in rule order, one per (channel, address)."""
+    """Every delivery a notice needs, in rule order, one per (channel, address).
+
+    Notifiers that depend on a system the notice's assessment has down are
+    avoided (dispatch.fate); a channel with no other notifier is skipped.
+    """
     facts = facts_of(request, config)
+    notifiers = config.daemon.notifier
+    down = down_systems(config, request.assessment)
+    routes = channel_routes(notifiers, {n.name: channel_of(n) for n in notifiers}, down)
     plans: dict[str, _Plan] = {}
     rules = [_OFFICE_DUTY] if request.kind in _OFFICE_DUTY_ONLY else config.daemon.dispatch.route
     for rule in rules:
@@ -126,7 +146,7 @@ def route(request: NoticeRequest, config: Config) -> list[Target]:
             plan = plans.setdefault(recipient.key, _Plan(recipient))
             plan.channels += [c for c in rule.channels if c not in plan.channels]
             plan.fallback = plan.fallback and rule.fallback
-    return _targets(plans.values())
+    return _targets(plans.values(), routes)
 
 
 def matches(rule: RouteConfig, facts: NoticeFacts) -> bool:
@@ -175,8 +195,14 @@ def recipients_of(rule: RouteConfig, facts: NoticeFacts, config: Config) -> list
 
 def unit_recipient(unit: UnitConfig) -> Recipient:
     """A unit as a recipient: its mailboxes and its SMS-capable mobiles."""
+    numbers = [unit.duty_phone, *unit.mobiles] if unit.duty_phone else unit.mobiles
     return Recipient(
-        f"unit:{unit.name}", unit.name, tuple(unit.emails), sms_addresses(unit.mobiles)
+        f"unit:{unit.name}",
+        unit.name,
+        tuple(unit.emails),
+        sms_addresses(unit.mobiles),
+        _first_voice(numbers),
+        voice_address(unit.fax) if unit.fax else None,
     )
 
 
@@ -185,23 +211,47 @@ def person_recipient(person: PersonConfig) -> Recipient:
     role = person.title or "、".join(person.roles)
     label = f"{person.name}（{role}）" if role and role != person.name else person.name
     return Recipient(
-        f"person:{person.id}", label, tuple(person.emails), sms_addresses(person.mobiles)
+        f"person:{person.id}",
+        label,
+        tuple(person.emails),
+        sms_addresses(person.mobiles),
+        _first_voice(person.mobiles),
     )
 
 
-def _targets(plans: Iterable[_Plan]) -> list[Target]:
+def _first_voice(numbers: Iterable[str]) -> str | None:
+    return next((a for a in map(voice_address, numbers) if a is not None), None)
+
+
+def _targets(plans: Iterable[_Plan], routes: Mapping[str, ChannelRoute]) -> list[Target]:
     targets: list[Target] = []
     taken: set[tuple[str, str]] = set()
     for plan in plans:
         recipient = plan.recipient
         stage = 0
+        skipped: list[ChannelRoute] = []
         for channel in plan.channels:
+            way = routes.get(channel, ChannelRoute(channel, None))
+            if not way.usable:
+                skipped.append(way)
+                continue
             fresh = [a for a in recipient.addresses(channel) if (channel, a) not in taken]
             if not fresh:
                 continue
             for address in fresh:
                 taken.add((channel, address))
-                targets.append(Target(recipient.key, recipient.label, channel, address, stage))
+                targets.append(
+                    Target(
+                        recipient.key,
+                        recipient.label,
+                        channel,
+                        address,
+                        stage,
+                        way.notifier,
+                        tuple(skipped),
+                        way,
+                    )
+                )
             if plan.fallback:
                 stage += 1
     return targets

@@ -17,6 +17,7 @@ from typing import Any
 from prometheus_client.core import Metric
 
 from dispatch.dispatcher import Dispatcher
+from dispatch.event_records import record_events
 from dispatch.followup import FollowUp
 from dispatch.receiver import Receiver
 from monitor.config import Config, ConfigError, load_config
@@ -58,10 +59,11 @@ class Daemon:
         )
         self.store = Store(self.engine)
         self.writer = StoreWriter(self.store, config.daemon.storage)
-        self.dispatcher = Dispatcher(config, self.engine)
+        self.receiver = Receiver(config, self.engine)
+        events = record_events(self.engine, self.receiver.incidents)  # SMPP receipts, replies
+        self.dispatcher = Dispatcher(config, self.engine, on_event=events)
         self.plan = PlanRuntime(config, self.engine, self.dispatcher)
         self.followup = FollowUp(config, self.engine, nudge=self.dispatcher.nudge)
-        self.receiver = Receiver(config, self.engine)
         self.server: MetricsServer | None = None
         self.traps: TrapReceiver | None = None
         self.console: ConsoleServer | None = None

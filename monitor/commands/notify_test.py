@@ -18,7 +18,7 @@ import httpx
 
 from dispatch.base import Delivery, Message, NotifyError
 from dispatch.notice_data import build_view
-from dispatch.numbers import classify, describe
+from dispatch.numbers import classify, describe, voice_address
 from dispatch.registry import build_notifier, channel_of
 from dispatch.render import Renderer
 from monitor.commands.common import load_or_report
@@ -35,7 +35,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_config_option(parser)
     parser.add_argument("--notifier", required=True, metavar="NAME", help="a [[notifier]] name")
     parser.add_argument(
-        "--to", required=True, metavar="ADDRESS", help="an email address or a mobile number"
+        "--to",
+        required=True,
+        metavar="ADDRESS",
+        help="an email address or a mobile number (for a group robot: the mobile to @-mention)",
     )
     parser.set_defaults(handler=run)
 
@@ -52,15 +55,21 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     channel = channel_of(chosen)
     address = args.to
-    if channel == "sms":
+    if channel in ("sms", "robot"):  # a robot @-mentions the mobile
         number = classify(args.to)
         if number.sms_address is None:
             print(f"error: {args.to!r} is {describe(number.kind)}", file=sys.stderr)
             return EXIT_USAGE
         address = number.sms_address
+    if channel == "voice":
+        ringable = voice_address(args.to)
+        if ringable is None:
+            print(f"error: {args.to!r} is {describe(classify(args.to).kind)}", file=sys.stderr)
+            return EXIT_USAGE
+        address = ringable
     message = test_message(config, channel, address)
     try:
-        delivery = asyncio.run(_send(chosen, message))
+        delivery = asyncio.run(_send(chosen, message, config))
     except NotifyError as exc:
         kind = "permanent" if exc.permanent else "transient"
         print(f"error: {chosen.name}: {exc} ({kind})", file=sys.stderr)
@@ -74,14 +83,15 @@ def test_message(config: Config, channel: str, address: str) -> Message:
     """The rendered test notice for a channel (SMS: text only; email and file: full)."""
     now = datetime.now(UTC)
     view = build_view(config, "test", None, None, {"at": now.isoformat()}, now)
-    rendered = Renderer.for_config(config).message(view, "sms" if channel == "sms" else "email")
+    rendered = Renderer.for_config(config).message(view, channel)
     key = f"commwatch.test.{int(now.timestamp() * 1000)}"
     return Message(0, address, rendered.subject, rendered.text, rendered.html, key)
 
 
-async def _send(config: NotifierConfig, message: Message) -> Delivery:
+async def _send(config: NotifierConfig, message: Message, full: Config) -> Delivery:
     async with httpx.AsyncClient() as client:
-        notifier = build_notifier(config, client)
+        credentials = full.daemon.cloud.credential
+        notifier = build_notifier(config, client, credentials=credentials)
         try:
             async with asyncio.timeout(config.timeout.total_seconds() + 5):
                 return await notifier.send(message)

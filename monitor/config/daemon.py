@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from monitor.config.followup import CallsConfig, EscalationConfig, ReceiverConfig
-from monitor.config.notifiers import DispatchConfig, NotifierConfig
+from monitor.config.notifiers import CloudConfig, DispatchConfig, NotifierConfig
 from monitor.config.types import Duration, Identifier, Secret, StrictModel, split_listen
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -278,6 +278,7 @@ class DaemonConfig(StrictModel):
     traps: TrapConfig = TrapConfig()
     self_monitor: SelfMonitorConfig = SelfMonitorConfig()
     notifier: list[NotifierConfig] = []
+    cloud: CloudConfig = CloudConfig()
     dispatch: DispatchConfig = DispatchConfig()
     escalation: EscalationConfig = EscalationConfig()
     calls: CallsConfig = CallsConfig()

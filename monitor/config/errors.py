@@ -84,10 +84,23 @@ def problems_from_validation(file: str, exc: ValidationError, data: Any) -> list
     return problems
 
 
-_SECRET_KEYS = {"community", "auth_key", "priv_key", "password", "secret_key", "token", "dlr_url"}
+_SECRET_KEYS = {
+    "community",
+    "auth_key",
+    "priv_key",
+    "password",
+    "secret_key",
+    "secret",
+    "access_key_secret",
+    "token",
+    "dlr_url",
+}
+_WEBHOOK_TYPES = {"dingtalk", "wecom", "feishu"}  # their `url` carries the access token
 
 
 def _secret_safe(loc: Sequence[int | str], value: Any) -> Any:
     if any(isinstance(p, str) and p in _SECRET_KEYS for p in loc):
+        return "<secret>"
+    if "url" in loc and _WEBHOOK_TYPES & {p for p in loc if isinstance(p, str)}:
         return "<secret>"
     return value

@@ -11,25 +11,26 @@ from datetime import timedelta
 from typing import Annotated, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from monitor.config.contacts import Role
 from monitor.config.types import Duration, Identifier, Secret, StrictModel
 from monitor.incidents.notices import NoticeKind
 
-ChannelName = Literal["email", "sms"]
+ChannelName = Literal["email", "sms", "robot", "voice", "fax"]
 
 
 class _NotifierBase(StrictModel):
     name: Identifier
     timeout: Duration = timedelta(seconds=15)
     max_attempts: int = Field(default=8, ge=1, le=100)
+    # monitored [[system]] ids this channel rides on: while one is down, routing skips it
+    depends_on: list[Identifier] = []
 
 
-class EmailNotifierConfig(_NotifierBase):
-    """SMTP through aiosmtplib."""
+class SmtpNotifierConfig(_NotifierBase):
+    """What an SMTP channel (email, email-to-fax) needs: server, security, sender, login."""
 
-    type: Literal["email"]
     host: str
     port: int = Field(default=587, ge=1, le=65535)
     security: Literal["none", "starttls", "tls"] = "starttls"
@@ -40,10 +41,25 @@ class EmailNotifierConfig(_NotifierBase):
     ca_file: str | None = None
 
     @model_validator(mode="after")
-    def _auth_pair(self) -> EmailNotifierConfig:
+    def _auth_pair(self) -> SmtpNotifierConfig:
         if (self.username is None) != (self.password is None):
             raise ValueError("username and password go together")
         return self
+
+
+class EmailNotifierConfig(SmtpNotifierConfig):
+    """SMTP through aiosmtplib."""
+
+    type: Literal["email"]
+
+
+class FaxEmailNotifierConfig(SmtpNotifierConfig):
+    """An email-to-fax gateway: the notice in 公文 form as a PDF mailed to `<number>@gateway`."""
+
+    type: Literal["fax_email"]
+    gateway: str = Field(
+        pattern=r"^[^@\s]*\{number\}[^@\s]*@[^@\s]+$"
+    )  # "{number}@fax.example.net"
 
 
 class SmsHttpNotifierConfig(_NotifierBase):
@@ -83,6 +99,133 @@ class SmsHttpNotifierConfig(_NotifierBase):
         return self
 
 
+class SmppNotifierConfig(_NotifierBase):
+    """An SMPP 3.4 account at an operator's or aggregator's SMSC."""
+
+    type: Literal["sms_smpp"]
+    host: str = Field(min_length=1)
+    port: int = Field(default=2775, ge=1, le=65535)
+    system_id: str = Field(min_length=1, max_length=15, pattern=r"^[\x20-\x7e]+$")
+    password: Secret
+    source_addr: str = Field(min_length=1, max_length=20, pattern=r"^[\x20-\x7e]+$")
+    system_type: str = Field(default="", max_length=12)
+    bind: Literal["transmitter", "transceiver"] = "transceiver"
+    tls: bool = False
+    ca_file: str | None = None
+    source_ton: int | None = Field(default=None, ge=0, le=6)  # None: 5 (alphanumeric) or 0
+    source_npi: int | None = Field(default=None, ge=0, le=18)  # None: 0 (alphanumeric) or 1
+    dest_ton: int = Field(default=0, ge=0, le=6)
+    dest_npi: int = Field(default=1, ge=0, le=18)
+    window: int = Field(default=10, ge=1, le=1000)  # submit_sm awaiting their response
+    rate: float = Field(default=10.0, gt=0, le=10000)  # submit_sm per second (the account's)
+    throttle_pause: Duration = timedelta(seconds=1)  # first pause after ESME_RTHROTTLED
+    enquire_link: Duration = timedelta(seconds=30)
+    reconnect_max: Duration = timedelta(seconds=60)
+    registered_delivery: bool = True  # ask for deliver_sm receipts
+
+    @field_validator("password")
+    @classmethod
+    def _password_fits(cls, value: SecretStr) -> SecretStr:
+        raw = value.get_secret_value()
+        if len(raw) > 8 or not raw.isascii():
+            raise ValueError("an SMPP 3.4 password is at most 8 ASCII characters")
+        return value
+
+
+class _RobotBase(_NotifierBase):
+    url: Secret  # the webhook: its access_token / key is the credential, printed as <secret>
+    at_all: bool = False  # also @所有人
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().startswith(("https://", "http://")):
+            raise ValueError("a robot webhook is an http(s):// URL")
+        return value
+
+
+class DingtalkNotifierConfig(_RobotBase):
+    """钉钉 custom robot: `url` = https://oapi.dingtalk.com/robot/send?access_token=…"""
+
+    type: Literal["dingtalk"]
+    secret: Secret | None = None  # 加签 secret (SEC…); None: the robot uses keywords or IPs
+
+
+class WecomNotifierConfig(_RobotBase):
+    """企业微信 group robot: `url` = https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…"""
+
+    type: Literal["wecom"]
+
+
+class FeishuNotifierConfig(_RobotBase):
+    """飞书 custom bot: `url` = https://open.feishu.cn/open-apis/bot/v2/hook/…"""
+
+    type: Literal["feishu"]
+    secret: Secret | None = None  # 签名校验 secret
+
+
+class CloudCredentialConfig(StrictModel):
+    """[cloud.credential.NAME]: an Aliyun AccessKey or a Tencent Cloud SecretId/SecretKey pair."""
+
+    access_key_id: str = Field(min_length=1)
+    access_key_secret: Secret
+
+
+class CloudConfig(StrictModel):
+    """[cloud]: credentials defined once, referenced by name from cloud notifiers."""
+
+    credential: dict[Identifier, CloudCredentialConfig] = {}
+
+
+class _CloudBase(_NotifierBase):
+    credential: Identifier  # a [cloud.credential.NAME]
+    endpoint: str | None = None  # host[:port]; None: the vendor's public endpoint
+    protocol: Literal["https", "http"] = "https"
+
+
+class AliyunSmsNotifierConfig(_CloudBase):
+    """Aliyun 短信服务 (dysmsapi 2017-05-25 SendSms): an approved template with one variable."""
+
+    type: Literal["aliyun_sms"]
+    sign_name: str = Field(min_length=1)
+    template_code: str = Field(min_length=1)
+    template_param: str = "content"  # the template variable that receives the notice text
+
+
+class AliyunVoiceNotifierConfig(_CloudBase):
+    """Aliyun 语音服务 TTS notice (dyvmsapi 2017-05-25 SingleCallByTts): landlines too."""
+
+    type: Literal["aliyun_voice"]
+    tts_code: str = Field(min_length=1)
+    template_param: str = "content"
+    called_show_number: str | None = None
+    play_times: int = Field(default=2, ge=1, le=3)
+    volume: int = Field(default=100, ge=0, le=100)
+    speed: int = Field(default=0, ge=-500, le=500)
+    result_after: Duration = timedelta(minutes=5)  # the call detail is ready 3–5 min after
+    result_tries: int = Field(default=3, ge=0, le=20)
+
+
+class TencentSmsNotifierConfig(_CloudBase):
+    """Tencent Cloud 短信 (sms 2021-01-11 SendSms): an approved template, the text its parameter."""
+
+    type: Literal["tencent_sms"]
+    region: str = "ap-guangzhou"
+    sdk_app_id: str = Field(min_length=1)
+    sign_name: str = Field(min_length=1)
+    template_id: str = Field(min_length=1)
+
+
+class TencentVoiceNotifierConfig(_CloudBase):
+    """Tencent Cloud 语音消息 (vms 2020-09-02 SendTtsVoice): mainland mobiles only."""
+
+    type: Literal["tencent_voice"]
+    region: str = "ap-guangzhou"
+    voice_sdk_app_id: str = Field(min_length=1)
+    template_id: str = Field(min_length=1)
+    play_times: int = Field(default=2, ge=1, le=3)
+
+
 class FileNotifierConfig(_NotifierBase):
     """Writes each notice to a directory: the demo default and an audit trail."""
 
@@ -91,7 +234,18 @@ class FileNotifierConfig(_NotifierBase):
 
 
 NotifierConfig = Annotated[
-    EmailNotifierConfig | SmsHttpNotifierConfig | FileNotifierConfig,
+    EmailNotifierConfig
+    | SmsHttpNotifierConfig
+    | SmppNotifierConfig
+    | DingtalkNotifierConfig
+    | WecomNotifierConfig
+    | FeishuNotifierConfig
+    | AliyunSmsNotifierConfig
+    | AliyunVoiceNotifierConfig
+    | TencentSmsNotifierConfig
+    | TencentVoiceNotifierConfig
+    | FaxEmailNotifierConfig
+    | FileNotifierConfig,
     Field(discriminator="type"),
 ]
 # Every `[[notifier]] type`, derived from the union above (dispatch.registry maps each to its code).

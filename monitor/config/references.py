@@ -154,6 +154,25 @@ def _daemon(config: Config) -> list[ConfigProblem]:
     )
     problems += _refs(file, "traps.auth", "SNMP credential", daemon.traps.auth, daemon.snmp.auth)
     problems += route_problems(config)
+    for i, notifier in enumerate(daemon.notifier):
+        problems += _refs(
+            file,
+            f"notifier[{i}]({notifier.name}).depends_on",
+            "system",
+            notifier.depends_on,
+            config.systems,
+        )
+        credential = getattr(notifier, "credential", None)
+        if credential is not None and credential not in daemon.cloud.credential:
+            problems.append(
+                _unknown(
+                    file,
+                    f"notifier[{i}]({notifier.name}).credential",
+                    "cloud credential",
+                    credential,
+                    daemon.cloud.credential,
+                )
+            )
     problems += escalation_problems(config)
     return problems
 

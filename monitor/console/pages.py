@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from dispatch.official_pdf import html_to_pdf_async
 from dispatch.render import Renderer
 from dispatch.report_records import load_brief, load_final
 from monitor.console.context import Console
@@ -31,6 +32,7 @@ FORMATS = {
     "md": ("md", "text/markdown"),
     "txt": ("txt", "text/plain"),
     "html": ("html", "text/html"),
+    "pdf": ("pdf", "application/pdf"),
 }
 _BODY = re.compile(r"<body[^>]*>(.*)</body>", re.DOTALL)
 REPORTS = {"brief": "书面简要报告（§4.1）", "final": "事后总结材料（§5）"}
@@ -148,13 +150,18 @@ class Pages:
             view = await asyncio.to_thread(self._view, kind, incident_id)
         except IncidentNotFoundError as exc:
             return PlainTextResponse(str(exc.args[0]), status_code=404)
+        name = f"incident-{incident_id}-{kind}.{fmt}"
+        disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+        if fmt == "pdf":  # the page as printed, by the renderer the fax channel uses
+            html = Renderer.for_config(self.c.config()).document(kind, "html", view)
+            pdf = await html_to_pdf_async(html)
+            return Response(pdf, media_type="application/pdf", headers=disposition)
         extension, media = FORMATS[fmt]
         text = Renderer.for_config(self.c.config()).document(kind, extension, view)
-        name = f"incident-{incident_id}-{kind}.{extension}"
         return Response(
             text.encode("utf-8"),
             media_type=f"{media}; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            headers=disposition,
         )
 
     async def windows(self, request: Request, session: Session) -> Response:

@@ -202,8 +202,8 @@ def test_contact_warnings(config: Config) -> None:
         "contacts.toml: 2 units have no SMS-capable number (email only; duty phones are landlines: never texted, phoned via call tasks): 区财政局（值班电话0356-3055481）、东街街道办事处（值班电话12345）",
         "contacts.toml: 1 units have no email: 东街街道办事处",
         "contacts.toml: person nobody (无联系方式) has neither email nor an SMS-capable mobile",
-        "commwatch.toml: no email [[notifier]]: email notices are written to the built-in outbox directory ${STATE_DIRECTORY:-var}/outbox, not sent",
-        "commwatch.toml: no sms_http [[notifier]]: sms notices are written to the built-in outbox directory ${STATE_DIRECTORY:-var}/outbox, not sent",
+        "commwatch.toml: no [[notifier]] for the email channel (email): email notices are written to the built-in outbox directory ${STATE_DIRECTORY:-var}/outbox, not sent",
+        "commwatch.toml: no [[notifier]] for the sms channel (sms_http | sms_smpp | aliyun_sms | tencent_sms): sms notices are written to the built-in outbox directory ${STATE_DIRECTORY:-var}/outbox, not sent",
         "commwatch.toml: [receiver] is off: 收到 can only be recorded with `commwatch notice ack` (no SMS replies, no email links), so escalation chains run on until someone does",
     ]
 

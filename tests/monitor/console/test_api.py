@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
 from monitor.console.context import Console
 from monitor.incidents.authority import actor_of
@@ -248,6 +250,18 @@ def test_reports_render_and_download(console: Console) -> None:
         assert download.status_code == 200
         assert "attachment" in download.headers["content-disposition"]
     assert http.get(f"/incidents/{incident}/report/other").status_code == 404
+    pdf = http.get(f"/incidents/{incident}/report/brief.pdf")
+    assert pdf.status_code == 200
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF-")
+    pages = PdfReader(io.BytesIO(pdf.content)).pages
+    fonts = {
+        str(f.get_object()["/BaseFont"])
+        for page in pages
+        for f in page["/Resources"]["/Font"].values()
+    }
+    assert any("CJK-SC" in font for font in fonts), fonts  # Debian fonts-noto-cjk, embedded
+    assert "书面简要报告" in "".join("".join(page.extract_text() for page in pages).split())
 
 
 def test_every_api_route_and_action_is_documented(console: Console) -> None:
