@@ -17,14 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 from dispatch.fate import ChannelRoute, channel_routes, down_systems
 from dispatch.numbers import sms_addresses, voice_address
 from dispatch.registry import channel_of
 from monitor.config import Config
 from monitor.config.contacts import INCIDENT_SITE, PersonConfig, UnitConfig
-from monitor.config.notifiers import RouteConfig
+from monitor.config.notifiers import ChannelName, RouteConfig
 from monitor.incidents.authority import COMMANDER, DUTY_OFFICER, OFFICE_HEAD, SYSTEM_ID
 from monitor.incidents.notices import NoticeKind, NoticeRequest
 
@@ -34,7 +34,9 @@ _WARNING_KINDS = (NoticeKind.WARNING, NoticeKind.LIFT)
 # The monitor's own blindness goes to the HQ office duty only, on every channel at once
 # (whichever still works), whatever [[dispatch.route]] says.
 _OFFICE_DUTY_ONLY = (NoticeKind.MONITOR_BLIND, NoticeKind.MONITOR_SIGHTED)
-_OFFICE_DUTY = RouteConfig(name="监测系统自身状态：指挥部办公室值班", hq_office=True)
+_OFFICE_DUTY = RouteConfig(
+    name="监测系统自身状态：指挥部办公室值班", hq_office=True, channels=list(get_args(ChannelName))
+)
 _RESPONSE_KINDS = (NoticeKind.RESPONSE_START, NoticeKind.RESPONSE_END)
 
 

@@ -31,11 +31,12 @@ def test_blindness_notices_reach_the_office_duty_on_every_channel(
     request = NoticeRequest(kind, None, "monitor:x", context={"note": "上联无响应"})
     targets = route(request, config)
     assert {t.recipient_key for t in targets} == OFFICE_DUTY
-    assert {t.channel for t in targets} == {"email", "sms"}
-    assert {t.stage for t in targets} == {0}  # at once: whichever channel still works
+    channels = {t.channel for t in targets}
+    assert {"email", "sms"} <= channels  # and every other channel the office duty has
+    assert {t.stage for t in targets} == {0}  # all at once: whichever channel still works
     planned = plan_notice(request, config, Renderer(template_dirs(config)))
     assert planned
-    assert all(p.subject or p.channel == "sms" for p in planned)
+    assert all(p.subject for p in planned if p.channel == "email")
     text = "\n".join(p.body for p in planned)
     assert ("自身上联中断" if kind is NoticeKind.MONITOR_BLIND else "恢复观察") in text
 
