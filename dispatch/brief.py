@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-SECTION_TITLES = ("事件性质", "中断原因", "影响范围", "拟采取的措施", "社会影响")
+SECTION_TITLES = ("灾害性质", "中断原因", "影响范围", "拟采取的措施", "社会影响")
+CLOSED = ("已关闭", "误报", "已转交")
 
 
 def brief_sections(view: Mapping[str, Any]) -> list[dict[str, str]]:
@@ -34,10 +35,10 @@ def _nature(view: Mapping[str, Any]) -> str:
     state = "中断后已恢复" if view["restored"] else "业务中断"
     text = f"通信网络事故：{names(affected)}{state}。"
     if view["scenario_name"]:
-        text += f"经监测研判，事态达到预警{view['scenario_name']}（§3.3）"
+        text += f"经监测研判，事态达到预警{view['scenario_name']}"
         text += f"，建议{view['level_name']}应急响应。" if view["level_name"] else "。"
     else:
-        text += "尚未达到预警情形（§3.3）。"
+        text += "尚未达到预警情形。"
     if view["status_name"]:
         text += f"事件状态：{view['status_name']}。"
     return text
@@ -46,7 +47,7 @@ def _nature(view: Mapping[str, Any]) -> str:
 def _cause(view: Mapping[str, Any]) -> str:
     parts = []
     if view["reasons"]:
-        parts.append("监测研判：" + "；".join(view["reasons"]) + "。")
+        parts.append("监测研判：" + "；".join(r.rstrip("。") for r in view["reasons"]) + "。")
     down = [n for n in view["nodes"] if n["state"] == "中断"]
     cut_off = [n for n in view["nodes"] if n["state"] != "中断"]
     if down:
@@ -71,29 +72,31 @@ def _scope(view: Mapping[str, Any]) -> str:
 
 
 def _measures(view: Mapping[str, Any]) -> str:
+    if view["status_name"] in CLOSED:
+        return f"事件{view['status_name']}，处置工作已结束，无须再采取应急措施。"
     steps = []
     if view["warning_active"] and view["warning_scenario_name"]:
-        steps.append(f"已发布{view['warning_scenario_name']}预警（{view['issuer_name']}）")
-    elif view["scenario_name"]:
-        steps.append(f"建议区通信网络指挥部发布{view['scenario_name']}预警（§3.4）")
+        by = f"（{view['issuer_name']}签发）" if view["issuer_name"] else ""
+        steps.append(f"已发布{view['warning_scenario_name']}预警{by}")
+    elif view["scenario_name"] and not view["restored"]:
+        steps.append(f"建议区通信网络指挥部发布{view['scenario_name']}预警")
     if view["response_level_name"]:
-        steps.append(f"已启动{view['response_level_name']}应急响应（{view['starter_name']}）")
-    elif view["level_name"]:
-        steps.append(f"建议启动{view['level_name']}应急响应（§4.3）")
+        by = f"（{view['starter_name']}启动）" if view["starter_name"] else ""
+        steps.append(f"已启动{view['response_level_name']}应急响应{by}")
+    elif view["level_name"] and not view["restored"]:
+        steps.append(f"建议启动{view['level_name']}应急响应")
     units = view["operator_units"]
     if units:
-        steps.append(f"通知{names(units)}落实应急准备，组织抢修恢复并及时报告进展（§3.5）")
-    steps.append("研究确定应急准备措施和工作方案，部署资源调度和部门联动（§3.5）")
-    steps.append("根据事态发展适时调整预警级别或解除预警，随时续报（§3.5、§4.1）")
+        steps.append(f"通知{names(units)}落实应急准备，组织抢修恢复并及时报告进展")
+    steps.append("研究确定应急准备措施和工作方案，部署资源调度和部门联动")
+    steps.append("根据事态发展适时调整预警级别或解除预警，随时续报")
     return "".join(f"（{i}）{s}；" for i, s in enumerate(steps, 1)).rstrip("；") + "。"
 
 
 def _impact(view: Mapping[str, Any]) -> str:
     parts = []
     if view["priority_systems"]:
-        parts.append(
-            f"{names(view['priority_systems'])}属党政机关和重点单位保障对象，须优先恢复（§6.3）。"
-        )
+        parts.append(f"{names(view['priority_systems'])}属党政机关和重点单位保障对象，须优先恢复。")
     if view["streets"]:
         parts.append(f"影响{names(view['streets'])}范围内的通信服务。")
     if view["spread"]:

@@ -35,7 +35,7 @@ from dispatch.models import FAILED, deliveries
 from dispatch.notice_data import build_view
 from dispatch.outbox_rows import aware, request_of
 from dispatch.render import Renderer
-from dispatch.router import facts_of, matches, recipients_of
+from dispatch.router import facts_of, matches, recipients_of, rules_for
 from monitor.config import Config
 from monitor.incidents.authority import Actor, RefusedError
 from monitor.incidents.engine import IncidentEngine
@@ -65,7 +65,7 @@ def units_of(config: Config, notice: Row[Any]) -> list[str]:
     request = request_of(notice)
     facts = facts_of(request, config)
     units: dict[str, None] = {}
-    for rule in config.daemon.dispatch.route:
+    for rule in rules_for(request, config):  # a drill's notice: the drill's recipients only
         if matches(rule, facts):
             for recipient in recipients_of(rule, facts, config):
                 kind, _, name = recipient.key.partition(":")
@@ -79,8 +79,8 @@ def create_for(
 ) -> int:
     """The call tasks a routed notice needs (see the module docstring); how many are new."""
     settings = config.daemon.calls
-    if not settings.enabled:
-        return 0
+    if not settings.enabled or request_of(notice).context.get("drill"):
+        return 0  # a drill (§6.1) phones nobody and escalates nothing
     by_phone = notice.kind in settings.kinds
     made = 0
     script: str | None = None

@@ -30,6 +30,7 @@ from sqlalchemy import Engine
 
 from dispatch import policy
 from dispatch.base import Message, Notifier, NotifyError
+from dispatch.duty_clocks import duty_clock_requests
 from dispatch.events import EventSink
 from dispatch.outbox import Claimed, Outbox, Snapshot
 from dispatch.planner import plan_notice
@@ -209,6 +210,7 @@ class Dispatcher:
             report = self.config.plan.report
             with self.outbox.engine.connect() as connection:
                 due = clock_requests(connection, now, report.deadline, list(report.reminders))
+                due += duty_clock_requests(connection, now, report)  # 续报, 催报 (§4.1)
             results.append(self.outbox.accept(due, now, window))
         self.stats.notices += sum(r[0] for r in results)
         self.stats.coalesced += sum(r[1] for r in results)

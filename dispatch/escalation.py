@@ -85,7 +85,12 @@ def _covers(chain: ChainConfig, kind: str) -> bool:
 
 
 def start(connection: Connection, config: Config, notice: Row[Any], now: datetime) -> int:
-    """Begin the chains of a routed notice's recipients; returns how many began."""
+    """Begin the chains of a routed notice's recipients; returns how many began.
+
+    A drill notice (§6.1) never escalates: it stays with the drill's recipients.
+    """
+    if request_of(notice).context.get("drill"):
+        return 0
     heads = connection.execute(
         select(deliveries.c.recipient_key, deliveries.c.recipient, func.max(deliveries.c.acked_at))
         .where(deliveries.c.notice_id == notice.id, deliveries.c.escalation_id.is_(None))

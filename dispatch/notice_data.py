@@ -12,11 +12,14 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from dispatch import gongwen
 from monitor.config import Config
+from monitor.config.contacts import INCIDENT_SITE
 from monitor.incidents.notices import NoticeKind
 from monitor.plan.assessment import Assessment
 from monitor.plan.names import (
     NO_SCENARIO_NAME,
+    duration_name,
     level_name,
     scenario_label,
     source_name,
@@ -37,6 +40,14 @@ TITLES: dict[str, str] = {
     NoticeKind.FOLLOW_UP: "续报",
     NoticeKind.REPORT_REMINDER: "报告时限提醒",
     NoticeKind.REPORT_OVERDUE: "报告超时",
+    NoticeKind.FOLLOW_UP_REMINDER: "续报时限提醒",
+    NoticeKind.FOLLOW_UP_OVERDUE: "续报超时",
+    NoticeKind.QUERY: "上级催报核实",
+    NoticeKind.QUERY_REMINDER: "答复时限提醒",
+    NoticeKind.QUERY_OVERDUE: "答复超时",
+    NoticeKind.GROUP_TASKS: "工作组任务",
+    NoticeKind.FIRST_ACTION: "先期处置",
+    NoticeKind.PUBLIC_STATEMENT: "信息发布稿（待审核）",
     NoticeKind.LIFT_PROPOSAL: "解除建议",
     NoticeKind.LIFT: "预警解除",
     NoticeKind.CLOSED: "事件关闭",
@@ -82,10 +93,18 @@ def build_view(
         "scenario_name": scenario_label(scenario),
         "level_name": level_name(level),
         "from_name": scenario_label(_data(context).get("from"), NO_SCENARIO_NAME),
+        "to_name": scenario_label(_data(context).get("to"), NO_SCENARIO_NAME),
+        "adjusted_by_person": bool(_data(context).get("by_person")),
+        "subject_text": str(_data(context).get("subject") or ""),
+        "asker": str(_data(context).get("asker") or ""),
+        "report_deadline_name": duration_name(config.plan.report.deadline),
+        "query_deadline_name": duration_name(config.plan.report.query_deadline),
+        "follow_up_every_name": duration_name(config.plan.report.follow_up_every),
         "warning_scenario_name": scenario_label(context.get("warning_scenario")),
         "response_level_name": level_name(context.get("response_level")),
         "status_name": status_name(context.get("status")),
         "restored": bool(context.get("restored")),
+        "drill": bool(context.get("drill")),
         "actions": WARNING_ACTIONS,
         "merged": int(context.get("coalesced", 1) or 1),
         "incident_title": context.get("title") or "",
@@ -97,7 +116,53 @@ def build_view(
     view.update(_situation(config, assessment))
     view.update(_callbacks(config, view["operator_units"]))
     view.update(_deadline(context, zone))
+    view.update(_group(config, context, view["streets"]))
+    view.update(_gongwen(config, str(kind), context, view, zone, at))
     return view
+
+
+def _group(config: Config, context: Mapping[str, Any], streets: list[str]) -> dict[str, Any]:
+    """The working group a notice is addressed to (§2.4): lead, members, duties."""
+    target = str(context.get("target") or "")
+    group = next((g for g in config.contacts.working_group if g.name == target), None)
+    if group is None:
+        return {"group_name": target, "group_lead": "", "group_members": [], "group_duties": ""}
+    return {
+        "group_name": group.name,
+        "group_lead": group.lead,
+        "group_members": [
+            n for m in group.members for n in (streets if m == INCIDENT_SITE and streets else [m])
+        ],
+        "group_duties": group.duties.rstrip("。"),
+    }
+
+
+def _gongwen(
+    config: Config,
+    kind: str,
+    context: Mapping[str, Any],
+    view: Mapping[str, Any],
+    zone: ZoneInfo,
+    at: datetime,
+) -> dict[str, Any]:
+    """公文 parts: 标题, 主送, 署名, 成文日期, 附注 (the plan and clauses), facts by office."""
+    cited: list[str] = list(gongwen.CLAUSES.get(kind, ()))
+    reasons = []
+    for reason in view["reasons"]:
+        text, found = gongwen.strip_citations(reason)
+        reasons.append(text)
+        cited += found
+    office = str(_data(context).get("office") or "")
+    parts: dict[str, Any] = {
+        **gongwen.header(config, kind, context, view),
+        "reasons": reasons,
+        "date_cn": gongwen.date_cn(at, zone),
+        "actor_who": gongwen.who(str(context.get("actor_name") or ""), office),
+        "plan_label": gongwen.plan_label(config),
+    }
+    parts["annotation"] = gongwen.annotation(config, cited)
+    parts["doc_title"] = gongwen.doc_title({**view, **parts})
+    return parts
 
 
 _TEXT_KEYS = ("actor_name", "issuer_name", "starter_name", "note", "transferred_to")

@@ -89,7 +89,7 @@ def accept_one(
     if connection.execute(exists).first() is not None:
         return 0, 0
     kind, context = str(request.kind), dict(request.context)
-    group = policy.group_key(kind, request.incident_id)
+    group = policy.group_key(kind, request.incident_id, context)
     due = now
     held = None
     if group is not None:

@@ -31,10 +31,19 @@ COALESCE_GROUPS: dict[str, str] = {
 }
 
 
-def group_key(kind: str, incident_id: int | None) -> str | None:
-    """The coalescing group of a notice, or None when it is never merged."""
+def group_key(
+    kind: str, incident_id: int | None, context: Mapping[str, Any] | None = None
+) -> str | None:
+    """The coalescing group of a notice, or None when it is never merged.
+
+    A warning the HQ adjusted by hand (§3.5 (4)) is a decision, not a change of
+    the situation: it is never merged into (or replaced by) a situation notice.
+    """
     group = COALESCE_GROUPS.get(kind)
     if group is None or incident_id is None:
+        return None
+    data = (context or {}).get("data")
+    if isinstance(data, Mapping) and data.get("by_person"):
         return None
     return f"incident:{incident_id}:{group}"
 

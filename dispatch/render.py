@@ -47,6 +47,10 @@ class Rendered:
     html: str | None = None
 
 
+DRILL_MARK = "【演练】"
+_BODY = re.compile(r"<body[^>]*>")
+
+
 def ucs2_length(text: str) -> int:
     """Length in UCS-2 code units: characters outside the BMP take two."""
     return sum(2 if ord(c) > 0xFFFF else 1 for c in text)
@@ -100,11 +104,12 @@ class Renderer:
         return template.render(**view)
 
     def sms(self, view: Mapping[str, Any]) -> str:
-        """The SMS text, one line, shortened to one segment where it can be."""
+        """The SMS text, one line, shortened to one segment where it can be; 【演练】 in a drill."""
         text = ""
+        mark = DRILL_MARK if view.get("drill") else ""
         for limit in _SMS_ITEMS:
             raw = self._render(view["kind"], "sms", {**view, "sms_items": limit})
-            text = _one_line(raw)
+            text = mark + _one_line(raw)
             if ucs2_length(text) <= SMS_SEGMENT:
                 break
         return text
@@ -112,13 +117,21 @@ class Renderer:
     def email(self, view: Mapping[str, Any]) -> Rendered:
         """Subject (one line), plain text and HTML."""
         full = dict(view)
-        if view["kind"] in _BRIEF_KINDS:
+        if view["kind"] in _BRIEF_KINDS and not view.get("adjusted_by_person"):
             full["brief"] = brief_sections(view)
         else:
             full["brief"] = []
         subject = _one_line(self._render(view["kind"], "subject", full))
         text = self._render(view["kind"], "txt", full).strip() + "\n"
         html = self._render(view["kind"], "html", full)
+        if view.get("drill"):  # §6.1: every drill notice says so, whatever the template
+            subject, text = (
+                DRILL_MARK + subject,
+                f"{DRILL_MARK}（本通知为演练，非真实事件）\n{text}",
+            )
+            html = html.replace(
+                "<body", f"<p><b>{DRILL_MARK}本通知为演练，非真实事件</b></p><body", 1
+            )
         return Rendered(subject, text, html)
 
     def printable(self, view: Mapping[str, Any]) -> Rendered:
@@ -129,7 +142,13 @@ class Renderer:
     def markdown(self, view: Mapping[str, Any]) -> Rendered:
         """Subject and Markdown body for group robots (钉钉, 企业微信, 飞书)."""
         subject = _one_line(self._render(view["kind"], "subject", {**view, "brief": []}))
-        return Rendered(subject, self._render(view["kind"], "md", view).strip() + "\n")
+        text = self._render(view["kind"], "md", view).strip() + "\n"
+        if view.get("drill"):  # §6.1, as for every other channel
+            subject, text = (
+                DRILL_MARK + subject,
+                f"**{DRILL_MARK}本通知为演练，非真实事件**\n\n{text}",
+            )
+        return Rendered(subject, text)
 
     def message(self, view: Mapping[str, Any], channel: str) -> Rendered:
         """The rendering for one channel; a broken template falls back to plain text."""
@@ -149,8 +168,16 @@ class Renderer:
             return fallback(view, channel)
 
     def document(self, name: str, fmt: str, view: Mapping[str, Any]) -> str:
-        """A report (`brief` or `final`) as text, md or html."""
-        return self.env.get_template(f"{name}.{fmt}.j2").render(**view)
+        """A report (`brief`, `final` or `drill`) as text, md or html; 【演练】 in a drill."""
+        text = self.env.get_template(f"{name}.{fmt}.j2").render(**view)
+        if view.get("drill") and name != "drill":
+            mark = f"{DRILL_MARK}（本报告为演练，非真实事件）"
+            return (
+                text.replace("<body>", f"<body><p><b>{mark}</b></p>", 1)
+                if fmt == "html"
+                else f"{mark}\n{text}"
+            )
+        return text
 
 
 def cn_date(value: str) -> str:

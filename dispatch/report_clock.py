@@ -74,6 +74,7 @@ def incident_context(incident: Incident, at: datetime, deadline: timedelta) -> d
         "starter_name": incident.response_starter_name,
         "transferred_to": incident.transferred_to,
         "restored": incident.restored_at is not None,
+        "drill": incident.drill,
         "data": {},
     }
 

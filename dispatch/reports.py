@@ -16,6 +16,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dispatch.brief import brief_sections
+from dispatch.gongwen import annotation, date_cn, strip_citations
+from dispatch.investigation import fields_view, late_steps, proposed_and_done
 from dispatch.notice_data import TITLES, build_view
 from dispatch.report_clock import incident_context
 from dispatch.status import DeliveryStatus, NoticeStatus
@@ -23,9 +25,14 @@ from monitor.config import Config
 from monitor.incidents.lifecycle import Incident
 from monitor.incidents.store import EventRecord
 from monitor.incidents.tables import assessment_from_json
-from monitor.plan.names import event_name
+from monitor.plan.names import duration_name, event_name
 
-NOTE_KINDS = ("note", "information", "reported")
+NOTE_KINDS = (
+    "confirmed",
+    "note",
+    "information",
+    "reported",
+)  # the confirmation note often holds the cause
 CHANNEL_NAMES = {"email": "电子邮件", "sms": "短信"}
 DELIVERY_STATUS_NAMES = {
     "sent": "已送达网关",
@@ -50,10 +57,31 @@ def brief_view(
     zone = ZoneInfo(config.daemon.dispatch.timezone)
     submitted = incident.report_submitted_at
     view["brief"] = brief_sections(view)
-    view["report_title"] = f"关于{incident.title or '通信网络事件'}的书面简要报告"
+    subject = strip_citations(incident.title or "通信网络事件")[0].rstrip("。；;，, ")
+    view["report_title"] = f"关于{subject}的书面简要报告"
     view["submitted_at"] = _local(submitted, zone)
     view["generated_at"] = _local(now, zone)
+    view.update(_document(config, submitted or now, zone))
+    view["status_note"] = (
+        f"本报告已于{view['submitted_at']}报送。"
+        if submitted
+        else f"本报告为系统于{view['generated_at']}根据监测数据和值班记录起草的草稿，待核实后报送。"
+    )
     return view
+
+
+def _document(config: Config, dated: datetime, zone: ZoneInfo) -> dict[str, Any]:
+    """公文 parts of a report: 主送, 署名, 成文日期, 版记 (抄送, 印发), 附注."""
+    office = config.contacts.hq.office_name
+    return {
+        "addressee": config.contacts.hq.name,
+        "signer": office,
+        "date_cn": date_cn(dated, zone),
+        "copy_to": "区委办公室，区政府办公室",  # §4.3: reported to 区委、区政府
+        "printed_by": office,
+        "annotation": annotation(config, ["4.1"]),
+        "deadline_name": duration_name(config.plan.report.deadline),
+    }
 
 
 def final_view(
@@ -67,13 +95,17 @@ def final_view(
     """The after-action report (§5) of an incident."""
     view = brief_view(config, incident, events, now)
     zone = ZoneInfo(config.daemon.dispatch.timezone)
-    view["report_title"] = f"关于{incident.title or '通信网络事件'}的事后调查评估材料"
+    subject = strip_citations(incident.title or "通信网络事件")[0].rstrip("。；;，, ")
+    view["report_title"] = f"关于{subject}的调查评估报告"
+    view["date_cn"] = date_cn(incident.closed_at or now, zone)
+    view["annotation"] = annotation(config, ["4.1", "5"])
+    view["status_note"] = "系统草拟的内容已注明，其余由事件调查组填写（commwatch report edit）。"
     view["timeline"] = [
         {
             "at": _local(e.at, zone),
             "what": event_name(e.kind),
             "who": _who(e),
-            "note": e.note,
+            "note": strip_citations(e.note)[0],
         }
         for e in events
     ]
@@ -96,6 +128,10 @@ def final_view(
         for (c, s), n in sorted(counts.items())
     ]
     view["failures"] = [_delivery(d, zone) for d in deliveries if d.status == "failed"]
+    minutes = config.plan.report.deadline.total_seconds() / 60
+    view["late"] = late_steps(incident, events, minutes)
+    view["fields"] = fields_view(incident, events, view["brief"], view["durations"], view["late"])
+    view["proposed_done"] = proposed_and_done(events, zone)
     return view
 
 
@@ -118,8 +154,7 @@ def durations(
     out = [{"what": what, "value": _span(a, b)} for what, a, b in rows if a is not None]
     submitted = incident.report_submitted_at
     verdict = "未报送" if submitted is None else "按时" if submitted - start <= deadline else "超时"
-    minutes = int(deadline.total_seconds() // 60)
-    out.append({"what": f"书面报告时限（{minutes}分钟，§4.1）", "value": verdict})
+    out.append({"what": f"书面报告时限（{duration_name(deadline)}）", "value": verdict})
     return out
 
 

@@ -5,7 +5,8 @@ shipped defaults in `monitor.config.notifiers.DEFAULT_ROUTES`). A rule matches
 a notice on kind, scenario, level, operators and streets concerned; it names
 recipients (units, people by id or role, working groups, the HQ office, the
 operators/units/streets concerned, all member units, the warning's issuer or
-the response's starter) and channels. Each recipient's addresses come from
+the response's starter, the working group a notice is addressed to, the
+offices of the 区委 and the 区政府) and channels. Each recipient's addresses come from
 contacts.toml; only SMS-capable mobiles get SMS — landline duty phones never.
 
 With `fallback = true` a recipient gets only its first channel that has an
@@ -28,7 +29,7 @@ from monitor.config.notifiers import ChannelName, RouteConfig
 from monitor.incidents.authority import COMMANDER, DUTY_OFFICER, OFFICE_HEAD, SYSTEM_ID
 from monitor.incidents.notices import NoticeKind, NoticeRequest
 
-__all__ = ["NoticeFacts", "Recipient", "Target", "facts_of", "route"]
+__all__ = ["NoticeFacts", "Recipient", "Target", "facts_of", "route", "rules_for"]
 
 _WARNING_KINDS = (NoticeKind.WARNING, NoticeKind.LIFT)
 # The monitor's own blindness goes to the HQ office duty only, on every channel at once
@@ -88,6 +89,7 @@ class NoticeFacts:
     streets: tuple[str, ...] = ()
     issuer: str | None = None
     starter: str | None = None
+    target: str | None = None  # the addressee of a fanned-out notice (a working group)
 
 
 @dataclass
@@ -126,6 +128,7 @@ def facts_of(request: NoticeRequest, config: Config) -> NoticeFacts:
         streets=tuple(assessment.streets) if assessment else (),
         issuer=context.get("issuer"),
         starter=context.get("starter"),
+        target=context.get("target"),
     )
 
 
@@ -134,14 +137,14 @@ def route(request: NoticeRequest, config: Config) -> list[Target]:
 
     Notifiers that depend on a system the notice's assessment has down are
     avoided (dispatch.fate); a channel with no other notifier is skipped.
+    A drill notice (§6.1) goes only to the drill's recipients, whatever the rules say.
     """
     facts = facts_of(request, config)
     notifiers = config.daemon.notifier
     down = down_systems(config, request.assessment)
     routes = channel_routes(notifiers, {n.name: channel_of(n) for n in notifiers}, down)
     plans: dict[str, _Plan] = {}
-    rules = [_OFFICE_DUTY] if request.kind in _OFFICE_DUTY_ONLY else config.daemon.dispatch.route
-    for rule in rules:
+    for rule in rules_for(request, config):
         if not matches(rule, facts):
             continue
         for recipient in recipients_of(rule, facts, config):
@@ -149,6 +152,24 @@ def route(request: NoticeRequest, config: Config) -> list[Target]:
             plan.channels += [c for c in rule.channels if c not in plan.channels]
             plan.fallback = plan.fallback and rule.fallback
     return _targets(plans.values(), routes)
+
+
+def rules_for(request: NoticeRequest, config: Config) -> list[RouteConfig]:
+    """The rules a notice is routed by: the configured ones, a drill's one rule (§6.1), or
+    the HQ office duty on every channel for the monitor's own blindness."""
+    if request.context.get("drill"):
+        return [drill_rule(config)]
+    if request.kind in _OFFICE_DUTY_ONLY:
+        return [_OFFICE_DUTY]
+    return list(config.daemon.dispatch.route)
+
+
+def drill_rule(config: Config) -> RouteConfig:
+    """The one rule of a drill: `[dispatch] drill_people`/`drill_units`, else the HQ office."""
+    dispatch = config.daemon.dispatch
+    if not (dispatch.drill_people or dispatch.drill_units):
+        return RouteConfig(name="演练：指挥部办公室", hq_office=True)
+    return RouteConfig(name="演练接收人", people=dispatch.drill_people, units=dispatch.drill_units)
 
 
 def matches(rule: RouteConfig, facts: NoticeFacts) -> bool:
@@ -179,8 +200,12 @@ def recipients_of(rule: RouteConfig, facts: NoticeFacts, config: Config) -> list
         people += _actor(config, facts.starter)
     units += _expand(rule.units, facts)
     for group in config.contacts.working_group:
-        if group.name in rule.working_groups:
+        if group.name in rule.working_groups or (rule.target_group and group.name == facts.target):
             units += _expand([group.lead, *group.members], facts)
+    if rule.district_committee:
+        units.append(config.contacts.hq.party_office)
+    if rule.district_government:
+        units.append(config.contacts.hq.government_office)
     if rule.concerned_operators:
         units += facts.operator_units
     if rule.concerned_units:
@@ -211,7 +236,12 @@ def unit_recipient(unit: UnitConfig) -> Recipient:
 def person_recipient(person: PersonConfig) -> Recipient:
     """A person as a recipient, labelled with title or roles."""
     role = person.title or "、".join(person.roles)
-    label = f"{person.name}（{role}）" if role and role != person.name else person.name
+    if not role or role == person.name:
+        label = person.name
+    elif role.startswith(person.name):  # a name that is the post: "区工信局局长（兼…）"
+        label = role
+    else:
+        label = f"{person.name}（{role}）"
     return Recipient(
         f"person:{person.id}",
         label,

@@ -27,6 +27,8 @@ from monitor.console.server import ConsoleServer, build_console
 from monitor.nodes.table import NodeTable
 from monitor.plan.priority import nodes_first
 from monitor.runtime import sdnotify
+from monitor.runtime.clock_metrics import ClockSource
+from monitor.runtime.guarantee_sync import GuaranteeSync
 from monitor.runtime.logs import setup_logging
 from monitor.runtime.metrics import DaemonMetrics, MetricsServer
 from monitor.runtime.plan_loop import PlanRuntime
@@ -63,6 +65,7 @@ class Daemon:
         events = record_events(self.engine, self.receiver.incidents)  # SMPP receipts, replies
         self.dispatcher = Dispatcher(config, self.engine, on_event=events)
         self.plan = PlanRuntime(config, self.engine, self.dispatcher)
+        self.guarantees = GuaranteeSync(self.engine)
         self.followup = FollowUp(config, self.engine, nudge=self.dispatcher.nudge)
         self.server: MetricsServer | None = None
         self.traps: TrapReceiver | None = None
@@ -124,7 +127,10 @@ class Daemon:
 
     def _register_metrics(self) -> None:
         """Every component exports its own figures into the one registry."""
-        for source in (self.writer, self.plan, self.dispatcher, self.followup, self.receiver):
+        for source in (
+            self.writer, self.plan, self.dispatcher, self.followup, self.receiver,
+            ClockSource(self.plan.incidents),
+        ):  # fmt: skip
             self.metrics.register(source)
         self.metrics.collector.add_source(self._probe_families)
 
@@ -233,6 +239,10 @@ class Daemon:
                     },
                 )
         watch.settle(self.table)
+        merged = await asyncio.to_thread(self.guarantees.refresh, self.config, now)
+        if merged is not None:  # 保障期 entered on duty (or a reload): stricter thresholds
+            self.table.reconfigure(merged)
+            self.plan.reconfigure(merged)
         await self.plan.evaluate(self.table.statuses(), self.table.flaps(), now)
 
     def _install_signals(self) -> None:

@@ -38,7 +38,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "warning": ("monitor.commands.warning", "issue or lift a warning (预警)"),
     "response": ("monitor.commands.response", "start or end an emergency response (应急响应)"),
     "event": ("monitor.commands.event", "information from sources 2–4 (§3.1.2)"),
-    "report": ("monitor.commands.report", "written reports: submit, render (§4.1, §5)"),
+    "guarantee": ("monitor.commands.guarantee", "保障期 (§3.1.2 (4)): stricter thresholds"),
+    "query": ("monitor.commands.query", "上级催报/核实 and answers (§4.1)"),
+    "phone-report": ("monitor.commands.phone_report", "电话快报 (§4.1)"),
+    "drill": ("monitor.commands.drill", "演练 (§6.1): start, end, exercise report"),
+    "report": (
+        "monitor.commands.report",
+        "written reports: submit, follow-up, edit, render (§4.1, §5)",
+    ),
     "notice": ("monitor.commands.notice", "notice deliveries: states, 收到 (ack)"),
     "call": ("monitor.commands.call", "电话通知: call tasks for the HQ office duty"),
     "notify-test": (

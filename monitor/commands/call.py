@@ -14,7 +14,7 @@ import json
 import sys
 from datetime import UTC, datetime
 
-from monitor.commands.duty import pad, run_reader, when
+from monitor.commands.duty import pad, plan_zone, run_reader, when
 from monitor.commands.support import EXIT_OK, EXIT_USAGE, add_config_option
 from monitor.config import Config
 from monitor.incidents.authority import resolve_actor
@@ -53,8 +53,9 @@ def _call_id(text: str) -> int:
 def _list(args: argparse.Namespace) -> int:
     from dispatch.calls import open_calls
 
-    def body(engine: IncidentEngine, _config: Config) -> int:
+    def body(engine: IncidentEngine, config: Config) -> int:
         now = datetime.now(UTC)
+        zone = plan_zone(config)
         tasks = open_calls(engine.engine, include_done=args.all)
         if args.json:
             for t in tasks:
@@ -78,7 +79,9 @@ def _list(args: argparse.Namespace) -> int:
         for t in tasks:
             late = "（已超时）" if t.done_at is None and t.due <= now else ""
             state = (
-                f"已于{when(t.done_at)}由{t.done_by}完成" if t.done_at else f"{when(t.due)}前{late}"
+                f"已于{when(t.done_at, zone)}由{t.done_by}完成"
+                if t.done_at
+                else f"{when(t.due, zone)}前{late}"
             )
             incident = f"事件#{t.incident}" if t.incident else "-"
             print(f"#{t.id:<5} {pad(t.unit, 24)} {pad(t.phone, 14)} {pad(incident, 8)} {state}")

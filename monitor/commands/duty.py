@@ -13,7 +13,9 @@ import sys
 import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, tzinfo
+from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -27,7 +29,7 @@ from monitor.incidents.lifecycle import Incident
 from monitor.plan.names import level_name, scenario_label, status_name
 from monitor.storage.engine import describe_database, redact_url
 
-Action = Callable[[IncidentEngine, Actor | None], Incident]
+T = TypeVar("T")
 
 
 def add_actor_options(parser: argparse.ArgumentParser, required: bool = True) -> None:
@@ -44,6 +46,16 @@ def add_actor_options(parser: argparse.ArgumentParser, required: bool = True) ->
 def add_incident_argument(parser: argparse.ArgumentParser) -> None:
     """The positional incident id."""
     parser.add_argument("id", type=incident_id, help="incident id (as `incident list` shows it)")
+
+
+def add_hq_decision_option(parser: argparse.ArgumentParser) -> None:
+    """`--hq-decision REASON`: the 总指挥 records the HQ's decision to act before recovery."""
+    parser.add_argument(
+        "--hq-decision",
+        default="",
+        metavar="REASON",
+        help="before recovery: the HQ's decision and its reason (总指挥 only, §3.6)",
+    )
 
 
 def person(by: Actor | None) -> Actor:
@@ -73,7 +85,11 @@ def incident_engine(config: Config) -> Iterator[IncidentEngine]:
         engine.dispose()
 
 
-def run_action(args: argparse.Namespace, action: Action, done: Callable[[Incident], str]) -> int:
+def run_action(
+    args: argparse.Namespace,
+    action: Callable[[IncidentEngine, Actor | None], T],
+    done: Callable[[T], str],
+) -> int:
     """Load config, resolve --by, run `action`, print `done(incident)`; exit 0/1/2."""
     return run_reader(args, lambda engine, config: _act(args, engine, config, action, done))
 
@@ -120,12 +136,12 @@ def _act(
     args: argparse.Namespace,
     engine: IncidentEngine,
     config: Config,
-    action: Action,
-    done: Callable[[Incident], str],
+    action: Callable[[IncidentEngine, Actor | None], T],
+    done: Callable[[T], str],
 ) -> int:
     by = resolve_actor(config.contacts.person, args.by) if args.by else None
-    incident = action(engine, by)
-    print(done(incident))
+    result = action(engine, by)
+    print(done(result))
     return EXIT_OK
 
 
@@ -140,9 +156,14 @@ def pad(text: str, width: int) -> str:
     return text + " " * max(width - used, 0)
 
 
-def when(value: datetime | None) -> str:
-    """A time as people on duty read it: local time, seconds."""
-    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S") if value else "-"
+def plan_zone(config: Config) -> ZoneInfo:
+    """The zone notices and reports are written in (`[dispatch] timezone`); the CLI uses it too."""
+    return ZoneInfo(config.daemon.dispatch.timezone)
+
+
+def when(value: datetime | None, zone: tzinfo) -> str:
+    """A time as notices show it, in the plan's zone, labelled with its offset."""
+    return value.astimezone(zone).isoformat(sep=" ", timespec="seconds") if value else "-"
 
 
 def scenario_text(scenario: int | None) -> str:

@@ -9,15 +9,18 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Mapping
+from datetime import tzinfo
 from typing import Any
 
 from dispatch.status import deliveries_for
 from monitor.commands.duty import (
     add_actor_options,
+    add_hq_decision_option,
     add_incident_argument,
     level_text,
     pad,
     person,
+    plan_zone,
     response_text,
     run_action,
     run_reader,
@@ -33,7 +36,7 @@ from monitor.incidents.engine import IncidentEngine
 from monitor.incidents.lifecycle import Incident
 from monitor.incidents.listing import incident_json, to_json
 from monitor.incidents.store import EventRecord
-from monitor.plan.names import event_name, source_name
+from monitor.plan.names import duration_name, event_name, source_name
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -57,7 +60,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ("confirm", "确认: a real communication-network incident (§4.2 ①)", _confirm),
         ("false-alarm", "误报: record and close (§4.2 ②)", _false_alarm),
         ("transfer", "unrelated: record and transfer to a body (§4.2 ③)", _transfer),
-        ("close", "close (warning lifted, response ended)", _close),
+        ("close", "close (warning lifted, response ended, networks restored)", _close),
+        ("restored", "record recovery of a reported incident (sources 2–4), --note why", _restored),
         ("note", "add a note to the timeline", _note),
     ):
         sub = actions.add_parser(name, help=help_text)
@@ -66,6 +70,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         add_actor_options(sub)
         if name == "transfer":
             sub.add_argument("--to", required=True, metavar="BODY", help="the body taking it over")
+        if name == "close":
+            add_hq_decision_option(sub)
         sub.set_defaults(handler=handler)
 
 
@@ -96,8 +102,16 @@ def _transfer(args: argparse.Namespace) -> int:
 def _close(args: argparse.Namespace) -> int:
     return run_action(
         args,
-        lambda e, by: e.close(args.id, person(by), args.note),
+        lambda e, by: e.close(args.id, person(by), args.note, args.hq_decision),
         lambda i: f"事件#{i.id}已关闭",
+    )
+
+
+def _restored(args: argparse.Namespace) -> int:
+    return run_action(
+        args,
+        lambda e, by: e.record_restored(args.id, person(by), args.note),
+        lambda i: f"事件#{i.id}已记录通信网络恢复",
     )
 
 
@@ -110,7 +124,8 @@ def _note(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    def body(engine: IncidentEngine, _config: Config) -> int:
+    def body(engine: IncidentEngine, config: Config) -> int:
+        zone = plan_zone(config)
         rows = engine.incidents(include_closed=args.all)
         if args.json:
             for incident in rows:
@@ -123,11 +138,11 @@ def _list(args: argparse.Namespace) -> int:
                     f"#{i.id}",
                     status_text(i),
                     i.source,
-                    when(i.detected_at),
+                    when(i.detected_at, zone),
                     scenario_text(i.scenario),
                     warning_text(i),
                     response_text(i),
-                    i.title,
+                    f"【演练】{i.title}" if i.drill else i.title,
                 )
             )
         return EXIT_OK
@@ -135,7 +150,7 @@ def _list(args: argparse.Namespace) -> int:
     return run_reader(args, body)
 
 
-_WIDTHS = (6, 16, 8, 20, 6, 10, 10)
+_WIDTHS = (6, 16, 8, 26, 6, 10, 10)
 
 
 def _row(*cells: str) -> str:
@@ -143,7 +158,8 @@ def _row(*cells: str) -> str:
 
 
 def _show(args: argparse.Namespace) -> int:
-    def body(engine: IncidentEngine, _config: Config) -> int:
+    def body(engine: IncidentEngine, config: Config) -> int:
+        zone = plan_zone(config)
         incident = engine.get(args.id)
         events = engine.timeline(args.id)
         requests = engine.notice_requests(args.id)
@@ -160,16 +176,16 @@ def _show(args: argparse.Namespace) -> int:
             }
             print(json.dumps(data, ensure_ascii=False, default=str))
             return EXIT_OK
-        _print_incident(incident)
+        _print_incident(incident, zone, config)
         print("\n时间线")
         for event in events:
             name = pad(event_name(event.kind), 10)
             note = f"  {event.note}" if event.note else ""
-            print(f"  {when(event.at)}  {name} {_actor_text(event)}{note}")
+            print(f"  {when(event.at, zone)}  {name} {_actor_text(event)}{note}")
         print("\n通知请求")
         for r in requests:
-            state = f"已交发送 {when(r.taken_at)}" if r.taken_at else "待发送"
-            print(f"  {when(r.request.created_at)}  {r.request.kind:<18} {state}")
+            state = f"已交发送 {when(r.taken_at, zone)}" if r.taken_at else "待发送"
+            print(f"  {when(r.request.created_at, zone)}  {r.request.kind:<18} {state}")
         print("\n通知投递")
         for item in deliveries:
             print(f"  {_delivery_text(item)}")
@@ -202,33 +218,34 @@ def _delivery_text(item: Any) -> str:
     return str(data)
 
 
-def _print_incident(i: Incident) -> None:
+def _print_incident(i: Incident, zone: tzinfo, config: Config) -> None:
     print(f"事件#{i.id}  {status_text(i)}  来源：{source_name(i.source, cited=True)}")
     print(f"摘要：{i.title}")
-    report = when(i.report_submitted_at) if i.report_submitted_at else "未提交"
-    print(f"发现时间：{when(i.detected_at)}  书面报告：{report}（§4.1 30分钟内）")
+    report = when(i.report_submitted_at, zone) if i.report_submitted_at else "未提交"
+    deadline = duration_name(config.plan.report.deadline)
+    print(f"发现时间：{when(i.detected_at, zone)}  书面报告：{report}（§4.1 {deadline}内）")
     if i.assessment:
         a = i.assessment
         affected = "、".join([*a.get("operator_networks", []), *a.get("key_systems", [])]) or "-"
         spread = "有" if a.get("spread") else "无"
-        restored = f"；已恢复于{when(i.restored_at)}" if i.restored_at else ""
+        restored = f"；已恢复于{when(i.restored_at, zone)}" if i.restored_at else ""
         print(
             f"评估：{scenario_text(i.scenario)} · 建议{level_text(i.level)} · "
             f"受影响：{affected} · 扩散性：{spread}{restored}"
         )
     if i.warning_issued_at:
-        lifted = f"，{when(i.warning_lifted_at)}解除" if i.warning_lifted_at else "，有效"
+        lifted = f"，{when(i.warning_lifted_at, zone)}解除" if i.warning_lifted_at else "，有效"
         print(
             f"预警：{scenario_text(i.warning_scenario)}，{i.warning_issuer_name}"
-            f"于{when(i.warning_issued_at)}发布{lifted}"
+            f"于{when(i.warning_issued_at, zone)}发布{lifted}"
         )
     if i.response_started_at:
-        ended = f"，{when(i.response_ended_at)}结束" if i.response_ended_at else "，进行中"
+        ended = f"，{when(i.response_ended_at, zone)}结束" if i.response_ended_at else "，进行中"
         print(
             f"响应：{level_text(i.response_level)}，{i.response_starter_name}"
-            f"于{when(i.response_started_at)}启动{ended}"
+            f"于{when(i.response_started_at, zone)}启动{ended}"
         )
     if i.transferred_to:
         print(f"转交：{i.transferred_to}")
     if i.closed_at:
-        print(f"关闭：{when(i.closed_at)}")
+        print(f"关闭：{when(i.closed_at, zone)}")

@@ -13,7 +13,7 @@ import argparse
 import json
 import sys
 
-from monitor.commands.duty import incident_id, pad, run_reader, when
+from monitor.commands.duty import incident_id, pad, plan_zone, run_reader, when
 from monitor.commands.support import EXIT_OK, EXIT_USAGE, add_config_option
 from monitor.config import Config
 from monitor.incidents.authority import resolve_actor
@@ -65,7 +65,7 @@ def _list(args: argparse.Namespace) -> int:
                 n.address,
                 STATE_NAMES[n.state],
                 str(n.escalation_step),
-                when(n.acked_at or n.delivered_at or n.sent_at or n.created_at),
+                when(n.acked_at or n.delivered_at or n.sent_at or n.created_at, plan_zone(config)),
             )
             tail = f"{n.recipient_name}" + (f"  {n.reason}" if n.reason else "")
             print(" ".join(pad(c, w) for c, w in zip(cells, _WIDTHS, strict=True)) + " " + tail)
@@ -91,8 +91,9 @@ def _ack(args: argparse.Namespace) -> int:
         if result.fresh:
             print(f"通知投递#{result.delivery_id}（{result.recipient}）已确认收到，升级通知停止")
         else:
+            acked = when(result.acked_at, plan_zone(config))
             print(
-                f"通知投递#{result.delivery_id}（{result.recipient}）已于{when(result.acked_at)}"
+                f"通知投递#{result.delivery_id}（{result.recipient}）已于{acked}"
                 f"由{result.acked_by}经{result.means}确认收到"
             )
         return EXIT_OK

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 from monitor.commands.common import CommandError, load_or_report
 from monitor.commands.support import add_config_option
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported when the command runs, not when the parser is built
     from monitor.config import Config
+    from monitor.incidents.clocks import Clock
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -35,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from dispatch.followup_status import FollowUpHealth, follow_up_health
     from dispatch.status import outbox_health
     from monitor.commands.database import open_current
+    from monitor.incidents.engine import IncidentEngine
     from monitor.storage.engine import describe_database, redact_url
     from monitor.storage.store import Store
 
@@ -46,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         rows = Store(engine).node_table()
         outbox = outbox_health(engine)
+        running = IncidentEngine(engine, config).clocks()
         follow: FollowUpHealth = follow_up_health(engine, config)
     except SQLAlchemyError as exc:
         cause = getattr(exc, "orig", None) or exc
@@ -79,9 +82,39 @@ def run(args: argparse.Namespace) -> int:
         f"\noutbox: {outbox.pending} deliveries waiting (oldest {oldest}), "
         f"{outbox.failed} failed for good; live self-health (lag, store, uplink): /metrics"
     )
+    print_clocks(running, config)
     for line in follow.lines():
         print(line)
     return 0
+
+
+def print_clocks(running: list[Clock], config: Config) -> None:
+    """The §4.1 clocks: what is due when, what is overdue (times in the plan's zone)."""
+    from monitor.commands.duty import plan_zone, when
+    from monitor.plan.names import duration_name
+
+    report = config.plan.report
+    print(
+        f"\n§4.1 时限（书面报告：接报后{duration_name(report.deadline)}；"
+        f"续报：每{duration_name(report.follow_up_every)}；"
+        f"答复催报/核实：{duration_name(report.query_deadline)}内）"
+    )
+    if not running:
+        print("  无进行中的时限")
+        return
+    zone = plan_zone(config)
+    now = datetime.now(UTC)
+    for clock in running:
+        left = clock.due_at - now
+        state = (
+            f"已超时{duration_name(-left)}" if clock.overdue(now) else f"剩{duration_name(left)}"
+        )
+        about = f"（{clock.subject}）" if clock.subject else ""
+        mark = "【演练】" if clock.drill else ""
+        print(
+            f"  {mark}事件#{clock.incident_id} {clock.name}{about}  "
+            f"时限 {when(clock.due_at, zone)}  {state}"
+        )
 
 
 def _record(row: Any) -> dict[str, Any]:

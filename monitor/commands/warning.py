@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import argparse
 
-from monitor.commands.duty import add_actor_options, add_incident_argument, person, run_action
+from monitor.commands.duty import (
+    add_actor_options,
+    add_hq_decision_option,
+    add_incident_argument,
+    person,
+    run_action,
+)
 from monitor.commands.support import add_config_option
+from monitor.incidents.authority import Actor
+from monitor.incidents.engine import IncidentEngine
+from monitor.incidents.lifecycle import Incident
 from monitor.plan.names import scenario_label
 
 
@@ -32,22 +41,31 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_config_option(lift)
     add_incident_argument(lift)
     add_actor_options(lift)
+    add_hq_decision_option(lift)
     lift.set_defaults(handler=_lift)
 
 
 def _issue(args: argparse.Namespace) -> int:
-    return run_action(
-        args,
-        lambda e, by: e.issue_warning(args.id, person(by), args.scenario, args.note),
-        lambda i: (
-            f"事件#{i.id}：{scenario_label(i.warning_scenario)}预警已由{i.warning_issuer_name}发布"
-        ),
-    )
+    before: list[Incident] = []
+
+    def act(engine: IncidentEngine, by: Actor | None) -> Incident:
+        before.append(engine.get(args.id))
+        return engine.issue_warning(args.id, person(by), args.scenario, args.note)
+
+    def done(i: Incident) -> str:
+        now = scenario_label(i.warning_scenario)
+        was = before[0] if before else None
+        if was is not None and was.warning_active and was.warning_scenario != i.warning_scenario:
+            previous = scenario_label(was.warning_scenario)
+            return f"事件#{i.id}：预警已由{previous}调整为{now}（{i.warning_issuer_name}）"
+        return f"事件#{i.id}：{now}预警已由{i.warning_issuer_name}发布"
+
+    return run_action(args, act, done)
 
 
 def _lift(args: argparse.Namespace) -> int:
     return run_action(
         args,
-        lambda e, by: e.lift_warning(args.id, person(by), args.note),
+        lambda e, by: e.lift_warning(args.id, person(by), args.note, args.hq_decision),
         lambda i: f"事件#{i.id}：预警已解除",
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from monitor.config.types import Identifier, StrictModel
 
@@ -18,6 +18,9 @@ class HqConfig(StrictModel):
     name: str = "区通信网络指挥部"
     office_name: str = "区通信网络指挥部办公室"
     office_unit: str = "区工信局"
+    # §4.3.1 (2)/(3)①, §4.3.2 (3)①: reported to 区委、区政府 through their offices
+    party_office: str = "区委办公室"
+    government_office: str = "区政府办公室"
 
 
 class UnitConfig(StrictModel):
@@ -41,8 +44,20 @@ class PersonConfig(StrictModel):
     unit: str
     title: str = ""
     roles: list[Role] = []
+    # §4.3.1 (2): Ⅰ级 is started by the 总指挥; a 副总指挥 the 总指挥 has authorised
+    # (授权) in writing may start, re-level and end it too, recorded as authorised.
+    authorised_level_one: bool = False
     emails: list[str] = []
     mobiles: list[str] = []
+
+    @model_validator(mode="after")
+    def _authorised_deputy(self) -> PersonConfig:
+        if self.authorised_level_one and "副总指挥" not in self.roles:
+            raise ValueError(
+                "authorised_level_one (授权启动Ⅰ级响应, §4.3.1 (2)) is for a 副总指挥; "
+                f"roles are {self.roles}"
+            )
+        return self
 
 
 class WorkingGroupConfig(StrictModel):

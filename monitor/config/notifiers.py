@@ -277,6 +277,9 @@ class RouteConfig(StrictModel):
     member_units: bool = False  # every member unit (§2.1) plus the streets concerned
     issuer: bool = False  # who issued the warning (谁发布、谁解除)
     starter: bool = False  # who started the response (谁启动、谁结束)
+    target_group: bool = False  # the working group a notice is addressed to (工作组任务, 发布稿)
+    district_committee: bool = False  # 区委办公室 (contacts.toml [hq] party_office)
+    district_government: bool = False  # 区政府办公室 ([hq] government_office)
     # -- how --------------------------------------------------------------------
     channels: list[ChannelName] = Field(default=["email", "sms"], min_length=1)
     fallback: bool = False  # true: only the first channel; the next when it fails
@@ -309,6 +312,8 @@ DEFAULT_ROUTES: list[RouteConfig] = [
             NoticeKind.UPGRADE,
             NoticeKind.LIFT_PROPOSAL,
             NoticeKind.REPORT_OVERDUE,
+            NoticeKind.FOLLOW_UP_OVERDUE,
+            NoticeKind.QUERY_OVERDUE,
         ],
         roles=["总指挥", "副总指挥"],
     ),
@@ -343,6 +348,36 @@ DEFAULT_ROUTES: list[RouteConfig] = [
         member_units=True,
         fallback=True,
     ),
+    RouteConfig(
+        name="应急响应启动与结束：报区委、区政府（§4.3.1 (3)①、§4.3.2 (3)①）",
+        kinds=[NoticeKind.RESPONSE_START, NoticeKind.RESPONSE_END],
+        district_committee=True,
+        district_government=True,
+    ),
+    RouteConfig(
+        name="Ⅰ级响应建议同时报区政府（§4.3.1 (2)）",
+        kinds=[NoticeKind.RESPONSE_PROPOSAL],
+        levels=["I"],
+        district_government=True,
+    ),
+    RouteConfig(
+        name="响应建议通报各成员单位（§4.3.1 (2)、§4.3.2 (2)）",
+        kinds=[NoticeKind.RESPONSE_PROPOSAL],
+        member_units=True,
+        fallback=True,
+    ),
+    RouteConfig(
+        name="工作组任务：各工作组牵头和组成部门（§2.4）",
+        kinds=[NoticeKind.GROUP_TASKS, NoticeKind.PUBLIC_STATEMENT],
+        target_group=True,
+    ),
+    RouteConfig(
+        name="先期处置：事发单位（§4.4）",
+        kinds=[NoticeKind.FIRST_ACTION],
+        concerned_operators=True,
+        concerned_units=True,
+        concerned_streets=True,
+    ),
 ]
 
 
@@ -357,6 +392,9 @@ class DispatchConfig(StrictModel):
     timezone: str = "Asia/Shanghai"
     templates: str | None = None
     route: list[RouteConfig] = DEFAULT_ROUTES
+    # §6.1 演练: notices about drill incidents go only to these (default: the HQ office)
+    drill_people: list[Identifier] = []
+    drill_units: list[str] = []
 
     @field_validator("timezone")
     @classmethod

@@ -242,4 +242,15 @@ def route_problems(config: Config) -> list[ConfigProblem]:
                             file, f"{where}.{key}[{j}]", f"unknown {what} (known: {hint})", value
                         )
                     )
+    dispatch = config.daemon.dispatch
+    for key, values, known in (
+        ("drill_people", dispatch.drill_people, set(config.people)),
+        ("drill_units", dispatch.drill_units, units),
+    ):
+        for j, value in enumerate(values):
+            if value not in known:
+                hint = "、".join(sorted(known)[:6]) or "none"
+                problems.append(
+                    ConfigProblem(file, f"dispatch.{key}[{j}]", f"unknown (known: {hint})", value)
+                )
     return problems

@@ -17,7 +17,7 @@ from typing import Any
 
 from monitor.config import Config
 from monitor.incidents import lifecycle, tracking
-from monitor.incidents.authority import Actor, RefusedError
+from monitor.incidents.authority import Actor, RefusedError, Roster, roster_of
 from monitor.incidents.engine import IncidentEngine
 from monitor.incidents.lifecycle import Incident, Step
 from monitor.plan.names import LEVELS, SOURCES
@@ -44,8 +44,8 @@ class ActionSpec:
     preview: Preview
 
 
-def _listed(config: Config) -> frozenset[str]:
-    return frozenset(config.people)
+def _listed(config: Config) -> Roster:
+    return roster_of(config.people.values())
 
 
 def _text(body: Mapping[str, Any], key: str, required: bool = False) -> str:
@@ -104,6 +104,8 @@ def parse(spec: ActionSpec, body: Any) -> dict[str, Any]:
         values["level"] = _level(body)
     if "scenario" in spec.fields:
         values["scenario"] = _scenario(body)
+    if "hq_decision" in spec.fields:
+        values["hq_decision"] = _text(body, "hq_decision")
     if "source" in spec.fields:
         values["source"] = _source(body)
         values["text"] = _text(body, "text", required=True)
@@ -146,9 +148,11 @@ ACTIONS: dict[str, ActionSpec] = {
         ActionSpec(
             "warning/lift",
             "解除预警",
-            ("note",),
-            lambda e, i, by, v: e.lift_warning(i, by, v["note"]),
-            lambda inc, by, c, now, v: lifecycle.lift_warning(inc, by, now, _listed(c), v["note"]),
+            ("note", "hq_decision"),
+            lambda e, i, by, v: e.lift_warning(i, by, v["note"], v.get("hq_decision", "")),
+            lambda inc, by, c, now, v: lifecycle.lift_warning(
+                inc, by, now, _listed(c), v["note"], v.get("hq_decision", "")
+            ),
         ),
         ActionSpec(
             "response/start",
@@ -156,7 +160,7 @@ ACTIONS: dict[str, ActionSpec] = {
             ("level", "note"),
             lambda e, i, by, v: e.start_response(i, by, v["level"], v["note"]),
             lambda inc, by, c, now, v: lifecycle.start_response(
-                inc, by, now, v["level"], v["note"]
+                inc, by, now, v["level"], v["note"], _listed(c)
             ),
         ),
         ActionSpec(
@@ -190,11 +194,20 @@ ACTIONS: dict[str, ActionSpec] = {
             ),
         ),
         ActionSpec(
+            "restored",
+            "记录通信网络恢复",
+            ("note",),
+            lambda e, i, by, v: e.record_restored(i, by, v["note"]),
+            lambda inc, by, c, now, v: lifecycle.record_restored(inc, by, now, v["note"]),
+        ),
+        ActionSpec(
             "close",
             "关闭事件",
-            ("note",),
-            lambda e, i, by, v: e.close(i, by, v["note"]),
-            lambda inc, by, c, now, v: lifecycle.close(inc, by, now, v["note"]),
+            ("note", "hq_decision"),
+            lambda e, i, by, v: e.close(i, by, v["note"], v.get("hq_decision", "")),
+            lambda inc, by, c, now, v: lifecycle.close(
+                inc, by, now, v["note"], v.get("hq_decision", "")
+            ),
         ),
     )
 }
@@ -231,6 +244,7 @@ def _choices_wanted(incident: Incident) -> list[tuple[str, str, dict[str, Any], 
             ("source", "text"),
         ),
         ("note", "记录备注", {"note": "-"}, ("note",)),
+        ("restored", "记录通信网络恢复", {"note": "-"}, ("note",)),
         ("close", "关闭事件", {}, ("note",)),
     ]
 

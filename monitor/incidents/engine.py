@@ -64,13 +64,16 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from monitor.config import Config
-from monitor.incidents import lifecycle, store, tracking
-from monitor.incidents.authority import Actor
+from monitor.incidents import guarantees, lifecycle, store, tracking
+from monitor.incidents.authority import Actor, Roster, roster_of
+from monitor.incidents.engine_records import DutyRecords, IncidentNotFoundError
 from monitor.incidents.lifecycle import Incident, Step
 from monitor.incidents.notices import NoticeRequest, NoticeSink
 from monitor.incidents.store import EventRecord, StoredRequest, TableNoticeSink
 from monitor.incidents.tables import utcnow
 from monitor.plan.assessment import Assessment
+
+__all__ = ["IncidentEngine", "IncidentNotFoundError"]
 
 log = logging.getLogger(__name__)
 
@@ -78,12 +81,11 @@ log = logging.getLogger(__name__)
 FollowUpWrite = Callable[[Connection, datetime], Mapping[str, Any] | None]
 
 
-class IncidentNotFoundError(LookupError):
-    """No incident with that id."""
+class IncidentEngine(DutyRecords):
+    """The lifecycle of incidents, persisted; see the module docstring for the contract.
 
-
-class IncidentEngine:
-    """The lifecycle of incidents, persisted; see the module docstring for the contract."""
+    The §4.1 records (queries, 电话快报, 续报) and 保障期 are `DutyRecords` methods.
+    """
 
     def __init__(
         self,
@@ -175,7 +177,7 @@ class IncidentEngine:
                 step = tracking.restore(latest, now)
             if step is None:
                 return latest, []
-            return store.apply_step(connection, latest.id, step, now, self.sink)
+            return store.apply_step(connection, latest.id, step, now, self.sink, self.stamp())
         if not assessment.affected:
             if latest is not None and latest.restored_at is None:
                 store.set_columns(connection, latest.id, {"restored_at": now})
@@ -185,7 +187,9 @@ class IncidentEngine:
         values, events = tracking.open_from_assessment(assessment, now, auto_issue)
         incident_id = store.insert_incident(connection, values, now)
         log.warning("incident opened", extra={"fields": {"incident": incident_id}})
-        return store.apply_step(connection, incident_id, Step({}, events), now, self.sink)
+        return store.apply_step(
+            connection, incident_id, Step({}, events), now, self.sink, self.stamp()
+        )
 
     # -- people's actions (CLI) --------------------------------------------------
 
@@ -210,17 +214,23 @@ class IncidentEngine:
             incident_id, lambda i, now: lifecycle.issue_warning(i, by, now, scenario, listed, note)
         )
 
-    def lift_warning(self, incident_id: int, by: Actor, note: str = "") -> Incident:
-        """预警解除: 谁发布、谁解除 (§3.6)."""
+    def lift_warning(
+        self, incident_id: int, by: Actor, note: str = "", hq_decision: str = ""
+    ) -> Incident:
+        """预警解除: 谁发布谁解除, after recovery or by the HQ's recorded decision (§3.6)."""
         listed = self._listed()
         return self._act(
-            incident_id, lambda i, now: lifecycle.lift_warning(i, by, now, listed, note)
+            incident_id,
+            lambda i, now: lifecycle.lift_warning(i, by, now, listed, note, hq_decision),
         )
 
     def start_response(self, incident_id: int, by: Actor, level: str, note: str = "") -> Incident:
-        """启动应急响应 (§4.3)."""
+        """启动应急响应 (§4.3), or re-level the running one (§4.6 谁启动谁结束)."""
+        listed = self._listed()
+        groups = tuple(g.name for g in self.config.contacts.working_group)
         return self._act(
-            incident_id, lambda i, now: lifecycle.start_response(i, by, now, level, note)
+            incident_id,
+            lambda i, now: lifecycle.start_response(i, by, now, level, note, listed, groups),
         )
 
     def end_response(self, incident_id: int, by: Actor, note: str = "") -> Incident:
@@ -230,9 +240,13 @@ class IncidentEngine:
             incident_id, lambda i, now: lifecycle.end_response(i, by, now, listed, note)
         )
 
-    def close(self, incident_id: int, by: Actor, note: str = "") -> Incident:
-        """Close after the warning is lifted and the response ended."""
-        return self._act(incident_id, lambda i, now: lifecycle.close(i, by, now, note))
+    def close(self, incident_id: int, by: Actor, note: str = "", hq_decision: str = "") -> Incident:
+        """Close after the warning is lifted, the response ended and the networks restored."""
+        return self._act(incident_id, lambda i, now: lifecycle.close(i, by, now, note, hq_decision))
+
+    def record_restored(self, incident_id: int, by: Actor, note: str) -> Incident:
+        """A person attests recovery of a reported incident (sources 2–4, §3.6)."""
+        return self._act(incident_id, lambda i, now: lifecycle.record_restored(i, by, now, note))
 
     def submit_report(self, incident_id: int, by: Actor, note: str = "") -> Incident:
         """The §4.1 written report was submitted (stops the report clock)."""
@@ -248,7 +262,15 @@ class IncidentEngine:
     def add_event(
         self, source: str, text: str, by: Actor | None = None, incident_id: int | None = None
     ) -> Incident:
-        """Information source 2–4 (§3.1.2): opens an incident, or adds to `incident_id`."""
+        """Information source 2–4 (§3.1.2): opens an incident, or adds to `incident_id`.
+
+        A source-4 report that names a 保障期 is refused: periods go to `add_guarantee`.
+        """
+        if source == "event" and incident_id is None:
+            names = [g.name for g in self.config.plan.guarantee]
+            names += [g.name for g in self.guarantees()]
+            if guarantees.names_a_period(text, names):
+                raise guarantees.refuse_as_incident(text)
         if incident_id is not None:
             return self._act(
                 incident_id, lambda i, _now: tracking.add_information(i, by, source, text)
@@ -258,7 +280,9 @@ class IncidentEngine:
         with self.engine.begin() as connection:
             store.lock_for_write(connection)
             new_id = store.insert_incident(connection, values, now)
-            incident, later = store.apply_step(connection, new_id, Step({}, events), now, self.sink)
+            incident, later = store.apply_step(
+                connection, new_id, Step({}, events), now, self.sink, self.stamp()
+            )
         self._submit(later)
         return incident
 
@@ -340,12 +364,14 @@ class IncidentEngine:
             if incident is None:
                 raise IncidentNotFoundError(f"没有事件#{incident_id}")
             step = transition(incident, now)
-            updated, later = store.apply_step(connection, incident_id, step, now, self.sink)
+            updated, later = store.apply_step(
+                connection, incident_id, step, now, self.sink, self.stamp()
+            )
         self._submit(later)
         return updated
 
-    def _listed(self) -> frozenset[str]:
-        return frozenset(self.config.people)
+    def _listed(self) -> Roster:
+        return roster_of(self.config.people.values())
 
     def _submit(self, requests: list[NoticeRequest]) -> None:
         for request in requests:

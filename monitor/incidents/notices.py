@@ -31,6 +31,14 @@ class NoticeKind(StrEnum):
     FOLLOW_UP = "follow_up"  # 续报
     REPORT_REMINDER = "report_reminder"  # 报告时限提醒
     REPORT_OVERDUE = "report_overdue"  # 报告超时
+    FOLLOW_UP_REMINDER = "follow_up_reminder"  # 续报时限提醒 (§4.1 随时续报)
+    FOLLOW_UP_OVERDUE = "follow_up_overdue"  # 续报超时
+    QUERY = "query"  # 上级催报/要求核实 recorded: answer within the deadline (§4.1)
+    QUERY_REMINDER = "query_reminder"  # 答复时限提醒
+    QUERY_OVERDUE = "query_overdue"  # 答复超时
+    GROUP_TASKS = "group_tasks"  # 工作组任务: each §2.4 working group, its own duties (§4.3)
+    FIRST_ACTION = "first_action"  # 先期处置: what the operator concerned does first (§4.4)
+    PUBLIC_STATEMENT = "public_statement"  # 信息发布稿 for 新闻宣传组 to approve (§4.5)
     LIFT_PROPOSAL = "lift_proposal"  # 建议解除预警 (networks restored)
     LIFT = "lift"  # 预警解除
     CLOSED = "closed"  # 事件关闭 (false alarm, transfer, close)

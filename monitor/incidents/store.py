@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, Row, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from monitor.incidents import drills
 from monitor.incidents.lifecycle import EventDraft, Incident, Step
 from monitor.incidents.notices import NoticeKind, NoticeRequest, NoticeSink
 from monitor.incidents.tables import (
@@ -149,8 +150,9 @@ def list_incidents(connection: Connection, include_closed: bool = False) -> list
 
 
 def insert_incident(connection: Connection, values: Mapping[str, Any], now: datetime) -> int:
-    """A new incidents row; returns its id."""
-    row = {"opened_at": now, "detected_at": now, "updated_at": now, **values}
+    """A new incidents row; returns its id. During a drill it is a drill incident (§6.1)."""
+    drill = drills.marks(connection, str(values.get("source", "")))
+    row = {"opened_at": now, "detected_at": now, "updated_at": now, "drill": drill, **values}
     stmt = insert(incidents).values(**row).returning(incidents.c.id)
     return int(connection.execute(stmt).scalar_one())
 
@@ -161,9 +163,14 @@ def set_columns(connection: Connection, incident_id: int, changes: Mapping[str, 
 
 
 def apply_step(
-    connection: Connection, incident_id: int, step: Step, now: datetime, sink: NoticeSink
+    connection: Connection,
+    incident_id: int,
+    step: Step,
+    now: datetime,
+    sink: NoticeSink,
+    stamp: Mapping[str, Any] | None = None,
 ) -> tuple[Incident, list[NoticeRequest]]:
-    """Apply a Step: columns, events, notices.
+    """Apply a Step: columns, events, notices; `stamp` joins every event's data (the plan).
 
     Returns the incident as it now stands and the requests a plain (non-
     transactional) sink still has to be given after the commit.
@@ -174,13 +181,15 @@ def apply_step(
         raise LookupError(f"incident {incident_id} vanished during its own transaction")
     later: list[NoticeRequest] = []
     for draft in step.events:
+        if stamp:
+            draft = replace(draft, data={**stamp, **draft.data})
         event_id = _insert_event(connection, incident_id, draft, now)
         actor = draft.actor.id if draft.actor else None
         step_fields = {"incident": incident_id, "kind": draft.kind, "actor": actor}
         log.info("incident step", extra={"fields": step_fields})  # closes, CLI actions, …
-        for kind in draft.notices:
-            log.info("notice requested", extra={"fields": {"incident": incident_id, "kind": kind}})
-            request = _request(incident, kind, event_id, draft, now)
+        for request in _requests(incident, event_id, draft, now):
+            fields = {"incident": incident_id, "kind": request.kind}
+            log.info("notice requested", extra={"fields": fields})
             if isinstance(sink, TransactionalSink):
                 sink.write(connection, request)
             else:
@@ -248,16 +257,35 @@ def _insert_event(
     return int(connection.execute(stmt).scalar_one())
 
 
+def _requests(
+    incident: Incident, event_id: int, draft: EventDraft, now: datetime
+) -> list[NoticeRequest]:
+    """The step's notices; a fanned-out kind once per target (context "target")."""
+    out = [_request(incident, kind, event_id, draft, now) for kind in draft.notices]
+    for kind, targets in draft.fanout.items():
+        out += [_request(incident, kind, event_id, draft, now, target) for target in targets]
+    return out
+
+
 def _request(
-    incident: Incident, kind: NoticeKind, event_id: int, draft: EventDraft, now: datetime
+    incident: Incident,
+    kind: NoticeKind,
+    event_id: int,
+    draft: EventDraft,
+    now: datetime,
+    target: str | None = None,
 ) -> NoticeRequest:
     assessment = assessment_from_json(incident.assessment) if incident.assessment else None
+    key = dedupe_key(incident.id, kind, event_id)
+    context = notice_context(incident, event_id, draft, now)
+    if target is not None:
+        key, context["target"] = f"{key}:{target}", target
     return NoticeRequest(
         kind=kind,
         incident_id=incident.id,
-        dedupe_key=dedupe_key(incident.id, kind, event_id),
+        dedupe_key=key,
         assessment=assessment,
-        context=notice_context(incident, event_id, draft, now),
+        context=context,
         created_at=now,
     )
 
@@ -289,7 +317,9 @@ def notice_context(
         "starter_name": incident.response_starter_name,
         "transferred_to": incident.transferred_to,
         "restored": incident.restored_at is not None,
+        "drill": incident.drill,
         "data": {k: v for k, v in draft.data.items() if k != "assessment"},
+        **({"deadline_at": draft.data["deadline_at"]} if "deadline_at" in draft.data else {}),
     }
 
 

@@ -5,6 +5,11 @@
 - `incident_events`: every step with its time, actor and note (§4.2 (1)
   "详细记录该事件数据痕迹和细节信息"); rows are only ever added.
 - `notice_requests`: the durable hand-off to dispatch (see `monitor.incidents.engine`).
+- `guarantee_periods`: 保障期 entered by `commwatch guarantee add` (§3.1.2 (4)),
+  merged with plan.toml's [[guarantee]]; never incidents.
+- `incident_queries`: 上级催报/核实 and their answers, each with its §4.1 clock.
+- `phone_reports`: 电话快报 (§4.1): who called whom, when, what was said.
+- `drills`: 演练 periods (§6.1); incidents opened during one are drill incidents.
 
 Timestamps are stored in UTC and always read back timezone-aware, on SQLite
 as on PostgreSQL.
@@ -18,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -25,6 +31,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 from monitor.plan.assessment import Assessment
@@ -62,6 +69,10 @@ incidents = Table(
     Column("transferred_to", Text),
     Column("closed_at", UtcDateTime),
     Column("updated_at", UtcDateTime, nullable=False),
+    # issue 12: the last written follow-up (续报, §4.1), drill incidents (§6.1), the §5 report
+    Column("followed_up_at", UtcDateTime),
+    Column("drill", Boolean, nullable=False, server_default=false()),
+    Column("report_fields", JSON(none_as_null=True)),
 )
 Index("ix_incidents_source_id", incidents.c.source, incidents.c.id)
 Index("ix_incidents_status", incidents.c.status)
@@ -93,6 +104,71 @@ notice_requests = Table(
     Column("taken_at", UtcDateTime),  # set by the dispatcher when it has taken the request
 )
 Index("ix_notice_requests_pending", notice_requests.c.taken_at, notice_requests.c.id)
+
+guarantee_periods = Table(
+    "guarantee_periods",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False),
+    Column("start_at", UtcDateTime, nullable=False),
+    Column("end_at", UtcDateTime, nullable=False),
+    Column("systems", JSON, nullable=False),  # system ids; empty = every system
+    Column("fail_after", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(64)),
+    Column("created_by_name", Text),
+    Column("ended_at", UtcDateTime),  # ended early by `guarantee end`
+    Column("ended_by", String(64)),
+    Column("ended_by_name", Text),
+)
+Index("ix_guarantee_periods_end", guarantee_periods.c.end_at)
+
+incident_queries = Table(
+    "incident_queries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("incident_id", Integer, ForeignKey("incidents.id"), nullable=False),
+    Column("asked_at", UtcDateTime, nullable=False),
+    Column("asker", Text, nullable=False),  # who asked: an upper body or person
+    Column("question", Text, nullable=False),
+    Column("due_at", UtcDateTime, nullable=False),
+    Column("recorded_by", String(64)),
+    Column("recorded_by_name", Text),
+    Column("answered_at", UtcDateTime),
+    Column("answer", Text),
+    Column("answered_by", String(64)),
+    Column("answered_by_name", Text),
+)
+Index("ix_incident_queries_open", incident_queries.c.answered_at, incident_queries.c.due_at)
+
+phone_reports = Table(
+    "phone_reports",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("incident_id", Integer, ForeignKey("incidents.id"), nullable=False),
+    Column("at", UtcDateTime, nullable=False),  # when the call was made
+    Column("caller", Text, nullable=False),
+    Column("callee", Text, nullable=False),
+    Column("content", Text, nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("recorded_by", String(64)),
+    Column("recorded_by_name", Text),
+)
+Index("ix_phone_reports_incident", phone_reports.c.incident_id, phone_reports.c.id)
+
+drills = Table(
+    "drills",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("started_by", String(64)),
+    Column("started_by_name", Text),
+    Column("include_monitor", Boolean, nullable=False, server_default=false()),
+    Column("ended_at", UtcDateTime),
+    Column("ended_by", String(64)),
+    Column("ended_by_name", Text),
+)
 
 
 def assessment_to_json(assessment: Assessment) -> dict[str, Any]:

@@ -58,6 +58,8 @@ def open_from_assessment(
     data = assessment_to_json(assessment)
     auto = assessment.scenario in auto_issue
     notices = [NoticeKind.DETECTION]
+    if assessment.affected:
+        notices.append(NoticeKind.FIRST_ACTION)  # §4.4: the operator concerned acts at once
     if assessment.scenario is not None and not auto:
         notices.append(NoticeKind.WARNING_PROPOSAL)
     if assessment.level is not None:

@@ -36,6 +36,8 @@ class FlapNotices:
                 self._since.setdefault(node_id, now) if started else self._since.pop(node_id, now)
             )
             text = _text(config, node_id, flaps[node_id], started)
+            node = config.nodes.get(node_id)
+            title = f"{node.name if node else node_id}{'状态频繁变化' if started else '恢复稳定'}"
             kind = NoticeKind.FLAPPING_START if started else NoticeKind.FLAPPING_END
             log.warning(
                 "node flapping started" if started else "node flapping ended",
@@ -46,7 +48,7 @@ class FlapNotices:
                     kind=kind,
                     incident_id=None,
                     dedupe_key=f"flapping:{node_id}:{since.isoformat()}:{kind}",
-                    context={"note": text, "title": text, "node": node_id},
+                    context={"note": text, "title": title, "node": node_id},
                     created_at=now,
                 )
             )

@@ -8,11 +8,14 @@ gets it too (it receives every notice). No incident: `incident_id` None.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from monitor.config import Config
 from monitor.incidents.notices import NoticeKind, NoticeRequest, NoticeSink
 from monitor.plan.assessment import Assessment
+
+CLAUSE = re.compile(r"（[^（）]*§[^（）]*）|【[^【】]*§[^【】]*】")
 
 
 class PartialNotices:
@@ -32,16 +35,17 @@ class PartialNotices:
             self._since[sid] = now
             system = config.systems.get(sid)
             name = system.name if system is not None else sid
-            line = next(
+            reason = next(
                 (r for r in assessment.reasons if name in r and "部分业务受影响" in r),
                 f"{name}部分业务受影响",
             )
+            line = CLAUSE.sub("", reason)  # clauses go in the notice's 附注, not its text
             self.sink.submit(
                 NoticeRequest(
                     kind=NoticeKind.PARTIAL,
                     incident_id=None,
                     dedupe_key=f"partial:{sid}:{now.isoformat()}",
-                    assessment=Assessment(partial_systems=(sid,), reasons=(line,)),
+                    assessment=Assessment(partial_systems=(sid,), reasons=(reason,)),
                     context={"note": line, "title": f"{name}部分业务受影响（知悉）"},
                     created_at=now,
                 )

@@ -144,6 +144,6 @@ class PlanRuntime:
         yield from self.self_monitor.families()
         yield gauge(
             "commwatch_incidents_open",
-            "Open monitor incidents",
-            float(self.incidents.current is not None),
+            "Open monitor incidents (a drill incident, §6.1, never counts)",
+            float(self.incidents.current is not None and not self.incidents.current.drill),
         )

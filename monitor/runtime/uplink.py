@@ -41,6 +41,10 @@ from probes.icmp import IcmpProbe
 log = logging.getLogger(__name__)
 
 FRESH = 1.0  # seconds: a check this recent serves the next round too
+TITLES = {
+    NoticeKind.MONITOR_BLIND: "监测系统自身上联中断",
+    NoticeKind.MONITOR_SIGHTED: "监测系统恢复观察",
+}
 
 
 class SelfMonitor:
@@ -160,7 +164,7 @@ class SelfMonitor:
             kind=kind,
             incident_id=None,
             dedupe_key=f"monitor:{kind}:{since.isoformat()}",
-            context={"note": why, "at": now.isoformat(), "title": why},
+            context={"note": why, "at": now.isoformat(), "title": TITLES[kind]},
             created_at=now,
         )
         try:

@@ -193,7 +193,7 @@ def test_units_without_a_channel_and_warnings_become_call_tasks(tmp_path: Path, 
 
     view = load_final(engine, config, incident, now[0])
     text = Renderer.for_config(config).document("final", "md", view)
-    table = text[text.index("## 通知情况") : text.index("## 六、")]
+    table = text[text.index("## 通知情况") : text.index("## 七、通知与投递")]
     assert "| 预警通知 | 移动城区分公司 | 电话已拨（duty-officer） 0356-" in table
     assert "值班员王某（电话）：已传达" not in table  # answered by 王值班 in this test
     assert "王值班（电话）：已传达" in table

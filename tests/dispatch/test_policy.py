@@ -128,3 +128,10 @@ def test_backoff_grows_with_jitter_and_cap(attempt: int, low: float, high: float
 )
 def test_should_retry(attempts: int, permanent: bool, retry: bool) -> None:
     assert policy.should_retry(attempts, 3, permanent) is retry
+
+
+def test_a_warning_adjusted_by_hand_is_never_coalesced() -> None:
+    """§3.5 (4): the HQ's adjustment is a decision; a situation notice must not swallow it."""
+    adjusted = {"data": {"from": 3, "to": 2, "by_person": True}}
+    assert policy.group_key(NoticeKind.UPGRADE, 7, adjusted) is None
+    assert policy.group_key(NoticeKind.UPGRADE, 7, {"data": {"from": 3}}) == "incident:7:situation"

@@ -67,7 +67,6 @@ def plan(
         (NoticeKind.BRIEF_REPORT, ONE_OPERATOR, {}, OFFICE),
         (NoticeKind.REPORT_REMINDER, ONE_OPERATOR, {}, OFFICE),
         (NoticeKind.WARNING_PROPOSAL, ONE_OPERATOR, {}, OFFICE + LEADERS),
-        (NoticeKind.RESPONSE_PROPOSAL, ONE_OPERATOR, {}, OFFICE + LEADERS),
         (NoticeKind.REPORT_OVERDUE, ONE_OPERATOR, {}, OFFICE + LEADERS),
         (NoticeKind.WARNING, ONE_OPERATOR, {"warning_scenario": 3}, OFFICE + CMCC + DONGJIE),
         (NoticeKind.FOLLOW_UP, ONE_OPERATOR, {}, OFFICE + CMCC + DONGJIE),
@@ -87,7 +86,6 @@ def plan(
         "brief-report",
         "reminder",
         "warning-proposal-to-leaders",
-        "response-proposal-to-leaders",
         "overdue-escalates",
         "warning-operator-street",
         "follow-up",
@@ -266,3 +264,64 @@ def test_dangling_route_names_are_config_errors(tmp_path: Path) -> None:
 
 def test_every_configurable_notifier_type_has_a_plugin() -> None:
     assert set(NOTIFIERS) == set(NOTIFIER_TYPES)
+
+
+def recipients(
+    config: Config, kind: NoticeKind, assessment: Assessment | None, **ctx: Any
+) -> set[str]:
+    return {t.recipient_key for t in route(request(kind, "k", assessment, 1, **ctx), config)}
+
+
+@pytest.mark.parametrize(
+    ("case", "kind", "context", "wanted", "unwanted"),
+    [
+        ("§4.3.2 (3)① Ⅱ级 start is reported to 区委、区政府", NoticeKind.RESPONSE_START,
+         {"response_level": "II"}, {"unit:区委办公室", "unit:区政府办公室", "unit:区交通局"}, set()),
+        ("§4.3.1 (2) a Ⅰ级 proposal goes to 区政府 and every member unit", NoticeKind.RESPONSE_PROPOSAL,
+         {"level": "I"}, {"unit:区政府办公室", "unit:区交通局"}, {"unit:区委办公室"}),
+        ("§4.3.2 (2) a Ⅱ级 proposal goes to every member unit, not to 区政府", NoticeKind.RESPONSE_PROPOSAL,
+         {}, {"unit:区交通局"}, {"unit:区政府办公室"}),
+        ("§2.4 现场抢修组 gets its own tasks", NoticeKind.GROUP_TASKS, {"target": "现场抢修组"},
+         {"unit:区工信局", "unit:移动城区分公司", "unit:铁塔城区分公司", "unit:东街街道办事处"},
+         {"unit:区公安分局", "unit:区委宣传部（区委网信办）"}),
+        ("§2.4 治安通行组 gets its own tasks", NoticeKind.GROUP_TASKS, {"target": "治安通行组"},
+         {"unit:区公安分局", "unit:区交通局"}, {"unit:移动城区分公司"}),
+        ("§4.4 the operator concerned acts first", NoticeKind.FIRST_ACTION, {},
+         {"unit:移动城区分公司", "unit:东街街道办事处"}, {"unit:联通城区分公司", "unit:区交通局"}),
+        ("§4.5 the draft statement goes to 新闻宣传组", NoticeKind.PUBLIC_STATEMENT,
+         {"target": "新闻宣传组"}, {"unit:区委宣传部（区委网信办）", "unit:区融媒体中心"},
+         {"unit:移动城区分公司", "unit:区交通局"}),
+    ],
+)  # fmt: skip
+def test_routes_follow_the_plan(
+    config: Config,
+    case: str,
+    kind: NoticeKind,
+    context: dict[str, Any],
+    wanted: set[str],
+    unwanted: set[str],
+) -> None:
+    assessment = TWO_OPERATORS if context.get("level") == "I" else ONE_OPERATOR
+    got = recipients(config, kind, assessment, **context)
+    if kind == NoticeKind.RESPONSE_PROPOSAL:  # the HQ office and leaders first, as before
+        first = plan(config, kind, assessment, **context)[: len(OFFICE + LEADERS)]
+        assert first == OFFICE + LEADERS
+    assert wanted <= got, case
+    assert not unwanted & got, case
+
+
+def test_a_response_start_fans_out_to_every_working_group() -> None:
+    from datetime import UTC, datetime
+
+    from monitor.incidents import lifecycle
+    from monitor.incidents.authority import Actor
+    from monitor.incidents.lifecycle import Incident
+
+    deputy = Actor("deputy", "乙", frozenset({"副总指挥"}))
+    confirmed = Incident(1, "confirmed", "public", "t", *(datetime(2026, 12, 1, tzinfo=UTC),) * 3)
+    groups = tuple(g.name for g in load_config(SHIPPED).contacts.working_group)
+    step = lifecycle.start_response(confirmed, deputy, confirmed.opened_at, "II", groups=groups)
+    fanout = step.events[0].fanout
+    assert fanout[NoticeKind.GROUP_TASKS] == groups
+    assert len(groups) == 7
+    assert fanout[NoticeKind.PUBLIC_STATEMENT] == ("新闻宣传组",)

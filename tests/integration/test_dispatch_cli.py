@@ -124,8 +124,8 @@ def test_report_render_and_submit(tmp_path: Path, capsys: pytest.CaptureFixture[
     directory = str(_incident_with_deliveries(tmp_path))
     assert main(["report", "render", "1", "-c", directory, "--kind", "brief"]) == 0
     brief = capsys.readouterr().out
-    assert brief.startswith("关于移动城区分公司网络全部业务中断（§3.3 情形3）的书面简要报告\n")
-    assert "一、事件性质\n通信网络事故：移动城区分公司网络业务中断。" in brief
+    assert brief.startswith("关于移动城区分公司网络全部业务中断的书面简要报告\n")
+    assert "一、灾害性质\n通信网络事故：移动城区分公司网络业务中断。" in brief
 
     assert (
         main(
@@ -144,7 +144,7 @@ def test_report_render_and_submit(tmp_path: Path, capsys: pytest.CaptureFixture[
         == 0
     )
     assert (
-        "书面报告已标记报送（指挥部办公室值班员（duty-officer），发现后40分钟，已超时）"
+        "书面报告已标记报送（指挥部办公室值班员（duty-officer），接报后40分钟，已超过30分钟时限）"
         in capsys.readouterr().out
     )
     assert main(["report", "submit", "1", "-c", directory, "--by", "duty-officer"]) == 2
@@ -170,7 +170,8 @@ def test_report_render_and_submit(tmp_path: Path, capsys: pytest.CaptureFixture[
         == 0
     )
     final = out.read_text(encoding="utf-8")
-    assert "| 书面报告时限（30分钟，§4.1） | 超时 |" in final
+    assert "| 书面报告时限（30分钟） | 超时 |" in final
+    assert "超时事项：书面报告接报后40.0分钟报送（时限30分钟）" in final
     assert "报送书面报告" in final
     assert "报告超时" in final
     assert main(["report", "render", "99", "-c", directory]) == 2

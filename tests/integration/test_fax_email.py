@@ -103,7 +103,7 @@ async def test_warning_fax_is_a_pdf_in_official_form(tmp_path: Path) -> None:
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     flat = "".join(text.split())
     assert "区通信网络指挥部" in flat
-    assert "预警通知" in flat
+    assert "关于发布情形3预警的通知" in flat  # 标题 in 公文 form (dispatch.gongwen)
     assert "各有关单位：" in flat
     assert "移动城区分公司网络" in flat
     assert "2026年11月28日" in flat  # 成文日期 without padding

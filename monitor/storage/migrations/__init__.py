@@ -28,8 +28,8 @@ from sqlalchemy import Connection, Engine, inspect, text
 
 from monitor.storage.engine import describe_database
 
-HEAD = "issue15_delivery_states"
-REVISIONS = ("0001", "issue15_delivery_states")  # oldest first
+HEAD = "issue12_duty_records"
+REVISIONS = ("0001", "issue15_delivery_states", "issue12_duty_records")  # oldest first
 SCRIPTS = Path(__file__).parent
 VERSION_TABLE = "alembic_version"
 TABLES_0_1_0 = frozenset(

@@ -4,59 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
-from monitor.cli import main
-from monitor.incidents.tables import notice_requests
-from monitor.storage.engine import open_engine
-from tests.paths import SHIPPED_CONFIG
-
-SHIPPED = SHIPPED_CONFIG
-
-
-@pytest.fixture
-def config_dir(tmp_path: Path) -> Path:
-    target = tmp_path / "config"
-    shutil.copytree(SHIPPED, target)
-    daemon = target / "commwatch.toml"
-    url = f"sqlite:///{tmp_path / 'commwatch.db'}"
-    text = re.sub(r'(?m)^url = ".*"$', f'url = "{url}"', daemon.read_text(encoding="utf-8"))
-    daemon.write_text(text, encoding="utf-8")
-    assert main(["db", "upgrade", "-c", str(target)]) == 0  # commands never create a database
-    return target
-
-
-Run = tuple[int, str, str]
-
-
-def run(capsys: pytest.CaptureFixture[str], config_dir: Path, *argv: str) -> Run:
-    code = main([*argv[:2], "-c", str(config_dir), *argv[2:]])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def notice_kinds(tmp_path: Path) -> list[str]:
-    engine = open_engine(f"sqlite:///{tmp_path / 'commwatch.db'}")
-    try:
-        with engine.connect() as connection:
-            query = select(notice_requests.c.kind).order_by(notice_requests.c.id)
-            return list(connection.execute(query).scalars())
-    finally:
-        engine.dispose()
-
-
-@pytest.fixture
-def reported(capsys: pytest.CaptureFixture[str], config_dir: Path) -> int:
-    code, out, _ = run(
-        capsys, config_dir, "event", "add", "--source", "public", "--text", "群众反映东街无信号"
-    )
-    assert code == 0
-    assert "新建事件#1" in out
-    return 1
+from tests.monitor.commands.support import notice_kinds, run
 
 
 def test_a_whole_incident_from_the_command_line(
@@ -67,6 +19,7 @@ def test_a_whole_incident_from_the_command_line(
         (["warning", "issue", "1", "--scenario", "3", "--by", "总指挥"], "情形3预警已由"),
         (["response", "start", "1", "--level", "Ⅱ", "--by", "deputy-govoffice"], "Ⅱ级应急响应"),
         (["response", "end", "1", "--by", "deputy-govoffice"], "应急响应已结束"),
+        (["incident", "restored", "1", "--by", "值班员", "--note", "移动回告已恢复"], "恢复"),
         (["warning", "lift", "1", "--by", "commander"], "预警已解除"),
         (["incident", "close", "1", "--by", "duty-officer"], "已关闭"),
     ]
@@ -74,12 +27,17 @@ def test_a_whole_incident_from_the_command_line(
         code, out, err = run(capsys, config_dir, *argv)
         assert (code, err) == (0, ""), argv
         assert expected in out
+    groups = ["group_tasks"] * 7  # §2.4: each working group its own tasks
     assert notice_kinds(tmp_path) == [
         "detection",
         "warning",
         "response_start",
+        *groups,
+        "public_statement",  # §4.5: a draft for 新闻宣传组
         "response_end",
+        "follow_up",
         "lift",
+        "public_statement",
         "closed",
     ]
     code, out, _ = run(capsys, config_dir, "incident", "show", "1")
@@ -101,7 +59,7 @@ def test_a_whole_incident_from_the_command_line(
     assert data["incident"]["status"] == "closed"
     assert data["incident"]["warning_issuer"] == "commander"
     assert [e["kind"] for e in data["events"]][:2] == ["reported", "confirmed"]
-    assert len(data["notice_requests"]) == 6
+    assert len(data["notice_requests"]) == 16
 
 
 @pytest.mark.parametrize(
@@ -110,7 +68,7 @@ def test_a_whole_incident_from_the_command_line(
         (["warning", "issue", "1", "--scenario", "3", "--by", "duty-officer"], "§3.4"),
         (
             ["response", "start", "1", "--level", "I", "--by", "deputy-govoffice"],
-            "拒绝：Ⅰ级响应只能由总指挥启动（§4.3.1）",
+            "§4.3.1 (2) Ⅰ级由总指挥启动",
         ),
         (["response", "start", "1", "--level", "I", "--by", "副总指挥"], "副总指挥不止一人"),
         (["response", "end", "1", "--by", "commander"], "尚未启动应急响应"),
@@ -154,7 +112,7 @@ def test_lift_by_another_person_and_close_too_early(
     )
     code, _, err = run(capsys, config_dir, "warning", "lift", "1", "--by", "deputy-govoffice")
     assert code == 2
-    assert "谁发布、谁解除" in err
+    assert "§3.6 谁发布谁解除" in err
     assert "区工信局局长" in err
     code, _, err = run(capsys, config_dir, "incident", "false-alarm", "1", "--by", "duty-officer")
     assert code == 2

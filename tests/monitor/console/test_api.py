@@ -156,6 +156,7 @@ def test_a_whole_scenario3_event_through_the_api(console: Console) -> None:
         (deputy, deputy_token, "response/start", {"level": "II", "note": "启动Ⅱ级响应"}),
         (duty, duty_token, "report/submit", {"note": "书面报告已报送"}),
         (deputy, deputy_token, "response/end", {"note": "业务恢复"}),
+        (duty, duty_token, "restored", {"note": "移动回告已恢复"}),  # §3.6: recovery first
         (deputy, deputy_token, "warning/lift", {"note": "解除"}),
         (duty, duty_token, "close", {"note": "关闭"}),
     ]
@@ -171,6 +172,7 @@ def test_a_whole_scenario3_event_through_the_api(console: Console) -> None:
         ("response_started", "deputy-miit"),
         ("report_submitted", "duty-officer"),
         ("response_ended", "deputy-miit"),
+        ("restored", "duty-officer"),
         ("warning_lifted", "deputy-miit"),
         ("closed", "duty-officer"),
     ]

@@ -9,6 +9,7 @@ and dropped afterwards. Unreachable → skipped, except under CI=true → failur
 from __future__ import annotations
 
 import os
+import re
 import threading
 import uuid
 from collections.abc import Iterator
@@ -116,7 +117,7 @@ async def test_open_upgrade_clear_proposes_lift(db: Engine) -> None:
     assert opened is not None
     assert opened.status == "detected"
     assert opened.scenario == 3
-    assert kinds(db) == ["detection", "warning_proposal", "response_proposal"]
+    assert kinds(db) == ["detection", "first_action", "warning_proposal", "response_proposal"]
     assert await engine.on_assessment(S3, at(1)) == opened  # nothing new: nothing written
     assert count(db, incident_events) == 1
 
@@ -125,7 +126,7 @@ async def test_open_upgrade_clear_proposes_lift(db: Engine) -> None:
     assert upgraded is not None
     assert (upgraded.scenario, upgraded.level) == (2, "I")
     assert upgraded.warning_scenario == 3  # a person's warning is not changed by the system
-    assert kinds(db)[3:] == ["warning", "upgrade", "warning_proposal", "response_proposal"]
+    assert kinds(db)[4:] == ["warning", "upgrade", "warning_proposal", "response_proposal"]
 
     assert await engine.on_assessment(CLEAR, at(3)) is not None
     assert kinds(db)[-1] == "lift_proposal"
@@ -169,13 +170,16 @@ async def test_auto_issue_and_who_lifts_it(db: Engine) -> None:
     opened = await engine.on_assessment(S3, at(0))
     assert opened is not None
     assert opened.warning_issuer == "commwatch"
-    assert kinds(db) == ["detection", "response_proposal", "warning"]
+    assert kinds(db) == ["detection", "first_action", "response_proposal", "warning"]
     upgraded = await engine.on_assessment(S2, at(1))
     assert upgraded is not None
     assert upgraded.warning_scenario == 3
     assert kinds(db)[-3:] == ["upgrade", "warning_proposal", "response_proposal"]
     with pytest.raises(RefusedError, match="由总指挥解除"):
         engine.lift_warning(opened.id, person("deputy-govoffice"))
+    with pytest.raises(RefusedError, match=re.escape("§3.6 处置结束且通信网络恢复")):
+        engine.lift_warning(opened.id, person("总指挥"))
+    await engine.on_assessment(CLEAR, at(2))
     assert not engine.lift_warning(opened.id, person("总指挥")).warning_active
 
 
@@ -214,13 +218,16 @@ async def test_whole_lifecycle_by_people(db: Engine) -> None:
     with pytest.raises(RefusedError, match=r"§4\.3\.1"):
         engine.start_response(opened.id, person("deputy-govoffice"), "I")
     engine.start_response(opened.id, person("deputy-govoffice"), "II")
-    with pytest.raises(RefusedError, match="谁启动、谁结束"):
+    with pytest.raises(RefusedError, match=re.escape("§4.6 谁启动谁结束")):
         engine.end_response(opened.id, person("commander"))
     with pytest.raises(RefusedError, match="须先由启动人结束响应"):
         engine.lift_warning(opened.id, person("deputy-govoffice"))
     engine.end_response(opened.id, person("deputy-govoffice"))
-    with pytest.raises(RefusedError, match="谁发布、谁解除"):
+    with pytest.raises(RefusedError, match=re.escape("§3.6 谁发布谁解除")):
         engine.lift_warning(opened.id, person("deputy-miit"))
+    with pytest.raises(RefusedError, match="监测仍见中断"):
+        engine.lift_warning(opened.id, person("deputy-govoffice"))
+    await engine.on_assessment(CLEAR, at(1))
     engine.lift_warning(opened.id, person("deputy-govoffice"))
     closed = engine.close(opened.id, person("duty-officer"), note="处置完毕")
     assert closed.status == "closed"
@@ -228,22 +235,20 @@ async def test_whole_lifecycle_by_people(db: Engine) -> None:
     with pytest.raises(RefusedError, match="已关闭"):
         engine.confirm(opened.id, person("duty-officer"))
     engine.annotate(opened.id, person("deputy-miit"), "§5 调查：光缆被挖断")
-    assert [e.kind for e in engine.timeline(opened.id)][-7:] == [
+    assert [e.kind for e in engine.timeline(opened.id)][-8:] == [
         "confirmed",
         "warning_issued",
         "response_started",
         "response_ended",
+        "restored",
         "warning_lifted",
         "closed",
         "note",
     ]
-    assert kinds(db, opened.id)[-5:] == [
-        "warning",
-        "response_start",
-        "response_end",
-        "lift",
-        "closed",
-    ]
+    assert [k for k in kinds(db, opened.id) if k not in ("group_tasks", "public_statement")][
+        -6:
+    ] == ["warning", "response_start", "response_end", "lift_proposal", "lift", "closed"]
+    assert kinds(db, opened.id).count("group_tasks") == 7
     with pytest.raises(IncidentNotFoundError):
         engine.confirm(999, person("duty-officer"))
 
@@ -270,6 +275,7 @@ async def test_pending_requests_for_the_dispatcher(db: Engine) -> None:
         pending = incident_store.pending_requests(connection)
         assert [p.request.kind for p in pending] == [
             NoticeKind.DETECTION,
+            NoticeKind.FIRST_ACTION,
             NoticeKind.WARNING_PROPOSAL,
             NoticeKind.RESPONSE_PROPOSAL,
         ]
@@ -280,7 +286,7 @@ async def test_pending_requests_for_the_dispatcher(db: Engine) -> None:
         assert incident_store.pending_requests(connection) == []
     duplicate = pending[0].request
     incident_store.TableNoticeSink(db).submit(duplicate)  # same dedupe_key: ignored
-    assert count(db, notice_requests) == 3
+    assert count(db, notice_requests) == 4
 
 
 async def test_a_plain_sink_gets_requests_after_commit(db: Engine) -> None:
@@ -292,7 +298,12 @@ async def test_a_plain_sink_gets_requests_after_commit(db: Engine) -> None:
 
     engine = IncidentEngine(db, CONFIG, sink=ListSink())
     await engine.on_assessment(S3, at(0))
-    assert [r.kind for r in received] == ["detection", "warning_proposal", "response_proposal"]
+    assert [r.kind for r in received] == [
+        "detection",
+        "first_action",
+        "warning_proposal",
+        "response_proposal",
+    ]
     assert count(db, notice_requests) == 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -20,7 +21,11 @@ LATER = T0 + timedelta(minutes=5)
 COMMANDER = Actor("commander", "总指挥甲", frozenset({"总指挥"}))
 DEPUTY = Actor("deputy", "副总指挥乙", frozenset({"副总指挥"}))
 DUTY = Actor("duty", "值班员戊", frozenset({"值班员"}))
-LISTED = frozenset({"commander", "deputy", "duty"})
+LISTED = {
+    "commander": frozenset({"总指挥"}),
+    "deputy": frozenset({"副总指挥"}),
+    "duty": frozenset({"值班员"}),
+}
 
 S3 = Assessment(
     3, "II", operator_networks=("cmcc",), reasons=("移动城区分公司网络中断（§3.3 情形3）",)
@@ -60,6 +65,16 @@ RESPONDING = replace(
     response_starter_name="副总指挥乙",
     response_started_at=T0,
 )
+RESTORED_WARNED = replace(WARNED, restored_at=LATER)
+BY_COMMANDER = replace(WARNED, warning_issuer="commander", warning_issuer_name="总指挥甲")
+LEVEL_ONE = replace(
+    WARNED,
+    response_level="I",
+    response_starter="commander",
+    response_starter_name="总指挥甲",
+    response_started_at=T0,
+)
+AUTHORISED = Actor("deputy", "副总指挥乙", frozenset({"副总指挥"}), authorised_level_one=True)
 CLOSED = incident(status="closed", closed_at=T0)
 FALSE_ALARM = incident(status="false_alarm", closed_at=T0)
 
@@ -136,14 +151,74 @@ REFUSED: list[tuple[str, Incident, Move, str]] = [
         "--scenario",
     ),
     (
-        "adjust by another person",
+        "§3.5 (4) a deputy adjusts the commander's warning",
+        BY_COMMANDER,
+        lambda i: lifecycle.issue_warning(i, DEPUTY, LATER, 2, LISTED),
+        "只能由总指挥调整（§3.5 (4)",
+    ),
+    (
+        "§4.2 response on an unconfirmed incident",
+        incident(),
+        lambda i: lifecycle.start_response(i, DEPUTY, LATER, "II", roster=LISTED),
+        "须先确认",
+    ),
+    (
+        "§4.6 a deputy overrides the commander's Ⅰ级 by starting Ⅱ级",
+        LEVEL_ONE,
+        lambda i: lifecycle.start_response(i, DEPUTY, LATER, "II", roster=LISTED),
+        "§4.6 谁启动谁结束",
+    ),
+    (
+        "§4.6 a deputy ends the commander's Ⅰ级",
+        LEVEL_ONE,
+        lambda i: lifecycle.end_response(i, DEPUTY, LATER, LISTED),
+        "§4.6 谁启动谁结束",
+    ),
+    (
+        "§3.6 lift while the monitor still sees the outage",
         WARNED,
-        lambda i: lifecycle.issue_warning(i, COMMANDER, LATER, 2, LISTED),
-        "谁发布、谁解除",
+        lambda i: lifecycle.lift_warning(i, DEPUTY, LATER, LISTED),
+        "§3.6 处置结束且通信网络恢复",
+    ),
+    (
+        "§3.6 a deputy cannot decide for the HQ to lift early",
+        WARNED,
+        lambda i: lifecycle.lift_warning(i, DEPUTY, LATER, LISTED, hq_decision="上级要求"),
+        "须由总指挥记录指挥部的决定",
+    ),
+    (
+        "§3.6 close while the outage goes on",
+        replace(WARNED, warning_lifted_at=LATER),
+        lambda i: lifecycle.close(i, DUTY, LATER),
+        "监测仍见中断",
+    ),
+    (
+        "§3.6 close a reported incident before recovery is recorded",
+        incident(source="public", status="confirmed"),
+        lambda i: lifecycle.close(i, DUTY, LATER),
+        "incident restored",
+    ),
+    (
+        "§4.2 (2) transfer a confirmed incident whose outage goes on",
+        incident(status="confirmed"),
+        lambda i: lifecycle.transfer(i, DUTY, LATER, "区公安分局"),
+        "脱离跟踪",
+    ),
+    (
+        "§4.2 (2) false alarm on a confirmed incident whose outage goes on",
+        incident(status="confirmed"),
+        lambda i: lifecycle.false_alarm(i, DUTY, LATER),
+        "§4.2 (2)",
+    ),
+    (
+        "§3.6 the monitor's own incident is restored by the monitor",
+        incident(status="confirmed"),
+        lambda i: lifecycle.record_restored(i, DUTY, LATER, "运营商回告"),
+        "由监测系统判定",
     ),
     (
         "lift by another person",
-        WARNED,
+        RESTORED_WARNED,
         lambda i: lifecycle.lift_warning(i, COMMANDER, LATER, LISTED),
         "只能由其解除",
     ),
@@ -173,6 +248,7 @@ def test_illegal_moves_are_refused(start: Incident, move: Move, message: str) ->
         move(start)
     assert message in str(caught.value)
     assert str(caught.value).startswith("拒绝：")
+    assert caught.value.clause == "" or caught.value.clause in str(caught.value)
 
 
 def _kinds(step: Step) -> list[tuple[str, list[NoticeKind]]]:
@@ -187,6 +263,7 @@ def test_full_lifecycle_by_hand() -> None:
         lambda i: lifecycle.issue_warning(i, DEPUTY, LATER, None, LISTED),
         lambda i: lifecycle.start_response(i, DEPUTY, LATER, "II"),
         lambda i: lifecycle.end_response(i, DEPUTY, LATER, LISTED),
+        lambda i: Step({"restored_at": LATER}, ()),  # the monitor saw recovery
         lambda i: lifecycle.lift_warning(i, DEPUTY, LATER, LISTED),
         lambda i: lifecycle.close(i, DUTY, LATER),
     ]
@@ -216,8 +293,56 @@ def test_issue_on_a_detected_incident_confirms_it() -> None:
 
 def test_adjusting_an_active_warning_is_an_upgrade() -> None:
     step = lifecycle.issue_warning(WARNED, DEPUTY, LATER, 2, LISTED)
-    assert step.changes == {"warning_scenario": 2}
+    assert step.changes == {
+        "warning_scenario": 2,
+        "warning_issuer": "deputy",
+        "warning_issuer_name": "副总指挥乙",
+    }
     assert _kinds(step) == [("warning_adjusted", [NoticeKind.UPGRADE])]
+    assert step.events[0].data["from"] == 3
+    assert step.events[0].data["to"] == 2
+
+
+def test_commander_raises_a_deputy_warning_and_becomes_its_issuer() -> None:
+    """§3.5 (4): adjusting is the HQ's; §3.6: whoever issued the warning in force lifts it."""
+    step = lifecycle.issue_warning(WARNED, COMMANDER, LATER, 1, LISTED)
+    assert step.changes["warning_issuer"] == "commander"
+    assert step.events[0].data["previous_issuer"] == "副总指挥乙"
+    raised = replace(WARNED, restored_at=LATER, **step.changes)
+    with pytest.raises(RefusedError, match=re.escape("§3.6 谁发布谁解除")):
+        lifecycle.lift_warning(raised, DEPUTY, LATER, LISTED)
+    assert lifecycle.lift_warning(raised, COMMANDER, LATER, LISTED).changes
+
+
+def test_commander_records_the_hq_decision_to_lift_before_recovery() -> None:
+    """§3.6: before recovery only by the HQ's decision, recorded by the 总指挥 with a reason."""
+    step = lifecycle.lift_warning(
+        BY_COMMANDER, COMMANDER, LATER, LISTED, hq_decision="上级指挥机构接管"
+    )
+    assert step.events[0].data["hq_decision"] == "上级指挥机构接管"
+    assert step.events[0].data["restored"] is False
+    closed = lifecycle.close(
+        replace(BY_COMMANDER, warning_lifted_at=LATER), COMMANDER, LATER, hq_decision="同上"
+    )
+    assert closed.events[0].data == {"hq_decision": "同上"}
+
+
+def test_authorised_deputy_starts_level_one_recorded_as_such() -> None:
+    """§4.3.1 (2): Ⅰ级 by the 总指挥 or a deputy with a 授权, recorded as authorised."""
+    step = lifecycle.start_response(WARNED, AUTHORISED, LATER, "I", roster=LISTED)
+    assert step.events[0].data["authorised"] is True
+    assert "经总指挥授权" in step.events[0].note
+    with pytest.raises(RefusedError, match=r"§4\.3\.1 \(2\)"):
+        lifecycle.start_response(WARNED, DEPUTY, LATER, "I", roster=LISTED)
+
+
+def test_reported_incident_recovery_is_attested_by_a_person() -> None:
+    reported = incident(source="public", status="confirmed", assessment=None)
+    step = lifecycle.record_restored(reported, DUTY, LATER, "移动回告已恢复")
+    assert step.changes == {"restored_at": LATER}
+    assert lifecycle.close(replace(reported, **step.changes), DUTY, LATER).changes["status"] == (
+        "closed"
+    )
 
 
 def test_commander_escalates_a_running_response() -> None:
@@ -230,6 +355,7 @@ def test_auto_issued_warning_is_lifted_by_the_commander_only() -> None:
     auto = replace(WARNED, warning_issuer=SYSTEM.id, warning_issuer_name=SYSTEM.name)
     with pytest.raises(RefusedError, match="由总指挥解除"):
         lifecycle.lift_warning(auto, DEPUTY, LATER, LISTED)
+    auto = replace(auto, restored_at=LATER)
     assert lifecycle.lift_warning(auto, COMMANDER, LATER, LISTED).changes == {
         "warning_lifted_at": LATER
     }
@@ -240,7 +366,12 @@ def test_opening_proposes_or_auto_issues() -> None:
     assert fields["scenario"] == 3
     assert "warning_issuer" not in fields
     assert [list(e.notices) for e in events] == [
-        [NoticeKind.DETECTION, NoticeKind.WARNING_PROPOSAL, NoticeKind.RESPONSE_PROPOSAL]
+        [
+            NoticeKind.DETECTION,
+            NoticeKind.FIRST_ACTION,  # §4.4: the operator concerned acts at once
+            NoticeKind.WARNING_PROPOSAL,
+            NoticeKind.RESPONSE_PROPOSAL,
+        ]
     ]
     fields, events = tracking.open_from_assessment(S3, T0, auto_issue=[3])
     assert fields["warning_issuer"] == "commwatch"
