@@ -20,44 +20,25 @@ notice count as acknowledged (means "call"). Each call is a timeline event.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, select, update
+from sqlalchemy import Connection, Row, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from dispatch import escalation
 from dispatch.acks import mark_acknowledged
+from dispatch.followup_reads import CallTask, task_of
 from dispatch.followup_tables import call_tasks
-from dispatch.models import FAILED, deliveries
+from dispatch.models import FAILED, aware, deliveries
 from dispatch.notice_data import build_view
-from dispatch.outbox_rows import aware, request_of
+from dispatch.outbox_rows import request_of
 from dispatch.render import Renderer
 from dispatch.router import facts_of, matches, recipients_of, rules_for
 from monitor.config import Config
 from monitor.incidents.authority import Actor, RefusedError
 from monitor.incidents.engine import IncidentEngine
-
-
-@dataclass(frozen=True)
-class CallTask:
-    """One unit to phone about one notice."""
-
-    id: int
-    unit: str
-    phone: str
-    incident: int | None
-    kind: str
-    reason: str  # plan | unreachable
-    script: str
-    created_at: datetime
-    due: datetime
-    done_at: datetime | None = None
-    done_by: str | None = None
-    answered_by: str | None = None
-    outcome: str | None = None
 
 
 def units_of(config: Config, notice: Row[Any]) -> list[str]:
@@ -160,40 +141,6 @@ def _insert(
     return 1
 
 
-def open_calls(engine: Engine, include_done: bool = False) -> list[CallTask]:
-    """Call tasks not yet done (or all), the most urgent first."""
-    query = select(call_tasks).order_by(call_tasks.c.due_at, call_tasks.c.id)
-    if not include_done:
-        query = query.where(call_tasks.c.done_at.is_(None))
-    with engine.connect() as connection:
-        return [_task(row) for row in connection.execute(query)]
-
-
-def calls_of(engine: Engine, incident_id: int) -> list[CallTask]:
-    """Every call task of one incident, in order (for the 通知情况 table)."""
-    query = select(call_tasks).where(call_tasks.c.incident_id == incident_id)
-    with engine.connect() as connection:
-        return [_task(row) for row in connection.execute(query.order_by(call_tasks.c.id))]
-
-
-def _task(row: Row[Any]) -> CallTask:
-    return CallTask(
-        row.id,
-        row.unit,
-        row.phone,
-        row.incident_id,
-        row.kind,
-        row.reason,
-        row.script,
-        aware(row.created_at),
-        aware(row.due_at),
-        aware(row.done_at) if row.done_at else None,
-        row.done_by,
-        row.answered_by,
-        row.outcome,
-    )
-
-
 class CallNotFoundError(LookupError):
     """No call task with that id."""
 
@@ -232,7 +179,9 @@ def complete(
     note = f"致电{row.unit}（{row.phone}），接听人：{answered_by or '无人接听'}；结果：{outcome}"
     incidents.follow_up(row.incident_id, "called", by, note, record)
     with incidents.engine.connect() as connection:
-        return _task(connection.execute(select(call_tasks).where(call_tasks.c.id == call_id)).one())
+        return task_of(
+            connection.execute(select(call_tasks).where(call_tasks.c.id == call_id)).one()
+        )
 
 
 def _acknowledge_unit(

@@ -49,6 +49,8 @@ log = logging.getLogger(__name__)
 CHANNELS = ("email", "sms", "robot", "voice", "fax")
 LEASE_MARGIN = timedelta(seconds=60)
 CLOCK_EVERY = timedelta(seconds=5)
+RECORD_ATTEMPTS = 5  # tries to record "sent" before giving up to the lease
+RECORD_PAUSE = 0.5  # seconds, growing linearly between those tries
 
 
 class Dispatcher:
@@ -86,6 +88,7 @@ class Dispatcher:
         self._sending: set[asyncio.Task[None]] = set()
         self._busy = dict.fromkeys(CHANNELS, 0)
         self._last_clock: datetime | None = None
+        self._last_fall_through: datetime | None = None
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -196,12 +199,28 @@ class Dispatcher:
         )
         self.stats.routed += routed
         self.stats.deliveries_created += created
+        await self._fall_through(now)
         for channel in CHANNELS:
             await self._claim_and_send(channel, now)
         snapshot = await asyncio.to_thread(self.outbox.snapshot, self.clock())
         self.stats.queued = snapshot.queued
         self.stats.oldest_pending_age_seconds = snapshot.oldest_pending_age_seconds
         return snapshot
+
+    async def _fall_through(self, now: datetime) -> None:
+        """Every CLOCK_EVERY: recipients not reached within fallback_after: next channel too."""
+        if self._last_fall_through is not None and now - self._last_fall_through < CLOCK_EVERY:
+            return
+        self._last_fall_through = now
+        after = self.config.daemon.dispatch.fallback_after
+        opened = await asyncio.to_thread(self.outbox.fall_through, now, after)
+        if not opened:
+            return
+        self.stats.fallbacks += opened
+        log.warning(
+            "first channel still failing: the recipients' next channel is tried too",
+            extra={"fields": {"opened": opened, "after_s": after.total_seconds()}},
+        )
 
     def _intake(self, batch: list[NoticeRequest], now: datetime, window: timedelta) -> None:
         results = [self.outbox.accept(batch, now, window), self.outbox.take_table(now, window)]
@@ -243,75 +262,94 @@ class Dispatcher:
             task.add_done_callback(self._sending.discard)
 
     async def _deliver(self, item: Claimed, notifier: Notifier) -> None:
+        """Send one delivery and record the outcome; never raises (a task nobody awaits)."""
+        try:
+            await self._attempt(item, notifier)
+        except Exception:  # recording failed (database down): the lease brings it back
+            self.stats.errors += 1
+            log.exception(
+                "delivery outcome not recorded; it is retried when its lease ends",
+                extra={"fields": {"delivery": item.id, "channel": item.channel}},
+            )
+        finally:
+            self._busy[item.channel] -= 1
+            self._wake.set()
+
+    async def _attempt(self, item: Claimed, notifier: Notifier) -> None:
         assert self.notifiers is not None
         settings = self.notifiers.config_of(notifier)
         message = Message(
             item.notice_id, item.address, item.subject, item.body, item.html, item.key
         )
         try:
+            async with asyncio.timeout(settings.timeout.total_seconds() + 5):
+                delivery = await notifier.send(message)
+        except NotifyError as exc:
+            reason = policy.failure_reason(str(exc), exc.permanent)
+            await self._failed(item, notifier.name, str(exc), exc.permanent, reason)
+            return
+        except TimeoutError:
+            await self._failed(item, notifier.name, "timed out", False, "timeout")
+            return
+        except Exception as exc:  # a notifier bug must not kill the outbox
+            log.exception("notifier raised", extra={"fields": {"notifier": notifier.name}})
+            await self._failed(item, notifier.name, repr(exc), False, "internal")
+            return
+        self.stats.on_sent(item.channel)
+        await self._record_sent(item, notifier.name, delivery.gateway_id, delivery.detail)
+        fields = {"delivery": item.id, "channel": item.channel, "notifier": notifier.name}
+        log.info("notice sent", extra={"fields": fields})
+        released = await asyncio.to_thread(self.outbox.release_backoff, item.channel, self.clock())
+        if released:
+            log.info(
+                "channel answers again: queued deliveries go now",
+                extra={"fields": {"channel": item.channel, "released": released}},
+            )
+
+    async def _record_sent(
+        self, item: Claimed, notifier: str, gateway_id: str | None, detail: str
+    ) -> None:
+        """Record a gateway's acceptance, retrying the database (a resend is worse than a wait)."""
+        for attempt in range(RECORD_ATTEMPTS):
             try:
-                async with asyncio.timeout(settings.timeout.total_seconds() + 5):
-                    delivery = await notifier.send(message)
-            except NotifyError as exc:
-                await self._failed(
-                    item, notifier.name, str(exc), exc.permanent, settings.max_attempts
-                )
-            except TimeoutError:
-                await self._failed(item, notifier.name, "timed out", False, settings.max_attempts)
-            except Exception as exc:  # a notifier bug must not kill the outbox
-                log.exception("notifier raised", extra={"fields": {"notifier": notifier.name}})
-                await self._failed(item, notifier.name, repr(exc), False, settings.max_attempts)
-            else:
-                now = self.clock()
                 await asyncio.to_thread(
-                    self.outbox.record_sent,
-                    item.id,
-                    now,
-                    notifier.name,
-                    delivery.gateway_id,
-                    delivery.detail,
+                    self.outbox.record_sent, item.id, self.clock(), notifier, gateway_id, detail
                 )
-                self.stats.on_sent(item.channel)
-                log.info(
-                    "notice sent",
-                    extra={
-                        "fields": {
-                            "delivery": item.id,
-                            "channel": item.channel,
-                            "notifier": notifier.name,
-                        }
-                    },
-                )
-        finally:
-            self._busy[item.channel] -= 1
-            self._wake.set()
+                return
+            except Exception:
+                if attempt + 1 == RECORD_ATTEMPTS:
+                    raise
+                await asyncio.sleep(RECORD_PAUSE * (attempt + 1))
 
     async def _failed(
-        self, item: Claimed, notifier: str, error: str, permanent: bool, max_attempts: int
+        self, item: Claimed, notifier: str, error: str, permanent: bool, reason: str
     ) -> None:
         now = self.clock()
         fields: dict[str, Any] = {
             "delivery": item.id,
             "channel": item.channel,
             "attempt": item.attempts,
+            "reason": reason,
             "error": error,
         }
-        if policy.should_retry(item.attempts, max_attempts, permanent):
-            settings = self.config.daemon.dispatch
+        settings = self.config.daemon.dispatch
+        if policy.should_retry(permanent, item.created_at, now, settings.retry_horizon):
             delay = policy.backoff(item.attempts, settings.retry_base, settings.retry_max, self.rng)
             await asyncio.to_thread(
                 self.outbox.record_failure, item.id, now, notifier, error, False, now + delay
             )
-            self.stats.on_retry(item.channel, delay.total_seconds())
+            self.stats.on_retry(item.channel, delay.total_seconds(), reason)
             log.warning(
                 "delivery failed; will retry",
                 extra={"fields": {**fields, "in_s": round(delay.total_seconds(), 1)}},
             )
             return
+        if not permanent:
+            reason = fields["reason"] = "expired"
         opened = await asyncio.to_thread(
             self.outbox.record_failure, item.id, now, notifier, error, permanent, None
         )
-        self.stats.on_failed(item.channel, permanent, opened)
+        self.stats.on_failed(item.channel, permanent, opened, reason)
         log.error("delivery failed for good", extra={"fields": {**fields, "fallbacks": opened}})
 
     def _build_notifiers(self, config: Config) -> Notifiers:

@@ -40,11 +40,12 @@ from dispatch.models import (
     SENDING,
     SENT,
     STANDBY,
+    aware,
     deliveries,
     notices,
 )
 from dispatch.notice_data import build_view
-from dispatch.outbox_rows import aware, request_of
+from dispatch.outbox_rows import request_of
 from dispatch.render import Renderer
 from dispatch.router import person_recipient
 from monitor.config import Config
@@ -337,13 +338,3 @@ def routed_since(connection: Connection, since: datetime) -> list[Row[Any]]:
             .order_by(notices.c.id)
         )
     )
-
-
-def open_counts(engine: Engine) -> dict[str, int]:
-    """Open escalations by whether a step was taken (for metrics)."""
-    with engine.connect() as connection:
-        rows = connection.execute(
-            select(escalations.c.step).where(escalations.c.ended_at.is_(None))
-        ).scalars()
-        steps = list(rows)
-    return {"waiting": sum(1 for s in steps if s == 0), "escalated": sum(1 for s in steps if s)}

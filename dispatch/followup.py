@@ -23,8 +23,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import Engine
 
 from dispatch import calls, escalation
-from dispatch.outbox_rows import aware
-from dispatch.receipts import failing_contacts
+from dispatch.followup_reads import failing_contacts, open_calls, open_counts
+from dispatch.models import aware
 from dispatch.render import Renderer
 from monitor.config import Config
 from monitor.incidents.engine import IncidentEngine
@@ -123,8 +123,8 @@ class FollowUp:
             self._seen.add(notice.id)
 
     def _refresh(self, now: datetime) -> None:
-        self.figures.update(escalation.open_counts(self.engine))
-        open_now = calls.open_calls(self.engine)
+        self.figures.update(open_counts(self.engine))
+        open_now = open_calls(self.engine)
         self.figures["calls_open"] = len(open_now)
         self.figures["calls_overdue"] = sum(1 for c in open_now if c.due <= now)
         self.failing = len(failing_contacts(self.engine, self.config))

@@ -7,9 +7,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
-from dispatch.calls import CallTask, open_calls
-from dispatch.escalation import open_counts
-from dispatch.receipts import FailingContact, failing_contacts
+from dispatch.followup_reads import (
+    CallTask,
+    FailingContact,
+    failing_contacts,
+    open_calls,
+    open_counts,
+)
 from monitor.config import Config
 
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 
 from dispatch.acks import MEANS_NAMES
-from dispatch.calls import CallTask, calls_of
+from dispatch.followup_reads import CallTask, calls_of
 from dispatch.notice_data import TITLES
 from dispatch.states import STATE_NAMES, NoticeLine, notice_lines
 from monitor.config import Config

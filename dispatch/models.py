@@ -21,6 +21,8 @@ Both are written before anything is sent. Times are aware UTC (`UtcDateTime`).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -107,3 +109,10 @@ deliveries = Table(
 Index("ix_dispatch_deliveries_due", deliveries.c.status, deliveries.c.next_attempt_at)
 Index("ix_dispatch_deliveries_notice", deliveries.c.notice_id, deliveries.c.recipient_key)
 Index("ix_dispatch_deliveries_gateway", deliveries.c.gateway_id)
+
+
+def aware(value: datetime | str) -> datetime:
+    """Aggregates may come back naive (or as text on SQLite): read them as UTC."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, or_, select, update
+from sqlalchemy import Connection, Engine, and_, func, or_, select, update
 
 from dispatch.models import (
     FAILED,
@@ -30,6 +30,7 @@ from dispatch.models import (
     SENT,
     SKIPPED,
     STANDBY,
+    aware,
     deliveries,
     notices,
 )
@@ -38,13 +39,13 @@ from dispatch.outbox_rows import (
     Planned,
     Snapshot,
     accept_one,
-    aware,
     claimed_of,
     delivery_row,
     insert_delivery,
     open_fallback,
     request_of,
     same_recipient,
+    same_recipient_select,
 )
 from monitor.incidents import store as incident_store
 from monitor.incidents.notices import NoticeRequest
@@ -165,10 +166,15 @@ class Outbox:
             connection.execute(
                 update(deliveries).where(deliveries.c.id == delivery_id).values(values)
             )
-            later = same_recipient(row).where(
-                deliveries.c.status == STANDBY, deliveries.c.stage > row.stage
+            later = same_recipient(row).where(  # pending: a fall-through not yet sent
+                deliveries.c.status.in_((STANDBY, PENDING)), deliveries.c.stage > row.stage
             )
             connection.execute(later.values(status=SKIPPED, updated_at=now))
+            # a fall-through reached the recipient: the earlier channel stops retrying
+            earlier = same_recipient(row).where(
+                deliveries.c.status == PENDING, deliveries.c.stage < row.stage
+            )
+            connection.execute(earlier.values(status=SKIPPED, updated_at=now))
 
     def record_failure(
         self,
@@ -190,7 +196,9 @@ class Outbox:
                 "last_error": error[:500],
                 "permanent": permanent,
             }
-            if retry_at is not None:
+            if retry_at is not None and _reached_later(connection, row):
+                values.update(status=SKIPPED)  # a fall-through got there while this one was out
+            elif retry_at is not None:
                 values.update(status=PENDING, next_attempt_at=retry_at)
             else:
                 values.update(status=FAILED)
@@ -200,6 +208,46 @@ class Outbox:
             if retry_at is not None:
                 return 0
             return open_fallback(connection, row, now)
+
+    def fall_through(self, now: datetime, after: timedelta, limit: int = 500) -> int:
+        """Open the next stage of recipients whose delivery is still pending after `after`."""
+        overdue = (
+            select(deliveries)
+            .where(
+                deliveries.c.status == PENDING,
+                deliveries.c.attempts > 0,
+                deliveries.c.created_at <= now - after,
+            )
+            .order_by(deliveries.c.id)
+            .limit(limit)
+        )
+        opened = 0
+        with self.engine.begin() as connection:
+            incident_store.lock_for_write(connection)
+            for row in list(connection.execute(overdue)):
+                nxt = same_recipient(row).where(
+                    deliveries.c.stage == row.stage + 1, deliveries.c.status == STANDBY
+                )
+                result = connection.execute(
+                    nxt.values(status=PENDING, next_attempt_at=now, updated_at=now)
+                )
+                opened += int(result.rowcount or 0)
+        return opened
+
+    def release_backoff(self, channel: str, now: datetime) -> int:
+        """The channel works again: its deliveries waiting out a backoff are due now."""
+        waiting = and_(
+            deliveries.c.channel == channel,
+            deliveries.c.status == PENDING,
+            deliveries.c.attempts > 0,
+            deliveries.c.next_attempt_at > now,
+        )
+        with self.engine.begin() as connection:
+            incident_store.lock_for_write(connection)
+            result = connection.execute(
+                update(deliveries).where(waiting).values(next_attempt_at=now, updated_at=now)
+            )
+        return int(result.rowcount or 0)
 
     def snapshot(self, now: datetime) -> Snapshot:
         """Queued deliveries, the oldest one's age, what is due now and the next due time."""
@@ -223,3 +271,11 @@ class Outbox:
         age = (now - aware(oldest)).total_seconds() if oldest is not None else 0.0
         upcoming = [aware(t) for t in next_times if t is not None]
         return Snapshot(int(queued), max(age, 0.0), int(due), min(upcoming, default=None))
+
+
+def _reached_later(connection: Connection, row: Any) -> bool:
+    """True when a later stage (a fall-through) already reached this delivery's recipient."""
+    sent = same_recipient_select(row).where(
+        deliveries.c.status == SENT, deliveries.c.stage > row.stage
+    )
+    return connection.execute(sent).first() is not None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, select, update
@@ -23,6 +23,7 @@ from dispatch.models import (
     SENDING,
     SENT,
     STANDBY,
+    aware,
     deliveries,
     notices,
 )
@@ -60,6 +61,7 @@ class Claimed:
     html: str | None
     attempts: int
     notifier: str | None = None
+    created_at: datetime | None = None  # when the delivery was created (retry horizon)
 
     @property
     def key(self) -> str:
@@ -211,11 +213,5 @@ def claimed_of(row: Row[Any]) -> Claimed:
         row.html,
         row.attempts + 1,
         row.notifier,
+        aware(row.created_at),
     )
-
-
-def aware(value: datetime | str) -> datetime:
-    """Aggregates may come back naive (or as text on SQLite): read them as UTC."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -109,6 +109,30 @@ def backoff(attempt: int, base: timedelta, cap: timedelta, rng: random.Random) -
     return timedelta(seconds=step / 2 + rng.uniform(0, step / 2))
 
 
-def should_retry(attempts: int, max_attempts: int, permanent: bool) -> bool:
-    """Retry a transient failure until the notifier's max_attempts; never a permanent one."""
-    return not permanent and attempts < max_attempts
+def should_retry(
+    permanent: bool, created_at: datetime | None, now: datetime, horizon: timedelta
+) -> bool:
+    """Retry a transient failure until `horizon` after the delivery was created; never a
+    permanent one. A gateway outage of hours is outlasted: attempts are not counted."""
+    if permanent:
+        return False
+    return created_at is None or now < created_at + horizon
+
+
+REASONS = ("permanent", "timeout", "connection", "rejected", "internal", "expired")
+
+
+def failure_reason(error: str, permanent: bool) -> str:
+    """Why a NotifyError happened, for metrics: permanent, timeout, connection or rejected.
+
+    (The dispatcher itself says "timeout" for its own deadline, "internal" for a
+    notifier bug and "expired" for a delivery past the retry horizon.)
+    """
+    if permanent:
+        return "permanent"
+    text = error.lower()
+    if "no answer within" in text or "timeout" in text or "timed out" in text:
+        return "timeout"
+    if "connection" in text or "refused" in text:
+        return "connection"
+    return "rejected"

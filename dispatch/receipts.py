@@ -24,7 +24,6 @@ late receipt for a message from before a database reset: ignored).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -35,9 +34,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from dispatch.followup_tables import contact_flags
 from dispatch.models import FAILED, SENT, deliveries
-from dispatch.numbers import sms_addresses
 from dispatch.outbox_rows import claimed_of, open_fallback
-from monitor.config import Config
 from monitor.incidents import store as incident_store
 from monitor.incidents.tables import utcnow
 
@@ -151,42 +148,3 @@ def clear_flag(connection: Connection, channel: str, address: str, at: datetime)
         )
         .values(cleared_at=at)
     )
-
-
-def listed_addresses(config: Config) -> set[tuple[str, str]]:
-    """Every (channel, address) contacts.toml lists now, as deliveries carry them."""
-    found: set[tuple[str, str]] = set()
-    lists = [(u.emails, u.mobiles) for u in config.contacts.unit]
-    lists += [(p.emails, p.mobiles) for p in config.contacts.person]
-    for emails, mobiles in lists:
-        found.update(("email", e) for e in emails)
-        found.update(("sms", m) for m in sms_addresses(mobiles))
-    return found
-
-
-@dataclass(frozen=True)
-class FailingContact:
-    """An address that failed for good and is still in contacts.toml."""
-
-    channel: str
-    address: str
-    recipient: str
-    reason: str
-    failures: int
-    last_at: datetime
-
-
-def failing_contacts(engine: Engine, config: Config) -> list[FailingContact]:
-    """Flagged addresses not cleared and still listed (fixing contacts.toml unflags them)."""
-    listed = listed_addresses(config)
-    with engine.connect() as connection:
-        rows = connection.execute(
-            select(contact_flags)
-            .where(contact_flags.c.cleared_at.is_(None))
-            .order_by(contact_flags.c.last_at)
-        ).all()
-    return [
-        FailingContact(r.channel, r.address, r.recipient, r.reason, r.failures, r.last_at)
-        for r in rows
-        if (r.channel, r.address) in listed
-    ]

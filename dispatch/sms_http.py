@@ -2,9 +2,13 @@
 
 Three shapes, each a pure request builder plus a pure success rule:
 
-- `preset = "kannel"`: GET `/cgi-bin/sendsms` with `charset=UTF-8&coding=2`
-  (without `coding=2` Kannel turns Chinese into "??" and still answers 202),
-  optional `dlr-mask=31&dlr-url=…`. Accepted = 202 with a body starting `0:`
+- `preset = "kannel"`: POST `/cgi-bin/sendsms`, the text as a `text/plain;
+  charset=UTF-8` body and everything else — the sendsms-user's name and
+  password included — in `X-Kannel-*` headers (Kannel's POST interface), so
+  no credential ever sits in a URL that a proxy or an HTTP library may log;
+  `X-Kannel-Coding: 2` (without it Kannel turns Chinese into "??" and still
+  answers 202), optional `X-Kannel-DLR-Mask: 31` and `X-Kannel-DLR-Url`;
+  `params` (e.g. `smsc`) become `X-Kannel-<name>` headers. Accepted = 202 with a body starting `0:`
   (accepted) or `3:` (queued for later delivery); 403 (bad sendsms-user) and
   other 4xx are permanent, 5xx transient.
 - `preset = "yunmas"`: China Mobile 云MAS HTTP `norsubmit`: POST of Base64(JSON)
@@ -58,23 +62,23 @@ def _fill(template: str, values: dict[str, str]) -> str:
 
 
 def kannel_request(config: SmsHttpNotifierConfig, message: Message) -> HttpRequest:
-    """Kannel sendsms: UCS-2 (coding=2) from UTF-8 text, with a delivery-report URL if set."""
-    params = {
-        "username": config.username or "",
-        "password": _secret(config, "password"),
-        "to": message.address,
-        "text": message.text,
-        "charset": "UTF-8",
-        "coding": "2",
+    """Kannel sendsms by POST: UCS-2 (coding 2) from a UTF-8 body, credentials in headers."""
+    headers = {
+        "Content-Type": "text/plain; charset=UTF-8",
+        "X-Kannel-Username": config.username or "",
+        "X-Kannel-Password": _secret(config, "password"),
+        "X-Kannel-To": message.address,
+        "X-Kannel-Coding": "2",
     }
     if config.sender:
-        params["from"] = config.sender
+        headers["X-Kannel-From"] = config.sender
     if config.dlr_url:
-        params["dlr-mask"] = "31"
+        headers["X-Kannel-DLR-Mask"] = "31"
         url = config.dlr_url.get_secret_value()
-        params["dlr-url"] = _fill(url, {"key": message.key, "to": message.address})
-    params.update(config.params)
-    return HttpRequest("GET", config.url, params, dict(config.headers))
+        headers["X-Kannel-DLR-Url"] = _fill(url, {"key": message.key, "to": message.address})
+    headers.update({f"X-Kannel-{name}": value for name, value in config.params.items()})
+    headers.update(config.headers)
+    return HttpRequest("POST", config.url, {}, headers, message.text.encode("utf-8"))
 
 
 def yunmas_mac(config: SmsHttpNotifierConfig, mobiles: str, content: str) -> str:

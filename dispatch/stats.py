@@ -29,7 +29,7 @@ class DispatchStats:
     deliveries_created: int = 0
     sent: int = 0
     failed_permanent: int = 0  # refused for good (bad address, auth): not retried
-    failed_exhausted: int = 0  # transient failures until max_attempts
+    failed_exhausted: int = 0  # transient failures until the retry horizon
     retries: int = 0  # transient failures scheduled for another attempt
     fallbacks: int = 0  # next-channel deliveries opened after a failure
     errors: int = 0  # dispatcher cycles that failed (database down, …)
@@ -38,20 +38,25 @@ class DispatchStats:
     permanent_by_channel: Counter[str] = field(default_factory=Counter)
     exhausted_by_channel: Counter[str] = field(default_factory=Counter)
     retries_by_channel: Counter[str] = field(default_factory=Counter)
+    failures_by_reason: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def on_sent(self, channel: str) -> None:
         """A delivery was accepted by its gateway."""
         self.sent += 1
         self.sent_by_channel[channel] += 1
 
-    def on_retry(self, channel: str, delay_seconds: float) -> None:
+    def on_retry(self, channel: str, delay_seconds: float, reason: str = "rejected") -> None:
         """A transient failure, retried after `delay_seconds`."""
+        self.failures_by_reason[(channel, reason)] += 1
         self.retries += 1
         self.retries_by_channel[channel] += 1
         self.last_backoff_seconds = delay_seconds
 
-    def on_failed(self, channel: str, permanent: bool, fallbacks: int) -> None:
+    def on_failed(
+        self, channel: str, permanent: bool, fallbacks: int, reason: str = "permanent"
+    ) -> None:
         """A delivery failed for good; `fallbacks` next-channel deliveries were opened."""
+        self.failures_by_reason[(channel, reason)] += 1
         if permanent:
             self.failed_permanent += 1
             self.permanent_by_channel[channel] += 1
@@ -95,7 +100,7 @@ class DispatchStats:
         yield counter(
             "commwatch_deliveries",
             "Deliveries by channel and result: sent (gateway accepted), permanent (refused for"
-            " good), exhausted (transient failures until max_attempts)",
+            " good), exhausted (transient failures until the retry horizon)",
             results,
             ["channel", "result"],
         )
@@ -104,4 +109,12 @@ class DispatchStats:
             "Transient delivery failures retried",
             {(c,): n for c, n in self.retries_by_channel.items()},
             ["channel"],
+        )
+        yield counter(
+            "commwatch_delivery_failures",
+            "Failed delivery attempts by channel and reason: timeout, connection (refused,"
+            " unreachable), rejected (a transient gateway answer), internal, permanent,"
+            " expired (past the retry horizon)",
+            {key: n for key, n in self.failures_by_reason.items()},
+            ["channel", "reason"],
         )

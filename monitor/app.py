@@ -22,6 +22,7 @@ from dispatch.followup import FollowUp
 from dispatch.receiver import Receiver
 from monitor.config import Config, ConfigError, load_config
 from monitor.config.inventory import PROBE_KINDS, NodeConfig
+from monitor.config.masking import secret_values
 from monitor.console.live import DaemonLive
 from monitor.console.server import ConsoleServer, build_console
 from monitor.nodes.table import NodeTable
@@ -29,21 +30,23 @@ from monitor.plan.priority import nodes_first
 from monitor.runtime import sdnotify
 from monitor.runtime.clock_metrics import ClockSource
 from monitor.runtime.guarantee_sync import GuaranteeSync
-from monitor.runtime.logs import setup_logging
+from monitor.runtime.logs import remember_secrets, setup_logging
 from monitor.runtime.metrics import DaemonMetrics, MetricsServer
 from monitor.runtime.plan_loop import PlanRuntime
+from monitor.runtime.restore import seed_spread
 from monitor.runtime.scheduler import ProbeScheduler
 from monitor.storage.engine import open_engine, redact_url
 from monitor.storage.migrations import prepare
 from monitor.storage.store import Store
 from monitor.storage.writer import StoreWriter
-from probes.base import Probe, ProbeError
+from probes.base import Probe, ProbeError, ProbeResult
 from probes.registry import PROBES, build_probes
 from probes.traps import TrapReceiver
 
 log = logging.getLogger(__name__)
 
 DRAIN_SECONDS = 10.0
+YIELD_EVERY = 200  # results applied between two chances for a cut round to stop
 
 
 class Daemon:
@@ -98,6 +101,7 @@ class Daemon:
         self.metrics.config_loaded(True)
         self._register_metrics()
         self._start_metrics_server()
+        await self._restore_spread()
         await self.plan.start(self.table.statuses())
         await self._start_console()
         self.followup.start()
@@ -124,6 +128,13 @@ class Daemon:
         watchdog.cancel()
         await self._shutdown()
         return 0
+
+    async def _restore_spread(self) -> None:
+        """Replay the spread window's state changes (restart safety, monitor.runtime.restore)."""
+        now = datetime.now(UTC)
+        since = now - self.plan.history.window
+        changes = await asyncio.to_thread(self.store.changes_since, since)
+        seed_spread(self.config, self.plan.history, self.table.statuses(), changes, now)
 
     def _register_metrics(self) -> None:
         """Every component exports its own figures into the one registry."""
@@ -206,7 +217,10 @@ class Daemon:
             return
         watch = self.plan.self_monitor
         try:
-            results, answered = await asyncio.gather(probe.probe_round(nodes), watch.check())
+            if watch.uplink.determinable:  # ping the uplink beside the round
+                results, answered = await asyncio.gather(probe.probe_round(nodes), watch.check())
+            else:
+                results, answered = await probe.probe_round(nodes), {}
         except ProbeError as exc:
             self.metrics.probe_errors.labels(kind).inc()
             log.error("probe cannot run", extra={"fields": {"probe": kind, "error": str(exc)}})
@@ -214,36 +228,41 @@ class Daemon:
         now = datetime.now(UTC)
         self.table.note(results, now)
         self.table.blind = watch.judge(self.table, answered, now)
-        for result in results:
-            self.writer.submit_sample(result)
-            self.metrics.results.labels(kind, "ok" if result.ok else result.error or "failed").inc()
-            before = self.table.states().get(result.node)
-            change = self.table.apply(result, now)
-            after = self.table.states().get(result.node)
-            if after is not None and after != before:
-                self.writer.submit_state(result.node, after)
-            if change is not None:
-                self.writer.submit_transition(change, after)
-                self.metrics.state_changes.labels(change.current.value).inc()
-                level = logging.INFO if change.previous.value == "UNKNOWN" else logging.WARNING
-                log.log(
-                    level,
-                    "node state changed",
-                    extra={
-                        "fields": {
-                            "node": change.node,
-                            "from": change.previous.value,
-                            "to": change.current.value,
-                            "reason": change.reason,
-                        }
-                    },
-                )
+        for index, result in enumerate(results):
+            if index and index % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # a round cut at its interval stops here, not at the end
+            try:
+                self._apply_result(kind, result, now)
+            except Exception:  # one node's bad result is that node's problem, not the round's
+                self.metrics.probe_errors.labels(kind).inc()
+                log.exception("probe result not applied", extra={"fields": {"node": result.node}})
         watch.settle(self.table)
         merged = await asyncio.to_thread(self.guarantees.refresh, self.config, now)
         if merged is not None:  # 保障期 entered on duty (or a reload): stricter thresholds
             self.table.reconfigure(merged)
             self.plan.reconfigure(merged)
         await self.plan.evaluate(self.table.statuses(), self.table.flaps(), now)
+
+    def _apply_result(self, kind: str, result: ProbeResult, now: datetime) -> None:
+        self.writer.submit_sample(result)
+        self.metrics.results.labels(kind, "ok" if result.ok else result.error or "failed").inc()
+        before = self.table.states().get(result.node)
+        change = self.table.apply(result, now)
+        after = self.table.states().get(result.node)
+        if after is not None and after != before:
+            self.writer.submit_state(result.node, after)
+        if change is None:
+            return
+        self.writer.submit_transition(change, after)
+        self.metrics.state_changes.labels(change.current.value).inc()
+        level = logging.INFO if change.previous.value == "UNKNOWN" else logging.WARNING
+        fields = {
+            "node": change.node,
+            "from": change.previous.value,
+            "to": change.current.value,
+            "reason": change.reason,
+        }
+        log.log(level, "node state changed", extra={"fields": fields})
 
     def _install_signals(self) -> None:
         loop = asyncio.get_running_loop()
@@ -252,23 +271,39 @@ class Daemon:
         loop.add_signal_handler(signal.SIGHUP, lambda: self._spawn(self.reload()))
 
     async def reload(self) -> bool:
-        """Build and validate the new config, then swap; keep the old one on error."""
+        """Build and validate the new config, then swap; keep the old one on error.
+
+        Any failure — a ConfigError or anything unexpected while loading or
+        swapping — sets commwatch_config_last_reload_successful to 0 and logs why.
+        """
         async with self._reloading:
             sdnotify.reloading()
             try:
                 config = await asyncio.to_thread(load_config, self.config.directory)
             except ConfigError as exc:
-                self.metrics.config_loaded(False)
                 for problem in exc.problems:
                     log.error("config reload rejected", extra={"fields": {"problem": str(problem)}})
-                sdnotify.ready("config reload rejected; running on the previous config")
-                return False
-            self._swap(config)
-            await asyncio.to_thread(self.store.sync_nodes, config.inventory.node)
+                return self._reload_failed()
+            except Exception as exc:
+                fields = {"problem": f"{type(exc).__name__}: {exc}"}
+                log.error("config reload rejected", extra={"fields": fields})
+                return self._reload_failed()
+            try:
+                self._swap(config)
+                await asyncio.to_thread(self.store.sync_nodes, config.inventory.node)
+            except Exception as exc:
+                fields = {"problem": f"{type(exc).__name__}: {exc}"}
+                log.exception("config reload failed while applying it", extra={"fields": fields})
+                return self._reload_failed()
             self.metrics.config_loaded(True)
             sdnotify.ready(f"probing {len(config.nodes)} nodes")
             log.info("config reloaded", extra={"fields": {"nodes": len(config.nodes)}})
             return True
+
+    def _reload_failed(self) -> bool:
+        self.metrics.config_loaded(False)
+        sdnotify.ready("config reload rejected; running on the previous config")
+        return False
 
     def _swap(self, config: Config) -> None:
         old = self.config
@@ -277,6 +312,7 @@ class Daemon:
                 log.warning("config change needs a restart", extra={"fields": {"section": section}})
         if old.daemon.logging != config.daemon.logging:
             setup_logging(config.daemon.logging.format, config.daemon.logging.level)
+        remember_secrets(secret_values(old.daemon) | secret_values(config.daemon))
         self.config = config
         self.table.reconfigure(config)
         self.plan.reconfigure(config)

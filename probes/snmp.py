@@ -31,8 +31,10 @@ change; the whole round is reported as unable to run, no node is marked.
 - ``no_such_object``: sysUpTime.0 or a custom OID is missing
   (noSuchObject/noSuchInstance, or v1 noSuchName).
 - ``interface_missing``: a configured interface is not in ifDescr or ifName.
+- ``bad_value``: a custom value is no SNMP number (e.g. a 401-digit INTEGER) or not finite.
+- ``internal``: commwatch could not handle this node's reply (logged; other nodes go on).
 
-`ok` is False for timeout, auth, agent_error and transport. An answered round
+`ok` is False for timeout, auth, agent_error, transport and internal. An answered round
 is ok; a missing OID or interface, an interface that is admin-up but
 oper-down, a custom value past warn_above/warn_below, or a reboot (sysUpTime
 went backwards) make it degraded with a Chinese detail, e.g. "接口eth1中断".
@@ -47,6 +49,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import logging
 import time
 from collections import Counter
 from collections.abc import Awaitable, Iterator, Mapping, Sequence
@@ -66,6 +69,7 @@ from probes.snmp_session import Reply, Session, SnmpError
 from probes.snmp_usm import UsmClient, UsmSession
 
 KIND = "snmp"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -216,10 +220,25 @@ class SnmpProbe:
         return memory
 
     async def probe(self, node: NodeConfig) -> ProbeResult:
-        """Poll one node now (bounded by max_concurrency like a round's nodes)."""
+        """Poll one node now (bounded by max_concurrency like a round's nodes).
+
+        Whatever goes wrong with one node — a reply our code cannot handle, a
+        bug in the judgement — is that node's `internal` error, never its
+        round's: only ProbeError (our own socket) stops a round.
+        """
         limit = self._bind_loop()
         async with limit:
-            result = await self._probe(node)
+            try:
+                result = await self._probe(node)
+            except (ProbeError, asyncio.CancelledError):
+                raise
+            except Exception as exc:
+                log.warning(
+                    "SNMP poll of one node failed inside commwatch",
+                    extra={"fields": {"node": node.id, "error": type(exc).__name__}},
+                    exc_info=log.isEnabledFor(logging.DEBUG),
+                )
+                result = _failed(node, "internal", f"SNMP处理出错：{type(exc).__name__}")
         self.stats.count(result.error)
         return result
 

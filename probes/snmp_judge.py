@@ -7,6 +7,7 @@ a missing OID, a reboot — and writes the detail in the plan's (Chinese) words.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,11 @@ ADMIN_STATUS = {1: "up", 2: "down", 3: "testing"}
 # Operational states that mean "broken" when the operator wants the interface up.
 OPER_DOWN = frozenset({"down", "notPresent", "lowerLayerDown"})
 MISSING = "missing"
+OUT_OF_RANGE = "out_of_range"
+# The widest SNMP numbers: Integer32 is signed 32-bit, Counter64 unsigned 64-bit. An agent
+# that sends more (BER allows any length) gets its value reported, never computed with.
+LOWEST = -(2**63)
+HIGHEST = 2**64 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,20 +70,34 @@ def text(value: bytes) -> str:
 
 
 def _status(value: Value | None, names: Mapping[int, str]) -> str:
-    if isinstance(value, int):
-        return names.get(value, f"unknown({value})")
-    return MISSING
+    if not isinstance(value, int):
+        return MISSING
+    if not LOWEST <= value <= HIGHEST:
+        return "unknown"
+    return names.get(value, f"unknown({value})")
 
 
 def _number(value: Value | None, custom: CustomOid) -> float | int | str | None:
+    """The custom value, scaled; OUT_OF_RANGE when it is no SNMP number or not finite."""
     if isinstance(value, int):
-        return value if custom.scale == 1.0 else value * custom.scale
+        if not LOWEST <= value <= HIGHEST:
+            return OUT_OF_RANGE
+        scaled = value if custom.scale == 1.0 else value * custom.scale
+        return scaled if math.isfinite(scaled) else OUT_OF_RANGE
     if isinstance(value, bytes):
         raw = text(value)
         try:
-            return float(raw) * custom.scale
+            number = float(raw) * custom.scale
         except ValueError:
             return raw
+        return number if math.isfinite(number) else OUT_OF_RANGE
+    return None
+
+
+def _uptime(value: Value | None) -> int | None:
+    """sysUpTime.0 as TimeTicks (unsigned 32-bit); anything else counts as missing."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= HIGHEST:
+        return value
     return None
 
 
@@ -117,6 +137,8 @@ def _customs(node: NodeConfig, poll: Poll, found: _Findings) -> dict[str, Any]:
         custom[spec.name] = value
         if value is None:
             found.add(f"指标{spec.name}缺失（{format_oid(oid)}）", "no_such_object")
+        elif value == OUT_OF_RANGE:
+            found.add(f"指标{spec.name}取值超出范围（{format_oid(oid)}）", "bad_value")
         elif isinstance(value, str):
             continue
         elif spec.warn_above is not None and value > spec.warn_above:
@@ -129,8 +151,7 @@ def _customs(node: NodeConfig, poll: Poll, found: _Findings) -> dict[str, Any]:
 def judge(node: NodeConfig, poll: Poll) -> Verdict:
     """Interpret an answered round."""
     found = _Findings()
-    raw_uptime = poll.values.get(SYS_UPTIME)
-    uptime = raw_uptime if isinstance(raw_uptime, int) else None
+    uptime = _uptime(poll.values.get(SYS_UPTIME))
     if uptime is None:
         found.add("sysUpTime.0缺失（无法判断重启）", "no_such_object")
     if poll.rebooted:
@@ -147,4 +168,4 @@ def judge(node: NodeConfig, poll: Poll) -> Verdict:
     return Verdict(found.error, bool(found.problems), detail, values)
 
 
-__all__ = ["MISSING", "Poll", "Special", "Verdict", "judge", "text"]
+__all__ = ["MISSING", "OUT_OF_RANGE", "Poll", "Special", "Verdict", "judge", "text"]

@@ -90,7 +90,9 @@ async def poll_node(
     previous = memory.uptime
     uptime = values.get(SYS_UPTIME)
     rebooted = _went_backwards(
-        memory, uptime if isinstance(uptime, int) else None, time.monotonic()
+        memory,
+        uptime if isinstance(uptime, int) and 0 <= uptime < 2**64 else None,
+        time.monotonic(),
     )
     if rebooted:
         memory.if_index.clear()  # a reboot may renumber ifIndex

@@ -42,6 +42,7 @@ from monitor.runtime.metrics import counter
 from probes.snmp_ber import format_oid
 from probes.snmp_community import set_receive_buffer
 from probes.snmp_usm import AUTH_PROTOCOLS, PRIV_PROTOCOLS, to_value
+from probes.trap_guard import RejectLog, ReprobeLimit, guarded, trap_label
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,9 @@ class TrapReceiver:
         self.unknown_by_address: Counter[str] = Counter()
         self.by_trap: Counter[str] = Counter()
         self.callback_errors = 0
+        self.rejects = RejectLog()
+        self.reprobes = ReprobeLimit(config.reprobe_every.total_seconds())
+        self._parse_errors_at_stop = 0
 
     @property
     def address(self) -> tuple[str, int]:
@@ -128,6 +132,22 @@ class TrapReceiver:
             "commwatch_snmp_traps_unknown_sender",
             "Traps from unknown senders (dropped)",
             {(): self.unknown_senders},
+            [],
+        )
+        yield counter(
+            "commwatch_snmp_trap_packets_rejected",
+            "Packets the trap receiver dropped: malformed (undecodable) or unauthenticated"
+            " (unknown community or user); logged at most once a minute",
+            {
+                ("malformed",): self.rejects.total["malformed"] + self._parse_errors(),
+                ("unauthenticated",): self.rejects.total["unauthenticated"],
+            },
+            ["reason"],
+        )
+        yield counter(
+            "commwatch_snmp_trap_reprobes_suppressed",
+            "Traps that did not re-probe their node (one re-probe per node per reprobe_every)",
+            {(): self.reprobes.suppressed},
             [],
         )
         yield counter(
@@ -159,7 +179,13 @@ class TrapReceiver:
                 if family == socket.AF_INET6
                 else (udp.DOMAIN_NAME, udp.UdpAsyncioTransport)
             )
+            transport = guarded(transport, self._malformed)
             engine_config.add_transport(engine, domain, transport().open_server_mode(sock=sock))
+            engine.observer.register_observer(
+                self._unauthenticated,
+                "rfc2576.prepareDataElements:sm-failure",
+                "rfc3412.prepareDataElements:sm-failure",
+            )
             self._add_credentials(engine)
             self._receiver = ntfrcv.NotificationReceiver(engine, self._received)
         except BaseException:
@@ -167,6 +193,29 @@ class TrapReceiver:
             raise
         self._engine, self._socket = engine, sock
         await asyncio.sleep(0)  # let asyncio finish wiring the datagram endpoint
+
+    def _parse_errors(self) -> int:
+        """Datagrams pysnmp itself dropped as undecodable (SNMPv2-MIB snmpInASNParseErrs)."""
+        engine = self._engine
+        if engine is None:
+            return self._parse_errors_at_stop
+        try:
+            (counter_,) = engine.get_mib_builder().import_symbols(
+                "__SNMPv2-MIB", "snmpInASNParseErrs"
+            )
+            return int(counter_.syntax)
+        except Exception:  # a pysnmp internal moved: the metric shows what we counted
+            return 0
+
+    def _malformed(self, address: Any, exc: BaseException) -> None:
+        sender = str(address[0]) if isinstance(address, tuple) and address else "?"
+        self.rejects.reject("malformed", sender, f"{type(exc).__name__}: {exc}")
+
+    def _unauthenticated(self, engine: Any, point: str, variables: Any, context: Any) -> None:
+        address = variables.get("transportAddress") if isinstance(variables, dict) else None
+        sender = str(address[0]) if isinstance(address, tuple) and address else "?"
+        status = variables.get("statusInformation") if isinstance(variables, dict) else None
+        self.rejects.reject("unauthenticated", sender, str(status or point))
 
     def _add_credentials(self, engine: SnmpEngine) -> None:
         engine_ids = [
@@ -227,7 +276,9 @@ class TrapReceiver:
         values = {format_oid(tuple(oid)): plain(value) for oid, value in varbinds}
         trap_oid = next((tuple(v) for o, v in varbinds if tuple(o) == SNMP_TRAP_OID), ())
         name = TRAP_NAMES.get(trap_oid, format_oid(trap_oid) if trap_oid else "unknown")
-        self.by_trap[name] += 1
+        self.by_trap[trap_label(name, TRAP_NAMES.values())] += 1
+        if not self.reprobes.allow(node):
+            return
         outcome = self.on_trap(node, name, values)
         if inspect.isawaitable(outcome):
             task = asyncio.ensure_future(outcome)
@@ -242,6 +293,7 @@ class TrapReceiver:
 
     async def stop(self) -> None:
         """Stop receiving and release the port, even where pysnmp would not (#203)."""
+        self._parse_errors_at_stop = self._parse_errors()
         engine, sock = self._engine, self._socket
         self._engine = self._socket = None
         if engine is not None:

@@ -65,7 +65,7 @@ global-sender = 10086
 
 group = sendsms-user
 username = netmon
-password = secret
+password = {password}
 max-messages = 10
 concatenation = true
 user-allow-ip = "127.0.0.1"
@@ -112,7 +112,7 @@ def _listening(port: int) -> bool:
 class Kannel:
     """bearerbox, fakesmsc and smsbox, started in that order and stopped by PID."""
 
-    def __init__(self, workdir: Path, mo_url: str | None = None) -> None:
+    def __init__(self, workdir: Path, mo_url: str | None = None, password: str = "secret") -> None:
         self.bearerbox = require_binary("bearerbox")
         self.smsbox = require_binary("smsbox")
         self.fakesmsc = require_binary("fakesmsc")
@@ -121,10 +121,10 @@ class Kannel:
         self.ports = {k: _free_port() for k in ("admin", "box", "smsc", "sendsms")}
         self.conf = workdir / "kannel.conf"
         service = _MO_SERVICE.format(mo_url=mo_url) if mo_url else _NO_SERVICE
-        text = _CONF.format(dir=workdir, service=service, **self.ports)
+        text = _CONF.format(dir=workdir, service=service, password=password, **self.ports)
         self.conf.write_text(text, encoding="utf-8")
         self.fake_log = workdir / "fakesmsc.out"
-        self.username, self.password = "netmon", "secret"
+        self.username, self.password = "netmon", password
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
 
     @property

@@ -51,7 +51,7 @@ def _call_id(text: str) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from dispatch.calls import open_calls
+    from dispatch.followup_reads import open_calls
 
     def body(engine: IncidentEngine, config: Config) -> int:
         now = datetime.now(UTC)

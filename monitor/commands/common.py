@@ -27,3 +27,6 @@ def load_or_report(directory: str) -> Config | None:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
         return None
+    except (RecursionError, OverflowError, ValueError, OSError) as exc:  # a bug, not a crash
+        print(f"error: {directory}: cannot load the config ({type(exc).__name__})", file=sys.stderr)
+        return None

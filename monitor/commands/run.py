@@ -30,9 +30,11 @@ def run(args: argparse.Namespace) -> int:
     config = load_or_report(args.config)
     if config is None:
         return 2
-    from monitor.runtime.logs import setup_logging
+    from monitor.config.masking import secret_values
+    from monitor.runtime.logs import remember_secrets, setup_logging
 
     setup_logging(config.daemon.logging.format, config.daemon.logging.level)
+    remember_secrets(secret_values(config.daemon))
     gc.freeze()  # imports and config are long-lived: keep full collections off the event loop
     from sqlalchemy.exc import SQLAlchemyError
 

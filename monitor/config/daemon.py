@@ -12,7 +12,14 @@ from pydantic import Field, field_validator, model_validator
 
 from monitor.config.followup import CallsConfig, EscalationConfig, ReceiverConfig
 from monitor.config.notifiers import CloudConfig, DispatchConfig, NotifierConfig
-from monitor.config.types import Duration, Identifier, Secret, StrictModel, split_listen
+from monitor.config.types import (
+    Duration,
+    Identifier,
+    Interval,
+    Secret,
+    StrictModel,
+    split_listen,
+)
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -37,9 +44,9 @@ class StorageConfig(StrictModel):
 
     url: str = "sqlite:///${STATE_DIRECTORY:-var}/commwatch.db"
     retention: Duration = timedelta(days=30)
-    flush_interval: Duration = timedelta(seconds=2)
+    flush_interval: Interval = timedelta(seconds=2)
     batch_size: int = Field(default=5000, ge=1, le=100_000)
-    busy_timeout: Duration = timedelta(seconds=5)
+    busy_timeout: Interval = timedelta(seconds=5)
 
     @field_validator("url")
     @classmethod
@@ -124,9 +131,9 @@ class LoggingConfig(StrictModel):
 class IcmpProbeConfig(StrictModel):
     """ICMP echo rounds."""
 
-    interval: Duration = timedelta(seconds=30)
+    interval: Interval = timedelta(seconds=30)
     count: int = Field(default=3, ge=1, le=100)
-    timeout: Duration = timedelta(seconds=1)
+    timeout: Interval = timedelta(seconds=1)
     packet_interval: Duration = timedelta(milliseconds=200)
     pacing: Duration = timedelta(microseconds=20)
     payload_size: int = Field(default=56, ge=0, le=1400)
@@ -147,8 +154,8 @@ class IcmpProbeConfig(StrictModel):
 class SnmpProbeConfig(StrictModel):
     """SNMP polling rounds."""
 
-    interval: Duration = timedelta(seconds=60)
-    timeout: Duration = timedelta(seconds=2)
+    interval: Interval = timedelta(seconds=60)
+    timeout: Interval = timedelta(seconds=2)
     retries: int = Field(default=1, ge=0, le=10)
     max_concurrency: int = Field(default=200, ge=1, le=5000)
     max_repetitions: int = Field(default=25, ge=1, le=200)
@@ -232,6 +239,8 @@ class TrapConfig(StrictModel):
     # snmpEngineIDs (hex, e.g. "0x8000000001020304") of devices sending v3 *traps*;
     # each v3 user in auth is also registered for these (v3 informs need none).
     v3_engine_ids: list[str] = []
+    # a node's traps re-probe it at most once per this (a trap storm is not a probe storm)
+    reprobe_every: Interval = timedelta(seconds=10)
 
     @field_validator("listen")
     @classmethod
@@ -263,6 +272,7 @@ class SelfMonitorConfig(StrictModel):
     detect_gateway: bool = True
     mass_failure_share: float = Field(default=0.8, gt=0.0, le=1.0)
     mass_failure_systems: int = Field(default=3, ge=2)
+    mass_failure_min_nodes: int = Field(default=10, ge=1)
 
 
 class DaemonConfig(StrictModel):

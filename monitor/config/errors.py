@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from monitor.config.masking import REDACTED, looks_secret, mask_text
+
 _ABSENT = object()
 
 
@@ -36,10 +38,10 @@ class ConfigError(Exception):
 
 
 def _show(value: Any) -> str:
+    text = mask_text(repr(value))
     if isinstance(value, dict | list) or (isinstance(value, str) and len(value) > 80):
-        text = repr(value)
         return text if len(text) <= 80 else text[:77] + "..."
-    return repr(value)
+    return text
 
 
 def key_path(loc: Iterable[int | str], data: Any) -> str:
@@ -78,29 +80,33 @@ def problems_from_validation(file: str, exc: ValidationError, data: Any) -> list
             problems.append(ConfigProblem(file, key_path(loc, data), "required key is missing"))
             continue
         value = _secret_safe(loc, error.get("input", _ABSENT))
-        if isinstance(value, dict):
+        unknown_near_secrets = error["type"] == "extra_forbidden" and _bears_secrets(file, loc)
+        if unknown_near_secrets or isinstance(value, dict):
+            # an unknown key there may be a misspelt secret (`pasword = "…"`): never echo it
             value = _ABSENT  # a whole table: the path already says which
         problems.append(ConfigProblem(file, key_path(loc, data), message, value))
     return problems
 
 
-_SECRET_KEYS = {
-    "community",
-    "auth_key",
-    "priv_key",
-    "password",
-    "secret_key",
-    "secret",
-    "access_key_secret",
-    "token",
-    "dlr_url",
+# Sections that hold credentials: an unknown key's value there is never printed.
+SECRET_SECTIONS = {
+    "commwatch.toml": frozenset(
+        {"storage", "snmp", "notifier", "traps", "console", "cloud", "receiver"}
+    )
 }
+_SECRET_KEYS = {"secret", "token", "dlr_url"}  # besides every key that looks_secret()
 _WEBHOOK_TYPES = {"dingtalk", "wecom", "feishu"}  # their `url` carries the access token
 
 
+def _bears_secrets(file: str, loc: Sequence[int | str]) -> bool:
+    if file not in SECRET_SECTIONS or not loc:
+        return False
+    return len(loc) == 1 or str(loc[0]) in SECRET_SECTIONS[file]
+
+
 def _secret_safe(loc: Sequence[int | str], value: Any) -> Any:
-    if any(isinstance(p, str) and p in _SECRET_KEYS for p in loc):
-        return "<secret>"
+    if any(isinstance(p, str) and (p in _SECRET_KEYS or looks_secret(p)) for p in loc):
+        return REDACTED
     if "url" in loc and _WEBHOOK_TYPES & {p for p in loc if isinstance(p, str)}:
-        return "<secret>"
+        return REDACTED
     return value

@@ -91,5 +91,12 @@ class InventoryConfig(StrictModel):
     """nodes.toml."""
 
     system: list[SystemConfig] = []
-    node: list[NodeConfig] = []
+    node: list[NodeConfig] = Field(default=[], validate_default=True)
     maintenance: list[MaintenanceWindow] = []
+
+    @field_validator("node")
+    @classmethod
+    def _some_nodes(cls, value: list[NodeConfig]) -> list[NodeConfig]:
+        if not value:
+            raise ValueError("no [[node]]: an empty inventory would stop all probing")
+        return value

@@ -1,8 +1,17 @@
-"""Load a config directory: parse TOML, validate each file, resolve references across files."""
+"""Load a config directory: parse TOML, validate each file, resolve references across files.
+
+Hostile or broken files are errors, never crashes or hangs: only regular files
+are read (a FIFO would block), at most MAX_BYTES; nesting deeper than Python's
+recursion allows, control characters (NUL …) in any string and values out of
+range are ConfigProblems naming the file and key.
+"""
 
 from __future__ import annotations
 
+import os
+import stat
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,6 +26,8 @@ from monitor.config.plan import PlanConfig
 from monitor.config.references import check_references
 
 FILES = ("commwatch.toml", "plan.toml", "contacts.toml", "nodes.toml")
+MAX_BYTES = 16 * 1024 * 1024  # far above any real config (20,000 nodes ≈ 4 MB)
+_ALLOWED_CONTROLS = frozenset("\t\n\r")
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
@@ -48,21 +59,24 @@ def _load(
     data = _read_toml(path, problems)
     if data is None:
         return None
+    controls = [ConfigProblem(name, key, message) for key, message in _control_characters(data)]
+    if controls:
+        problems.extend(controls)
+        return None
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         problems.extend(problems_from_validation(name, exc, data))
-        return None
+    except RecursionError:
+        problems.append(ConfigProblem(name, "", "nested too deeply"))
+    except (ValueError, OverflowError, TypeError) as exc:  # a validator that did not expect it
+        problems.append(ConfigProblem(name, "", f"invalid value ({type(exc).__name__})"))
+    return None
 
 
 def _read_toml(path: Path, problems: list[ConfigProblem]) -> dict[str, Any] | None:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        problems.append(ConfigProblem(path.name, "", f"file not found in {path.parent}"))
-        return None
-    except OSError as exc:
-        problems.append(ConfigProblem(path.name, "", f"cannot read: {exc.strerror}"))
+    raw = _read_regular(path, problems)
+    if raw is None:
         return None
     try:
         return tomllib.loads(raw.decode("utf-8"))
@@ -70,4 +84,68 @@ def _read_toml(path: Path, problems: list[ConfigProblem]) -> dict[str, Any] | No
         problems.append(ConfigProblem(path.name, "", f"not UTF-8 at byte {exc.start}"))
     except tomllib.TOMLDecodeError as exc:
         problems.append(ConfigProblem(path.name, "", f"malformed TOML: {exc}"))
+    except RecursionError:
+        problems.append(ConfigProblem(path.name, "", "malformed TOML: nested too deeply"))
     return None
+
+
+def _read_regular(path: Path, problems: list[ConfigProblem]) -> bytes | None:
+    """The file's bytes; a problem for a missing, special (FIFO, device) or oversized file."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        problems.append(ConfigProblem(path.name, "", f"file not found in {path.parent}"))
+        return None
+    except OSError as exc:
+        problems.append(ConfigProblem(path.name, "", f"cannot read: {exc.strerror}"))
+        return None
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            problems.append(ConfigProblem(path.name, "", "not a regular file"))
+            return None
+        if info.st_size > MAX_BYTES:
+            problems.append(ConfigProblem(path.name, "", f"larger than {MAX_BYTES} bytes"))
+            return None
+        return _read_all(descriptor)
+    except OSError as exc:
+        problems.append(ConfigProblem(path.name, "", f"cannot read: {exc.strerror}"))
+        return None
+    finally:
+        os.close(descriptor)
+
+
+def _read_all(descriptor: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while size <= MAX_BYTES:
+        chunk = os.read(descriptor, 1 << 20)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def _control_characters(data: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """(key path, message) for every key or string holding a control character (NUL …)."""
+    stack: list[tuple[Any, str]] = [(data, path)]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, str):
+            bad = next((c for c in value if _is_control(c)), None)
+            if bad is not None:
+                yield where, f"contains the control character U+{ord(bad):04X}"
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                inner = f"{where}.{key}" if where else str(key)
+                if any(_is_control(c) for c in str(key)):
+                    yield where or "(top)", "a key contains a control character"
+                    continue
+                stack.append((item, inner))
+        elif isinstance(value, list):
+            stack.extend((item, f"{where}[{index}]") for index, item in enumerate(value))
+
+
+def _is_control(char: str) -> bool:
+    return (char < " " and char not in _ALLOWED_CONTROLS) or char == "\x7f"

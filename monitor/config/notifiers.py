@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from monitor.config.contacts import Role
-from monitor.config.types import Duration, Identifier, Secret, StrictModel
+from monitor.config.types import Duration, Identifier, Interval, Secret, StrictModel
 from monitor.incidents.notices import NoticeKind
 
 ChannelName = Literal["email", "sms", "robot", "voice", "fax"]
@@ -22,7 +22,7 @@ ChannelName = Literal["email", "sms", "robot", "voice", "fax"]
 
 class _NotifierBase(StrictModel):
     name: Identifier
-    timeout: Duration = timedelta(seconds=15)
+    timeout: Interval = timedelta(seconds=15)
     max_attempts: int = Field(default=8, ge=1, le=100)
     # monitored [[system]] ids this channel rides on: while one is down, routing skips it
     depends_on: list[Identifier] = []
@@ -385,9 +385,13 @@ class DispatchConfig(StrictModel):
     """[dispatch]: the outbox policy, notice templates and routing rules."""
 
     coalesce_window: Duration = timedelta(seconds=10)
-    poll_interval: Duration = timedelta(seconds=1)
-    retry_base: Duration = timedelta(seconds=5)
-    retry_max: Duration = timedelta(minutes=10)
+    poll_interval: Interval = timedelta(seconds=1)
+    retry_base: Interval = timedelta(seconds=5)
+    retry_max: Interval = timedelta(minutes=1)  # backoff cap: a gateway back is used within it
+    retry_horizon: Interval = timedelta(hours=24)  # transient failures retry this long
+    # still not delivered this long after creation (transient failures): the recipient's next
+    # channel (routes with fallback = true) is opened too; the first one keeps trying
+    fallback_after: Interval = timedelta(minutes=10)
     concurrency: int = Field(default=4, ge=1, le=64)
     timezone: str = "Asia/Shanghai"
     templates: str | None = None

@@ -21,6 +21,8 @@ from pydantic import (
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(us|ms|s|m|h|d)\s*$")
 _DURATION_HINT = 'a duration is a string such as "20us", "500ms", "30s", "5m", "1h" or "7d"'
 _UNIT_SECONDS = {"us": 0.000001, "ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+MAX_DURATION = timedelta(days=3650)  # ten years: anything longer is a typo
+MIN_INTERVAL = timedelta(milliseconds=10)  # below this a loop or a timer only burns CPU
 
 
 class StrictModel(BaseModel):
@@ -39,7 +41,20 @@ def parse_duration(value: Any) -> timedelta:
     if match is None:
         raise ValueError(_DURATION_HINT)
     number, unit = match.groups()
-    return timedelta(seconds=float(number) * _UNIT_SECONDS[unit])
+    seconds = float(number) * _UNIT_SECONDS[unit]
+    if not seconds <= MAX_DURATION.total_seconds():  # also catches inf
+        raise ValueError(f"a duration is at most {format_duration(MAX_DURATION)}")
+    return timedelta(seconds=seconds)
+
+
+def parse_interval(value: Any) -> timedelta:
+    """A duration that paces a loop or bounds a wait: at least MIN_INTERVAL (never 0)."""
+    duration = parse_duration(value)
+    if duration < MIN_INTERVAL:
+        raise ValueError(
+            f"must be at least {format_duration(MIN_INTERVAL)} (0 would run a loop without pause)"
+        )
+    return duration
 
 
 def format_duration(value: timedelta) -> str:
@@ -57,6 +72,12 @@ def format_duration(value: timedelta) -> str:
 Duration = Annotated[
     timedelta,
     BeforeValidator(parse_duration),
+    PlainSerializer(format_duration, return_type=str),
+]
+
+Interval = Annotated[
+    timedelta,
+    BeforeValidator(parse_interval),
     PlainSerializer(format_duration, return_type=str),
 ]
 

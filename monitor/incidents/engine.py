@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -121,27 +121,43 @@ class IncidentEngine(DutyRecords):
         return open_now
 
     async def on_assessment(
-        self, assessment: Assessment, now: datetime, *, suppressed: bool = False
+        self,
+        assessment: Assessment,
+        now: datetime,
+        *,
+        suppressed: bool = False,
+        unknown: Collection[str] = (),
     ) -> Incident | None:
         """Advance the monitor incident after a scorer run; returns it (None when there is none).
 
         `suppressed` (a maintenance window covers the outage) stops a *new*
         incident from opening; an open one is still followed and restored.
+        `unknown` are the nodes whose status is UNKNOWN: while one of them is
+        behind the open incident, the incident is held (`tracking.held`).
         """
-        return await asyncio.to_thread(self.apply_assessment, assessment, now, suppressed)
+        return await asyncio.to_thread(
+            self.apply_assessment, assessment, now, suppressed, frozenset(unknown)
+        )
 
     def apply_assessment(
-        self, assessment: Assessment, now: datetime, suppressed: bool = False
+        self,
+        assessment: Assessment,
+        now: datetime,
+        suppressed: bool = False,
+        unknown: frozenset[str] = frozenset(),
     ) -> Incident | None:
         """Synchronous body of on_assessment(); an unchanged situation takes no write lock."""
         with self.engine.connect() as connection:
             latest = store.latest_monitor(connection)
-        if self._quiet(latest, assessment, now, suppressed):
+        if tracking.held(latest, unknown) or self._quiet(latest, assessment, now, suppressed):
             self.current = latest if latest is not None and latest.is_open else None
             return self.current
-        with self.engine.begin() as connection:
+        with store.writing(self.engine) as connection:
             store.lock_for_write(connection)
             latest = store.latest_monitor(connection, lock=True)
+            if tracking.held(latest, unknown):
+                self.current = latest
+                return latest
             current, later = self._advance(connection, latest, assessment, now, suppressed)
         self._submit(later)
         self.current = current if current is not None and current.is_open else None
@@ -186,7 +202,8 @@ class IncidentEngine(DutyRecords):
             return None, []
         values, events = tracking.open_from_assessment(assessment, now, auto_issue)
         incident_id = store.insert_incident(connection, values, now)
-        log.warning("incident opened", extra={"fields": {"incident": incident_id}})
+        # true only once committed (a failed commit — a full disk — opened nothing)
+        store.log_after_commit(connection, logging.WARNING, "incident opened", incident=incident_id)
         return store.apply_step(
             connection, incident_id, Step({}, events), now, self.sink, self.stamp()
         )
@@ -277,7 +294,7 @@ class IncidentEngine(DutyRecords):
             )
         values, events = tracking.open_from_report(source, text, by)
         now = self.clock()
-        with self.engine.begin() as connection:
+        with store.writing(self.engine) as connection:
             store.lock_for_write(connection)
             new_id = store.insert_incident(connection, values, now)
             incident, later = store.apply_step(
@@ -358,7 +375,7 @@ class IncidentEngine(DutyRecords):
 
     def _act(self, incident_id: int, transition: Callable[[Incident, datetime], Step]) -> Incident:
         now = self.clock()
-        with self.engine.begin() as connection:
+        with store.writing(self.engine) as connection:
             store.lock_for_write(connection)
             incident = store.load(connection, incident_id, lock=True)
             if incident is None:

@@ -7,12 +7,13 @@ an incident's change, its events and its notice requests commit together.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from sqlalchemy import Connection, Engine, Row, insert, select, update
+from sqlalchemy import Connection, Engine, Row, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -31,6 +32,7 @@ from monitor.plan.names import OPEN_STATUSES
 log = logging.getLogger(__name__)
 
 _INCIDENT_FIELDS = tuple(f.name for f in fields(Incident))
+WRITE_LOCK_KEY = "hashtext('commwatch incidents ' || current_schema())"
 
 
 @dataclass(frozen=True)
@@ -102,14 +104,20 @@ class TableNoticeSink:
 
 
 def lock_for_write(connection: Connection) -> None:
-    """Start the transaction as a writer on SQLite (BEGIN IMMEDIATE).
+    """Serialise writers of incidents and the outbox: one at a time, in every process.
 
-    pysqlite runs a SELECT outside any transaction and begins only at the
-    first write, so a read-check-write (the authority rules) could act on a
-    stale row while the daemon and a CLI both write. Taking the write lock
-    first makes each step atomic; the busy timeout applies while waiting.
-    PostgreSQL gets row locks instead (`lock=True` on the reads below).
+    SQLite: BEGIN IMMEDIATE. pysqlite runs a SELECT outside any transaction and
+    begins only at the first write, so a read-check-write (the authority rules)
+    could act on a stale row while the daemon and a CLI both write; the busy
+    timeout applies while waiting.
+    PostgreSQL: a transaction-level advisory lock for this schema
+    (pg_advisory_xact_lock, released at commit or rollback; lock_timeout applies).
+    Row locks (`lock=True` on the reads below) cannot do it alone: `FOR UPDATE`
+    locks nothing while no incident exists yet, and two writers would each open one.
     """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})"))
+        return
     if connection.dialect.name != "sqlite":
         return
     if not connection.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
@@ -162,6 +170,29 @@ def set_columns(connection: Connection, incident_id: int, changes: Mapping[str, 
     connection.execute(update(incidents).where(incidents.c.id == incident_id).values(**changes))
 
 
+_AFTER_COMMIT = "commwatch_after_commit_logs"
+
+
+def log_after_commit(connection: Connection, level: int, message: str, **fields: Any) -> None:
+    """A log line that is only true once the transaction commits (see `writing`)."""
+    connection.info.setdefault(_AFTER_COMMIT, []).append((level, message, fields))
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """`engine.begin()` whose `log_after_commit` lines are logged only if the commit succeeded."""
+    with engine.begin() as connection:
+        try:
+            yield connection
+        except BaseException:
+            with suppress(Exception):  # an invalidated connection is discarded anyway
+                connection.info.pop(_AFTER_COMMIT, None)  # pooled: never left for the next
+            raise
+        lines = connection.info.pop(_AFTER_COMMIT, [])
+    for level, message, line_fields in lines:
+        log.log(level, message, extra={"fields": line_fields})
+
+
 def apply_step(
     connection: Connection,
     incident_id: int,
@@ -185,11 +216,18 @@ def apply_step(
             draft = replace(draft, data={**stamp, **draft.data})
         event_id = _insert_event(connection, incident_id, draft, now)
         actor = draft.actor.id if draft.actor else None
-        step_fields = {"incident": incident_id, "kind": draft.kind, "actor": actor}
-        log.info("incident step", extra={"fields": step_fields})  # closes, CLI actions, …
+        log_after_commit(  # closes, CLI actions, …
+            connection, logging.INFO, "incident step", incident=incident_id, kind=draft.kind,
+            actor=actor,
+        )  # fmt: skip
         for request in _requests(incident, event_id, draft, now):
-            fields = {"incident": incident_id, "kind": request.kind}
-            log.info("notice requested", extra={"fields": fields})
+            log_after_commit(
+                connection,
+                logging.INFO,
+                "notice requested",
+                incident=incident_id,
+                kind=request.kind,
+            )
             if isinstance(sink, TransactionalSink):
                 sink.write(connection, request)
             else:

@@ -130,6 +130,20 @@ def restore(incident: Incident, now: datetime) -> Step | None:
     return Step({"restored_at": now}, (EventDraft("restored", SYSTEM, note, data, (notice,)),))
 
 
+def held(incident: Incident | None, unknown: Collection[str]) -> bool:
+    """True when a node behind the open incident's last view is UNKNOWN now.
+
+    UNKNOWN is never a recovery: after a restart (or a probe that cannot run)
+    a node the incident counted as out says nothing about its outage, so the
+    incident is neither followed nor restored until every such node is known.
+    """
+    if incident is None or not incident.is_open or not unknown:
+        return False
+    data = incident.assessment or {}
+    behind = set(data.get("nodes_down") or ()) | set(data.get("nodes_unreachable") or ())
+    return not behind.isdisjoint(unknown)
+
+
 def dismissed_outage_continues(latest: Incident | None, assessment: Assessment) -> bool:
     """True when the last monitor incident was closed while this outage was on, and it is not worse.
 

@@ -66,17 +66,23 @@ class NodeTable:
         self.reconfigure(config, restored or {})
 
     def reconfigure(self, config: Config, restored: Mapping[str, NodeState] | None = None) -> None:
-        """Adopt a new config: keep state of nodes that stay, add new ones, drop removed."""
+        """Adopt a new config: keep state of nodes that stay, add new ones, drop removed.
+
+        A `restored` state (read back from the database at start) wins over the
+        fresh UNKNOWN the table was built with.
+        """
         restored = restored or {}
         entries: dict[str, NodeEntry] = {}
         for node in config.inventory.node:
             old = self._entries.get(node.id)
-            if old is not None:
+            if node.id in restored:
+                entries[node.id] = NodeEntry(node, restored[node.id])
+            elif old is not None:
                 entries[node.id] = NodeEntry(
                     node, old.state, old.latest, old.flap, old.failing_since, old.unseen
                 )
             else:
-                entries[node.id] = NodeEntry(node, restored.get(node.id, NodeState()))
+                entries[node.id] = NodeEntry(node, NodeState())
         self._config = config
         self._entries = entries
 

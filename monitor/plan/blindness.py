@@ -14,7 +14,8 @@ the monitor is blind:
 Without a determinable uplink (no default route, no uplink_nodes), a mass
 failure counts as blind: at least `mass_failure_share` of all nodes, across
 at least `mass_failure_systems` systems, starting to fail within one probe
-interval. The monitor stays blind while that share of nodes keeps failing.
+interval — in an inventory of at least `mass_failure_min_nodes` nodes. The
+monitor stays blind while that share of nodes keeps failing.
 
 `what_if()` is the same judgement for `commwatch assess --down`: a down uplink
 node (configured, or one whose address is a detected gateway), or one cut off
@@ -131,8 +132,8 @@ def judge_mass_failure(
     """Without an uplink: a share of all nodes across several systems failing at once."""
     monitor = config.daemon.self_monitor
     total = len(config.inventory.node)
-    if total == 0:
-        return Blindness()
+    if total == 0 or total < monitor.mass_failure_min_nodes:
+        return Blindness()  # a share of a handful of nodes tells nothing
     watched = failing if was_blind else fresh
     systems = {config.nodes[n].system for n in watched if n in config.nodes}
     share = len(watched) / total

@@ -27,7 +27,15 @@ Secrets never reach the output: a field whose key looks like a secret
 (password, passwd, passphrase, community, auth_key, priv_key, secret, token,
 api_key) prints as `<secret>` whatever its value, and a pydantic
 SecretStr/SecretBytes prints as `<secret>` wherever it appears — in fields, nested in them, or as a
-%-argument of the message.
+%-argument of the message. Every line is also scrubbed as text, whoever logged
+it (a library's message, a traceback): URL passwords and secret query values
+are masked (`monitor.config.masking.mask_text`), and so is every secret of the
+running config (`remember_secrets`, called by the daemon at start and reload),
+as is and URL-encoded.
+
+Third-party libraries log at WARNING and above only, whatever the level: httpx
+logs every request URL at INFO, httpcore headers at DEBUG, pysnmp and asyncio
+whole tracebacks for a malformed datagram.
 
 Field keys that clash with the line's own keys (ts, level, msg, logger, exc)
 are printed with a leading underscore.
@@ -41,13 +49,15 @@ import math
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta, tzinfo
 from enum import Enum
 from pathlib import PurePath
 from typing import Any, Literal, TextIO
 
 from pydantic import SecretBytes, SecretStr
+
+from monitor.config.masking import MIN_SCRUBBED, mask_text, printed_forms
 
 __all__ = [
     "REDACTED",
@@ -56,6 +66,7 @@ __all__ = [
     "RedactingFilter",
     "is_journal",
     "kv",
+    "remember_secrets",
     "setup_logging",
     "syslog_priority",
 ]
@@ -67,7 +78,9 @@ SECRET_KEY = re.compile(
     re.IGNORECASE,
 )
 _KEY_CHARS = re.compile(r"[^\w.\-]")
-_QUIET_LIBRARIES = ("apscheduler",)  # INFO line per job run: noise at one round a second
+# apscheduler: an INFO line per job run; httpx/httpcore: request URLs and headers (credentials);
+# pysnmp/asyncio: tracebacks per malformed datagram; aiosmtplib: the SMTP dialogue.
+_QUIET_LIBRARIES = ("apscheduler", "httpx", "httpcore", "pysnmp", "asyncio", "aiosmtplib")
 
 _LEVEL_NAMES = {7: "debug", 6: "info", 4: "warning", 3: "error", 2: "critical"}
 
@@ -118,6 +131,39 @@ def redact(value: Any) -> Any:
     if isinstance(value, list | tuple | set | frozenset):
         return [redact(item) for item in value]
     return value
+
+
+class Scrubber:
+    """Masks URL passwords and the remembered secrets in any text."""
+
+    def __init__(self) -> None:
+        self._forms: tuple[str, ...] = ()
+
+    def remember(self, secrets: Iterable[str]) -> None:
+        """Replace the set of secrets to mask (the running config's)."""
+        forms = {f for s in secrets if len(s) >= MIN_SCRUBBED for f in printed_forms(s)}
+        self._forms = tuple(sorted(forms, key=len, reverse=True))
+
+    def __call__(self, value: Any) -> Any:
+        """A plain (JSON-native) value with every string scrubbed."""
+        if isinstance(value, str):
+            text = mask_text(value)
+            for form in self._forms:
+                text = text.replace(form, REDACTED)
+            return text
+        if isinstance(value, dict):
+            return {k: self(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self(item) for item in value]
+        return value
+
+
+def remember_secrets(secrets: Iterable[str]) -> None:
+    """Tell the handlers set up by setup_logging which secrets to mask from now on."""
+    for handler in logging.getLogger().handlers:
+        formatter = handler.formatter
+        if isinstance(formatter, _EventFormatter):
+            formatter.scrub.remember(secrets)
 
 
 class RedactingFilter(logging.Filter):
@@ -187,6 +233,11 @@ class _EventFormatter(logging.Formatter):
         super().__init__()
         self.journal = journal
         self.tz = tz
+        self.scrub = Scrubber()
+
+    def plain_items(self, record: logging.LogRecord) -> list[tuple[str, Any]]:
+        """items() as JSON-native values, scrubbed."""
+        return [(key, self.scrub(_plain(value))) for key, value in self.items(record)]
 
     def items(self, record: logging.LogRecord) -> list[tuple[str, Any]]:
         """(key, value) pairs of one event: ts, level, msg, fields…, logger, exc."""
@@ -229,7 +280,7 @@ class KvFormatter(_EventFormatter):
 
     def format(self, record: logging.LogRecord) -> str:
         """Render one record."""
-        body = " ".join(f"{key}={_kv_value(value)}" for key, value in self.items(record))
+        body = " ".join(f"{key}={_kv_value(value)}" for key, value in self.plain_items(record))
         return self.prefix(record) + body
 
 
@@ -238,7 +289,7 @@ class JsonFormatter(_EventFormatter):
 
     def format(self, record: logging.LogRecord) -> str:
         """Render one record."""
-        event = {key: _plain(value) for key, value in self.items(record)}
+        event = dict(self.plain_items(record))
         return self.prefix(record) + json.dumps(event, ensure_ascii=False)
 
 

@@ -19,6 +19,7 @@ from typing import Protocol
 
 from prometheus_client.core import Metric
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.config import Config
 from monitor.incidents.engine import IncidentEngine
@@ -30,7 +31,7 @@ from monitor.plan.names import LEVEL_CODES
 from monitor.plan.situation import score_round
 from monitor.plan.spread import SpreadHistory
 from monitor.runtime.flap_notices import FlapNotices
-from monitor.runtime.metrics import gauge
+from monitor.runtime.metrics import counter, gauge
 from monitor.runtime.partial_notices import PartialNotices
 from monitor.runtime.uplink import SelfMonitor
 
@@ -61,6 +62,8 @@ class PlanRuntime:
         self.self_monitor = SelfMonitor(config, self.incidents.sink)
         self.flap_notices = FlapNotices(self.incidents.sink)
         self.partial_notices = PartialNotices(self.incidents.sink)
+        self.store_errors = 0  # incident engine writes that failed (database down, disk full)
+        self.store_failing = False
 
     async def start(self, statuses: Mapping[str, Status]) -> None:
         """Rebuild open incidents from the database and start dispatch."""
@@ -96,10 +99,29 @@ class PlanRuntime:
                     }
                 },
             )
-        incident = await self.incidents.on_assessment(result.assessment, now)
+        unknown = [node for node, status in statuses.items() if status is Status.UNKNOWN]
+        try:
+            incident = await self.incidents.on_assessment(result.assessment, now, unknown=unknown)
+        except SQLAlchemyError as exc:
+            self._store_failed(exc)
+            return
+        if self.store_failing:
+            self.store_failing = False
+            log.warning("incident store writable again")
         told = self.partial_notices.update(self.config, result.assessment, now)
         if incident is not None or previous != result.assessment or told:
             self.notices.nudge()
+
+    def _store_failed(self, exc: SQLAlchemyError) -> None:
+        """A database failure is the store's, not the probes': own counter, one line per outage."""
+        self.store_errors += 1
+        if self.store_failing:
+            return
+        self.store_failing = True
+        log.error(
+            "incident store unavailable: the assessment is applied again next round",
+            extra={"fields": {"error": type(exc).__name__, "detail": str(exc).splitlines()[0]}},
+        )
 
     def reconfigure(self, config: Config) -> None:
         """Adopt a reloaded config."""
@@ -146,4 +168,11 @@ class PlanRuntime:
             "commwatch_incidents_open",
             "Open monitor incidents (a drill incident, §6.1, never counts)",
             float(self.incidents.current is not None and not self.incidents.current.drill),
+        )
+        yield counter(
+            "commwatch_incident_store_errors",
+            "Incident engine writes that failed (database down, disk full, lock timeout);"
+            " storage, not probing",
+            {(): float(self.store_errors)},
+            [],
         )

@@ -56,6 +56,7 @@ class ProbeScheduler:
         )
         self._inflight: set[asyncio.Task[None]] = set()
         self._intervals: dict[str, timedelta] = {}
+        self._unserved: dict[str, datetime] = {}  # job id → due time of its oldest skipped round
         self._stopping = False  # set by shutdown(): a cancelled round is then a clean stop
 
     def start(self) -> None:
@@ -67,6 +68,7 @@ class ProbeScheduler:
         for job in self._scheduler.get_jobs():
             if job.id.startswith(f"{JOB_PREFIX}{kind}:"):
                 job.remove()
+                self._unserved.pop(job.id, None)
         self._intervals[kind] = interval
         buckets = bucket_nodes(nodes, interval)
         now = datetime.now(UTC)
@@ -138,18 +140,28 @@ class ProbeScheduler:
         if not event.job_id.startswith(JOB_PREFIX):
             return
         kind = event.job_id.split(":")[1]
-        if isinstance(event, JobSubmissionEvent):
-            scheduled = event.scheduled_run_times[-1]
-            lag = max(0.0, (datetime.now(UTC) - scheduled).total_seconds())
-            self._metrics.lag.labels(kind).set(lag)
+        now = datetime.now(UTC)
+        scheduled = _scheduled(event, now)
+        if event.code == EVENT_JOB_SUBMITTED:
+            due = min(scheduled, self._unserved.pop(event.job_id, scheduled))
+            lag = max(0.0, (now - due).total_seconds())
             self._metrics.lag_histogram.labels(kind).observe(lag)
+            self._metrics.lag.labels(kind).set(max(lag, self._oldest_unserved(kind, now)))
             return
+        # a skipped round is late until one of its bucket runs: the lag shows it growing
+        self._unserved.setdefault(event.job_id, scheduled)
+        self._metrics.lag.labels(kind).set(self._oldest_unserved(kind, now))
         reason = "missed" if event.code == EVENT_JOB_MISSED else "still_running"
         self._metrics.rounds_skipped.labels(kind, reason).inc()
         log.warning(
             "probe round skipped",
             extra={"fields": {"probe": kind, "job": event.job_id, "reason": reason}},
         )
+
+    def _oldest_unserved(self, kind: str, now: datetime) -> float:
+        prefix = f"{JOB_PREFIX}{kind}:"
+        unserved = [t for job, t in self._unserved.items() if job.startswith(prefix)]
+        return max(((now - t).total_seconds() for t in unserved), default=0.0)
 
     async def shutdown(self, grace: float = 5.0) -> None:
         """Stop scheduling, then cancel rounds still running (bounded wait)."""
@@ -161,3 +173,11 @@ class ProbeScheduler:
             task.cancel()
         if pending:
             await asyncio.wait(pending, timeout=grace)
+
+
+def _scheduled(event: JobEvent, now: datetime) -> datetime:
+    """When the event's round was due (submission and missed events say it differently)."""
+    if isinstance(event, JobSubmissionEvent) and event.scheduled_run_times:
+        return event.scheduled_run_times[-1]  # type: ignore[no-any-return]
+    scheduled = getattr(event, "scheduled_run_time", None)
+    return scheduled if isinstance(scheduled, datetime) else now

@@ -9,6 +9,7 @@ queries); the schema itself is made and versioned by `monitor.storage.migrations
 from __future__ import annotations
 
 import logging
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 metadata = MetaData()
 
 PG_CONNECT_TIMEOUT_S = 10
+DATABASE_MODE = 0o640  # a new SQLite database file: owner rw, group r, others nothing
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -72,6 +74,11 @@ def _sqlite_engine(url: str, busy_timeout_s: float) -> Engine:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False})
 
+    @event.listens_for(engine, "do_connect")
+    def _private_file(*_args: Any) -> None:
+        if database and database != ":memory:":
+            _create_private(Path(database))  # SQLite itself would create it 0644
+
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
@@ -82,6 +89,23 @@ def _sqlite_engine(url: str, busy_timeout_s: float) -> Engine:
         cursor.close()
 
     return engine
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file 0640 (owner rw, group r) whatever the umask says.
+
+    Under systemd UMask=0027 does this; outside it (a shell with umask 022) SQLite
+    would create a world-readable 0644 file. Its -wal and -shm files take the
+    database file's mode.
+    """
+    try:
+        descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, DATABASE_MODE)
+    except FileExistsError:
+        return
+    try:
+        os.fchmod(descriptor, DATABASE_MODE)
+    finally:
+        os.close(descriptor)
 
 
 def database_missing(url: str) -> bool:

@@ -202,6 +202,21 @@ class Store:
             for r in rows
         ]
 
+    def changes_since(self, since: datetime, limit: int = 5000) -> list[ChangeRow]:
+        """State changes at or after `since`, oldest first (at most the newest `limit`)."""
+        query = (
+            select(state_changes)
+            .where(state_changes.c.at >= since)
+            .order_by(state_changes.c.at.desc(), state_changes.c.id.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            ChangeRow(r.node_id, r.at, status_of(r.previous), status_of(r.current), r.reason)
+            for r in reversed(rows)
+        ]
+
     def close(self) -> None:
         """Release the engine's connections when this Store opened it (else the owner does)."""
         if self._own_engine:

@@ -49,7 +49,9 @@ def write_config(directory: Path, commwatch_toml: str) -> Path:
     return directory
 
 
-def base_toml(db_path: Path, extra: str = "") -> str:
+def base_toml(
+    db_path: Path, extra: str = "", horizon: str = "1h", fallback_after: str = "1h"
+) -> str:
     """commwatch.toml for tests: SQLite at db_path, no metrics server, fast dispatch."""
     return f"""
 [storage]
@@ -62,6 +64,8 @@ enabled = false
 poll_interval = "100ms"
 retry_base = "200ms"
 retry_max = "1s"
+retry_horizon = "{horizon}"
+fallback_after = "{fallback_after}"
 coalesce_window = "1s"
 {extra}
 """

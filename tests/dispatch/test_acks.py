@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from dispatch.acks import DeliveryNotFoundError, acknowledge, is_ack, record_reply
+from dispatch.followup_reads import failing_contacts
 from dispatch.followup_status import follow_up_health
 from dispatch.followup_tables import contact_flags
-from dispatch.receipts import ReceiptState, failing_contacts, record_receipt
+from dispatch.receipts import ReceiptState, record_receipt
 from dispatch.states import delivery_state, notice_lines
 from monitor.incidents.authority import actor_of
 from monitor.incidents.engine import IncidentEngine

@@ -11,8 +11,9 @@ from prometheus_client.core import Metric
 from sqlalchemy import select
 
 from dispatch.acks import record_reply
-from dispatch.calls import complete, open_calls
+from dispatch.calls import complete
 from dispatch.followup import FollowUp
+from dispatch.followup_reads import open_calls
 from dispatch.followup_tables import escalations
 from dispatch.render import Renderer
 from dispatch.report_records import load_final

@@ -48,9 +48,12 @@ OFFICE_EMAILS = {"gxj@example.org", "director@example.org", "duty@example.org"}
 OFFICE_MOBILES = {"13800000010", "13800000003", "13800000004"}
 
 
-def configured(tmp_path: Path, db: Db, extra: str = "") -> tuple[Config, Engine]:
+def configured(
+    tmp_path: Path, db: Db, extra: str = "", horizon: str = "1h", fallback_after: str = "1h"
+) -> tuple[Config, Engine]:
     """The shipped contacts with fake channels, on SQLite or PostgreSQL (the `db` fixture)."""
-    config = load(write_config(tmp_path / "conf", base_toml(tmp_path / "cw.db", CHANNELS + extra)))
+    toml = base_toml(tmp_path / "cw.db", CHANNELS + extra, horizon, fallback_after)
+    config = load(write_config(tmp_path / "conf", toml))
     engine = db.engine()
     create_schema(engine)
     return config, engine
@@ -158,11 +161,28 @@ async def test_permanent_failure_is_recorded_not_retried(rig: Rig) -> None:
     assert len(rig.mail.attempts) == 3
 
 
-async def test_exhausted_after_max_attempts(rig: Rig) -> None:
+async def test_expired_after_the_retry_horizon_not_after_max_attempts(
+    tmp_path: Path, db: Db
+) -> None:
+    config, engine = configured(tmp_path, db, horizon="2s")
+    rig = Rig(config, engine)
+    rig.dispatcher.start()
+    try:
+        await _expires(rig)
+    finally:
+        await rig.dispatcher.stop(2)
+        engine.dispose()
+
+
+async def _expires(rig: Rig) -> None:
     rig.mail.refuse = lambda m: NotifyError("timeout") if m.address == "gxj@example.org" else None
     rig.dispatcher.submit(request(NoticeKind.DETECTION, "k-exhaust", ONE_OPERATOR, 1))
     await eventually(lambda: rig.dispatcher.stats.failed_exhausted == 1, within=8)
-    assert len([m for m in rig.mail.attempts if m.address == "gxj@example.org"]) == 3
+    tries = len([m for m in rig.mail.attempts if m.address == "gxj@example.org"])
+    assert tries > 3, "max_attempts = 3 no longer ends a transient failure: the 2s horizon does"
+    reasons = rig.dispatcher.stats.failures_by_reason
+    assert reasons[("email", "expired")] == 1
+    assert reasons[("email", "timeout")] == tries - 1
 
 
 async def test_stop_drains_the_outbox(rig: Rig) -> None:
@@ -211,6 +231,57 @@ fallback = true
     assert rig.dispatcher.stats.fallbacks == 1
     rows = {(r.channel, r.status) for r in deliveries_for(engine, 1)}
     assert rows == {("email", "failed"), ("sms", "sent")}
+    engine.dispose()
+
+
+async def test_a_channel_down_for_fallback_after_falls_through(tmp_path: Path, db: Db) -> None:
+    route = """
+[[dispatch.route]]
+name = "移动：先邮件，不通再短信"
+units = ["移动城区分公司"]
+fallback = true
+"""
+    config, engine = configured(tmp_path, db, route, fallback_after="1s")
+    rig = Rig(config, engine)
+    rig.mail.refuse = lambda _m: NotifyError("SMTP connection: [Errno 111] Connection refused")
+    rig.dispatcher.start()
+    try:
+        rig.dispatcher.submit(request(NoticeKind.WARNING, "k-through", ONE_OPERATOR, 1))
+        await eventually(lambda: rig.dispatcher.stats.sent == 1, within=10)
+        tried = len(rig.mail.attempts)
+        await asyncio.sleep(1.5)
+    finally:
+        await rig.dispatcher.stop(2)
+    assert [m.address for m in rig.sms.sent] == ["13800000020"]
+    assert len(rig.mail.attempts) == tried, "reached by SMS: the email stops retrying"
+    assert rig.dispatcher.stats.fallbacks == 1
+    assert rig.dispatcher.stats.failed_exhausted == 0
+    rows = {(r.channel, r.status) for r in deliveries_for(engine, 1)}
+    assert rows == {("email", "skipped"), ("sms", "sent")}
+    engine.dispose()
+
+
+async def test_after_a_fall_through_the_first_to_arrive_wins(tmp_path: Path, db: Db) -> None:
+    route = '[[dispatch.route]]\nname = "x"\nunits = ["移动城区分公司"]\nfallback = true\n'
+    config, engine = configured(tmp_path, db, route, fallback_after="1s")
+    rig = Rig(config, engine)
+    down = NotifyError("connection refused")
+    rig.mail.refuse = lambda _m: down
+    rig.sms.refuse = lambda _m: down
+    rig.dispatcher.start()
+    try:
+        rig.dispatcher.submit(request(NoticeKind.WARNING, "k-race", ONE_OPERATOR, 1))
+        await eventually(lambda: rig.dispatcher.stats.fallbacks == 1, within=10)
+        rig.mail.refuse = lambda _m: None  # email comes back first
+        await eventually(lambda: rig.dispatcher.stats.sent == 1, within=10)
+        await asyncio.sleep(1.5)
+    finally:
+        await rig.dispatcher.stop(2)
+    assert rig.sms.sent == []
+    assert {(r.channel, r.status) for r in deliveries_for(engine, 1)} == {
+        ("email", "sent"),
+        ("sms", "skipped"),
+    }
     engine.dispose()
 
 

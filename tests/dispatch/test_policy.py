@@ -122,12 +122,28 @@ def test_backoff_grows_with_jitter_and_cap(attempt: int, low: float, high: float
 
 
 @pytest.mark.parametrize(
-    ("attempts", "permanent", "retry"),
-    [(1, False, True), (2, False, True), (3, False, False), (1, True, False)],
-    ids=["first", "second", "exhausted", "permanent"],
+    ("age_hours", "permanent", "retry"),
+    [(0, False, True), (23.9, False, True), (24, False, False), (0, True, False)],
+    ids=["fresh", "hours-of-outage", "past-the-horizon", "permanent"],
 )
-def test_should_retry(attempts: int, permanent: bool, retry: bool) -> None:
-    assert policy.should_retry(attempts, 3, permanent) is retry
+def test_should_retry(age_hours: float, permanent: bool, retry: bool) -> None:
+    now = datetime(2026, 7, 4, 8, 0, tzinfo=UTC)
+    created = now - timedelta(hours=age_hours)
+    assert policy.should_retry(permanent, created, now, timedelta(hours=24)) is retry
+
+
+@pytest.mark.parametrize(
+    ("error", "permanent", "reason"),
+    [
+        ("SMTP connection: [Errno 111] Connect call failed", False, "connection"),
+        ("SMS gateway connection: ConnectError('[Errno 111] Connection refused')", False, "connection"),
+        ("SMTP: no answer within 15s", False, "timeout"),
+        ("HTTP 503: 'busy'", False, "rejected"),
+        ("SMTP refused recipient: x", True, "permanent"),
+    ],
+)  # fmt: skip
+def test_failure_reason(error: str, permanent: bool, reason: str) -> None:
+    assert policy.failure_reason(error, permanent) == reason
 
 
 def test_a_warning_adjusted_by_hand_is_never_coalesced() -> None:

@@ -50,17 +50,18 @@ def test_kannel_request() -> None:
         }
     )
     request = kannel_request(with_dlr, MESSAGE)
-    assert (request.method, request.url) == ("GET", "http://127.0.0.1:13013/cgi-bin/sendsms")
-    assert request.params == {
-        "username": "tester",
-        "password": "foobar",
-        "to": "13800000000",
-        "text": "测试短信",
-        "charset": "UTF-8",
-        "coding": "2",
-        "from": "10086",
-        "dlr-mask": "31",
-        "dlr-url": "http://127.0.0.1:9811/dlr?id=commwatch.7.abc&type=%d",
+    assert (request.method, request.url) == ("POST", "http://127.0.0.1:13013/cgi-bin/sendsms")
+    assert request.params == {}, "nothing in the URL: it is what libraries and proxies log"
+    assert request.content == "测试短信".encode()
+    assert request.headers == {
+        "Content-Type": "text/plain; charset=UTF-8",
+        "X-Kannel-Username": "tester",
+        "X-Kannel-Password": "foobar",
+        "X-Kannel-To": "13800000000",
+        "X-Kannel-Coding": "2",
+        "X-Kannel-From": "10086",
+        "X-Kannel-DLR-Mask": "31",
+        "X-Kannel-DLR-Url": "http://127.0.0.1:9811/dlr?id=commwatch.7.abc&type=%d",
     }
 
 
@@ -164,8 +165,9 @@ async def test_notifier_through_injected_client() -> None:
     async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as client:
         delivery = await SmsHttpNotifier(KANNEL, client).send(MESSAGE)
     assert delivery.detail == "0: Accepted for delivery"
-    assert seen[0].url.params["text"] == "测试短信"
-    assert seen[0].url.params["coding"] == "2"
+    assert seen[0].content.decode() == "测试短信"
+    assert seen[0].headers["X-Kannel-Coding"] == "2"
+    assert "foobar" not in str(seen[0].url)
 
 
 async def test_connection_refused_is_transient() -> None:

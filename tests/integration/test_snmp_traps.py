@@ -211,13 +211,14 @@ async def test_async_callback_runs_and_a_failing_one_is_counted() -> None:
             raise RuntimeError("boom")
         seen.append(node)
 
-    trap_receiver = TrapReceiver(
-        TrapConfig(listen="127.0.0.1:0", auth=["public-v2c"]), AUTHS, {KNOWN: "n1"}, reprobe
-    )
+    config = TrapConfig(listen="127.0.0.1:0", auth=["public-v2c"], reprobe_every="10ms")  # type: ignore[arg-type]
+    trap_receiver = TrapReceiver(config, AUTHS, {KNOWN: "n1"}, reprobe)
     await trap_receiver.start()
     try:
         port = trap_receiver.address[1]
         await _trap(port, ["-v2c", "-c", "public"], ["1.3.6.1.6.3.1.1.5.1"])
+        assert await wait_for(lambda: trap_receiver.callback_errors == 1)
+        await asyncio.sleep(0.05)  # past reprobe_every: the next trap re-probes again
         await _trap(port, ["-v2c", "-c", "public"], LINK_DOWN)
         assert await wait_for(lambda: seen == ["n1"] and trap_receiver.callback_errors == 1)
     finally:

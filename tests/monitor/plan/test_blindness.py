@@ -135,6 +135,13 @@ def test_mass_failure_without_an_uplink(
     assert judge_mass_failure(world, fresh, failing, was_blind).blind is blind
 
 
+def test_mass_failure_needs_a_real_inventory(world: Config) -> None:
+    """19 nodes in the test district: below mass_failure_min_nodes the rule never fires."""
+    assert judge_mass_failure(world, ALL, ALL, False).blind
+    small = with_self_monitor(world, mass_failure_min_nodes=20)
+    assert not judge_mass_failure(small, ALL, ALL, False).blind
+
+
 def test_mass_failure_needs_several_systems(world: Config) -> None:
     config = with_self_monitor(world, mass_failure_share=0.2, mass_failure_systems=4)
     ks = ["ks4-n1", "ks4-n2", "ks4-n3", "ks4-n4", "ks5-n1", "ks5-n2"]  # 2 systems, 32 %

@@ -107,6 +107,40 @@ async def test_replanning_replaces_jobs_of_that_kind_only() -> None:
     ]
 
 
+async def test_skipped_rounds_show_in_the_lag() -> None:
+    """A round that holds the loop past its interval makes the next ones late: the lag says so."""
+    metrics = DaemonMetrics(NoNodes())  # type: ignore[arg-type]
+    calls = 0
+
+    async def run_round(kind: str, nodes: Sequence[NodeConfig]) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            time.sleep(2.5)  # noqa: ASYNC251 (stands for CPU-bound work no timeout can cut)
+
+    scheduler = ProbeScheduler(metrics, run_round)
+    scheduler.start()
+    scheduler.plan("icmp", _nodes(1), timedelta(seconds=1))
+    await asyncio.sleep(4.0)
+    await scheduler.shutdown()
+    samples = {
+        (s.name, s.labels.get("le")): s.value
+        for family in metrics.registry.collect()
+        if family.name == "commwatch_scheduler_start_delay_seconds"
+        for s in family.samples
+    }
+    skipped = sum(
+        s.value
+        for family in metrics.registry.collect()
+        if family.name == "commwatch_probe_rounds_skipped"
+        for s in family.samples
+        if s.name.endswith("_total")
+    )
+    counts = {le: v for (name, le), v in samples.items() if name.endswith("_bucket")}
+    assert skipped >= 1
+    assert counts["1.0"] < counts["+Inf"], f"no late round seen in the lag: {counts}"
+
+
 async def test_a_round_running_at_shutdown_is_a_clean_stop(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
