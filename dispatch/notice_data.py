@@ -25,6 +25,7 @@ from monitor.plan.names import (
     source_name,
     status_name,
 )
+from monitor.plan.priority import is_priority, repair_order, systems_first
 
 TITLES: dict[str, str] = {
     NoticeKind.DETECTION: "接报",
@@ -50,6 +51,11 @@ TITLES: dict[str, str] = {
     NoticeKind.LIFT_PROPOSAL: "解除建议",
     NoticeKind.LIFT: "预警解除",
     NoticeKind.CLOSED: "事件关闭",
+    NoticeKind.MONITOR_BLIND: "监测系统失明",
+    NoticeKind.MONITOR_SIGHTED: "监测系统恢复观察",
+    NoticeKind.FLAPPING_START: "节点频繁变化",
+    NoticeKind.FLAPPING_END: "节点恢复稳定",
+    NoticeKind.PARTIAL: "部分业务受影响（知悉）",
     "test": "测试",
 }
 WARNING_ACTIONS = (
@@ -176,15 +182,18 @@ def _situation(config: Config, assessment: Assessment | None) -> dict[str, Any]:
             "operator_units": [], "streets": [], "spread": False, "reasons": [], "nodes": [],
         }  # fmt: skip
     systems = config.systems
-    operators = [systems[s] for s in assessment.operator_networks if s in systems]
-    keys = [systems[s] for s in assessment.key_systems if s in systems]
-    nodes = [_node(config, n, "中断") for n in assessment.nodes_down]
+    ordered = systems_first(config, assessment.operator_networks + assessment.key_systems)
+    affected = [systems[s] for s in ordered if s in systems]  # §6.3 priority first
+    operators = [s for s in affected if s.kind == "operator"]
+    keys = [s for s in affected if s.kind == "key_system"]
+    down = repair_order(config, assessment.nodes_down, assessment.nodes_unreachable)
+    nodes = [_node(config, n, "中断") for n in down]
     nodes += [_node(config, n, "不可达（上游中断）") for n in assessment.nodes_unreachable]
     return {
         "operator_networks": [s.name for s in operators],
         "key_systems": [s.name for s in keys],
-        "affected": [s.name for s in operators + keys],
-        "priority_systems": [s.name for s in operators + keys if s.priority],
+        "affected": [s.name for s in affected],
+        "priority_systems": [s.name for s in affected if is_priority(config, s.id)],
         "operator_units": list(dict.fromkeys(s.unit for s in operators)),
         "streets": list(assessment.streets),
         "spread": assessment.spread,

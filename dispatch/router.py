@@ -18,20 +18,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 from dispatch.fate import ChannelRoute, channel_routes, down_systems
 from dispatch.numbers import sms_addresses, voice_address
 from dispatch.registry import channel_of
 from monitor.config import Config
 from monitor.config.contacts import INCIDENT_SITE, PersonConfig, UnitConfig
-from monitor.config.notifiers import RouteConfig
+from monitor.config.notifiers import ChannelName, RouteConfig
 from monitor.incidents.authority import COMMANDER, DUTY_OFFICER, OFFICE_HEAD, SYSTEM_ID
 from monitor.incidents.notices import NoticeKind, NoticeRequest
 
 __all__ = ["NoticeFacts", "Recipient", "Target", "facts_of", "route", "rules_for"]
 
 _WARNING_KINDS = (NoticeKind.WARNING, NoticeKind.LIFT)
+# The monitor's own blindness goes to the HQ office duty only, on every channel at once
+# (whichever still works), whatever [[dispatch.route]] says.
+_OFFICE_DUTY_ONLY = (NoticeKind.MONITOR_BLIND, NoticeKind.MONITOR_SIGHTED)
+_OFFICE_DUTY = RouteConfig(
+    name="监测系统自身状态：指挥部办公室值班", hq_office=True, channels=list(get_args(ChannelName))
+)
 _RESPONSE_KINDS = (NoticeKind.RESPONSE_START, NoticeKind.RESPONSE_END)
 
 
@@ -106,8 +112,13 @@ def facts_of(request: NoticeRequest, config: Config) -> NoticeFacts:
     operators: list[str] = []
     owners: list[str] = []
     if assessment is not None:
-        operators = _units_of(config, assessment.operator_networks)
-        owners = _units_of(config, assessment.key_systems)
+        nets, keys = assessment.operator_networks, assessment.key_systems
+        if request.kind == NoticeKind.PARTIAL:  # the partial systems' own units
+            kinds = {s: config.systems[s].kind for s in assessment.partial_systems}
+            nets = tuple(s for s, k in kinds.items() if k == "operator")
+            keys = tuple(s for s, k in kinds.items() if k == "key_system")
+        operators = _units_of(config, nets)
+        owners = _units_of(config, keys)
     return NoticeFacts(
         kind=str(request.kind),
         scenario=scenario,
@@ -144,9 +155,12 @@ def route(request: NoticeRequest, config: Config) -> list[Target]:
 
 
 def rules_for(request: NoticeRequest, config: Config) -> list[RouteConfig]:
-    """The rules a notice is routed by: the configured ones, or a drill's one rule (§6.1)."""
+    """The rules a notice is routed by: the configured ones, a drill's one rule (§6.1), or
+    the HQ office duty on every channel for the monitor's own blindness."""
     if request.context.get("drill"):
         return [drill_rule(config)]
+    if request.kind in _OFFICE_DUTY_ONLY:
+        return [_OFFICE_DUTY]
     return list(config.daemon.dispatch.route)
 
 

@@ -27,6 +27,7 @@ from monitor.config.inventory import PROBE_KINDS, NodeConfig
 from monitor.config.masking import secret_values
 from monitor.nodes.state import Transition
 from monitor.nodes.table import Applied, NodeTable
+from monitor.plan.priority import nodes_first
 from monitor.runtime import sdnotify
 from monitor.runtime.change_log import log_changes
 from monitor.runtime.clock_metrics import ClockSource
@@ -226,7 +227,9 @@ class Daemon:
 
     def _plan_jobs(self) -> None:
         for kind in PROBE_KINDS:
-            nodes = [n for n in self.config.inventory.node if kind in n.probes]
+            nodes = nodes_first(
+                self.config, [n for n in self.config.inventory.node if kind in n.probes]
+            )
             interval = getattr(self.config.daemon.probes, kind).interval
             self.scheduler.plan(kind, nodes, interval)
 
@@ -241,14 +244,20 @@ class Daemon:
         if probe is None:
             return
         watch = Stopwatch()
+        monitor = self.plan.self_monitor
         try:
-            results = await probe.probe_round(nodes)
+            if monitor.uplink.determinable:  # ping the uplink beside the round
+                results, answered = await asyncio.gather(probe.probe_round(nodes), monitor.check())
+            else:
+                results, answered = await probe.probe_round(nodes), {}
         except ProbeError as exc:
             self.metrics.probe_errors.labels(kind).inc()
             log.error("probe cannot run", extra={"fields": {"probe": kind, "error": str(exc)}})
             return
         self.phases.add(kind, "probe", watch.lap())
         now = datetime.now(UTC)
+        self.table.note(results, now)
+        self.table.blind = monitor.judge(self.table, answered, now)
         changed = False
         changes: list[Transition] = []
         state_s = store_s = 0.0
@@ -264,6 +273,7 @@ class Daemon:
         self.phases.add(kind, "store", store_s)
         if changes:
             log_changes(kind, changes, self.config.nodes)
+        monitor.settle(self.table)
         merged = await asyncio.to_thread(self.guarantees.refresh, self.config, now)
         if merged is not None:  # 保障期 entered on duty (or a reload): stricter thresholds
             self.table.reconfigure(merged)

@@ -32,9 +32,14 @@ def daemon_toml(
     fail_after: int = 2,
     recover_after: int = 1,
     extra: str = "",
+    self_monitor: str = "detect_gateway = false",
     console: str = "enabled = false",
 ) -> str:
-    """A commwatch.toml tuned for fast tests (the console off unless `console` says otherwise)."""
+    """A commwatch.toml tuned for fast tests (the console off unless `console` says otherwise).
+
+    `self_monitor` is the body of [self_monitor]; by default the default gateway is
+    not detected, so a daemon in the host's namespace never pings the host's gateway.
+    """
     return f"""
 [storage]
 url = "{db_url}"
@@ -57,6 +62,9 @@ pacing = "0us"
 [state]
 fail_after = {fail_after}
 recover_after = {recover_after}
+
+[self_monitor]
+{self_monitor}
 
 [console]
 {console}

@@ -73,5 +73,6 @@ def collect_warnings(config: Config) -> list[str]:
 def _warning_checks() -> list[WarningCheck]:
     from dispatch.contact_check import contact_warnings
     from monitor.config.advice import config_advice
+    from monitor.runtime.routes import uplink_warnings
 
-    return [config_advice, contact_warnings]
+    return [config_advice, uplink_warnings, contact_warnings]

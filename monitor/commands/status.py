@@ -64,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
             "`commwatch run` has not probed with it",
             file=sys.stderr,
         )
+    business = _business(config, {r["node"]: r["status"] for r in records})
     if args.problems:
         records = [r for r in records if r["status"] != "UP"]
     if args.json:
@@ -71,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps(record, ensure_ascii=False))
         return 0
     _print_table(records, names)
+    print(business)
     oldest = (
         _age((datetime.now(UTC) - outbox.oldest_pending_at).total_seconds())
         if outbox.oldest_pending_at
@@ -144,6 +146,24 @@ def _print_table(records: list[dict[str, Any]], names: dict[str, str]) -> None:
         print(
             _ROW.format(r["node"], r["system"], r["address"], r["status"], age, rtt, loss, reason)
         )
+
+
+def _business(config: Config, statuses: dict[str, str]) -> str:
+    """Systems whose whole business (全部业务) or part of it is down, §6.3 priority first."""
+    from monitor.nodes.state import Status
+    from monitor.plan.overlays import maintenance_reasons
+    from monitor.plan.scorer import assess, priority_order
+
+    known = {n: Status(s) for n, s in statuses.items() if s in Status.__members__}
+    now = datetime.now(UTC)
+    result = assess(config, known, maintained=maintenance_reasons(config, now))
+    whole = priority_order(config, set(result.operator_networks + result.key_systems))
+    partial = priority_order(config, set(result.partial_systems))
+
+    def names(ids: tuple[str, ...]) -> str:
+        return "、".join(f"{config.systems[s].name}（{s}）" for s in ids) or "无"
+
+    return f"\n全部业务中断：{names(whole)}\n部分业务受影响：{names(partial)}"
 
 
 def _age(seconds: float) -> str:

@@ -29,6 +29,7 @@ class UnitConfig(StrictModel):
     name: str = Field(min_length=1)
     kind: Literal["department", "operator", "street"] = "department"
     member: bool = True
+    priority: bool = False  # §6.3 优先保障单位: party/government organ or on the provincial list
     duty_phone: str | None = None
     fax: str | None = None  # the unit's fax number, with its area code (a `fax_*` channel)
     emails: list[str] = []

@@ -175,8 +175,8 @@ class StateConfig(StrictModel):
     degraded_loss: float = Field(default=0.2, gt=0.0, le=1.0)
     degraded_rtt: Duration = timedelta(milliseconds=200)
     flap_window: int = Field(default=20, ge=4, le=200)
-    flap_high: float = Field(default=0.5, gt=0.0, le=1.0)
-    flap_low: float = Field(default=0.25, ge=0.0, le=1.0)
+    flap_high: float = Field(default=0.2, gt=0.0, le=1.0)
+    flap_low: float = Field(default=0.1, ge=0.0, le=1.0)
 
     @model_validator(mode="after")
     def _hysteresis(self) -> StateConfig:
@@ -259,10 +259,20 @@ class TrapConfig(StrictModel):
 
 
 class SelfMonitorConfig(StrictModel):
-    """commwatch's view of its own uplink: reference nodes it must be able to reach."""
+    """commwatch's view of its own uplink (monitor.plan.blindness).
+
+    The uplink is the detected default gateway (`detect_gateway`) plus
+    `uplink_nodes`; fewer than `uplink_min_up` of them answering = blind.
+    Without any, a mass failure (`mass_failure_share` of all nodes across
+    `mass_failure_systems` systems, within one probe interval) = blind.
+    """
 
     uplink_nodes: list[Identifier] = []
     uplink_min_up: int = Field(default=1, ge=1)
+    detect_gateway: bool = True
+    mass_failure_share: float = Field(default=0.8, gt=0.0, le=1.0)
+    mass_failure_systems: int = Field(default=3, ge=2)
+    mass_failure_min_nodes: int = Field(default=10, ge=1)
 
 
 class DaemonConfig(StrictModel):

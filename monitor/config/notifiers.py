@@ -328,6 +328,13 @@ DEFAULT_ROUTES: list[RouteConfig] = [
     ),
     RouteConfig(name="事发地镇（街道）", kinds=_OPERATIONAL, concerned_streets=True),
     RouteConfig(
+        name="部分业务受影响：所属单位知悉（§3.3 不构成预警情形）",
+        kinds=[NoticeKind.PARTIAL],
+        concerned_operators=True,
+        concerned_units=True,
+        channels=["email"],
+    ),
+    RouteConfig(
         name="情形1：全体成员单位",
         kinds=[NoticeKind.WARNING, NoticeKind.UPGRADE, NoticeKind.LIFT],
         scenarios=[1],

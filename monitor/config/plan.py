@@ -1,38 +1,118 @@
-"""Models of plan.toml: the emergency plan's thresholds (§3.3, §4.1, §4.3, §7.1)."""
+"""Models of plan.toml: the emergency plan's thresholds (§3.3, §4.1, §4.3, §7.1).
+
+The counts of §3.3 and §4.3 are fixed by the plan; the keys exist so that the
+file says them out loud, and a value that contradicts the plan (or reads §7.1
+"以上含本数" wrongly) is rejected with the clause it contradicts. The one real
+choice is where the plan's two sections differ: §3.3 情形3 names "1家基础运营网络",
+§4.3.2 ① "1至2家" (`max_operators_without_spread`, 1 or 2).
+"""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from monitor.config.types import Duration, StrictModel
 from monitor.config.windows import GuaranteePeriod
 
+REMOVED_SCENARIO_KEYS = {
+    "operators_for_scenario2": (
+        "removed: two operator networks without spread are Ⅱ级 by §4.3.2 ① "
+        '("1至2家基础运营网络……无扩散性"); use max_operators_without_spread (1 or 2)'
+    ),
+    "key_systems_without_spread": (
+        'removed: §3.3 情形3 and §4.3.2 ① end at "1至2家" (max_key_systems_without_spread = 2)'
+    ),
+}
+REMOVED_SPREAD_KEYS = {
+    "multiple_operators": (
+        "removed: the number of operator networks is not 扩散性 (§3.3, §4.3.2 ① gives 1至2家 "
+        "without spread Ⅱ级); spread is measured: growth within the window or min_streets"
+    ),
+}
+
+
+def _reject_removed(data: Any, removed: dict[str, str]) -> Any:
+    if isinstance(data, dict):
+        for key, message in removed.items():
+            if key in data:
+                raise ValueError(f"{key} = {data[key]!r}: {message}")
+    return data
+
 
 class SystemsConfig(StrictModel):
-    """When a system's business counts as affected."""
+    """When a system's whole business (全部业务, §3.3) counts as down."""
 
-    affected_share: float = Field(default=0.5, gt=0.0, le=1.0)
+    affected_share: float = Field(default=1.0, gt=0.0, le=1.0)
 
 
 class ScenarioConfig(StrictModel):
-    """Counts behind 情形1–3 (§3.3); "以上" includes the number (§7.1)."""
+    """Counts behind 情形1–3 (§3.3) and Ⅰ/Ⅱ级 (§4.3); "以上" includes the number (§7.1)."""
 
-    operators_for_scenario2: int = Field(default=2, ge=1)
-    key_systems_with_spread: int = Field(default=2, ge=1)
-    key_systems_without_spread: int = Field(default=3, ge=1)
-    all_share: float = Field(default=0.9, gt=0.0, le=1.0)
+    max_operators_without_spread: int = 2
+    max_key_systems_without_spread: int = 2
+    key_systems_with_spread: int = 2
+    all_share: float = 1.0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _removed(cls, data: Any) -> Any:
+        return _reject_removed(data, REMOVED_SCENARIO_KEYS)
+
+    @field_validator("max_operators_without_spread")
+    @classmethod
+    def _operators(cls, value: int) -> int:
+        if value not in (1, 2):
+            raise ValueError(
+                f"{value}: §3.3 情形3 names 1家基础运营网络 and §4.3.2 ① 1至2家 without spread; "
+                "only 1 or 2 follow the plan"
+            )
+        return value
+
+    @field_validator("max_key_systems_without_spread")
+    @classmethod
+    def _key_systems(cls, value: int) -> int:
+        if value != 2:
+            raise ValueError(
+                f'{value}: §3.3 情形3 and §4.3.2 ① say "1至2家重要信息系统……无扩散性"; '
+                "3 or more is 情形2 — the plan fixes 2"
+            )
+        return value
+
+    @field_validator("key_systems_with_spread")
+    @classmethod
+    def _with_spread(cls, value: int) -> int:
+        if value != 2:
+            raise ValueError(
+                f'{value}: §3.3 情形2 says "2家以上重要信息系统……并有继续扩散的可能性" and §7.1 '
+                '"以上" includes the number — the plan fixes 2'
+            )
+        return value
+
+    @field_validator("all_share")
+    @classmethod
+    def _all(cls, value: float) -> float:
+        if value != 1.0:
+            raise ValueError(
+                f'{value}: §3.3 情形1 says "本区所有网络和重要信息系统" — every one of them; '
+                "fewer is 情形2 (the plan fixes 1.0)"
+            )
+        return value
 
 
 class SpreadConfig(StrictModel):
-    """扩散性: each rule can be switched off."""
+    """扩散性, measured: growth within the window, or a reach across streets."""
 
     window: Duration = timedelta(minutes=15)
     growth: bool = True
-    min_streets: int = Field(default=4, ge=0)
-    multiple_operators: bool = True
+    min_streets: int = Field(default=0, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _removed(cls, data: Any) -> Any:
+        return _reject_removed(data, REMOVED_SPREAD_KEYS)
 
     @field_validator("window")
     @classmethod

@@ -18,8 +18,10 @@ from monitor.nodes.flapping import FlapState
 from monitor.nodes.state import Status
 from monitor.nodes.windows import active_guarantees
 from monitor.plan.assessment import Assessment
+from monitor.plan.impact import impacts
 from monitor.plan.names import NODE_CONDITIONS, condition_name, level_name, scenario_label
-from monitor.plan.scorer import impacts
+from monitor.plan.overlays import left_out
+from monitor.plan.priority import is_priority
 from monitor.plan.situation import situation
 
 NODE_LIMIT = 200  # abnormal nodes listed on the board (the rest are counted)
@@ -87,13 +89,14 @@ class Tally:
 
     def add(self, scored: Status, shown: Status) -> None:
         self.total += 1
+        if shown is Status.MAINTENANCE:  # neither down nor up for the judgement
+            self.maintained += 1
+            return
         if scored is Status.DOWN or scored is Status.UNREACHABLE:
             self.out += 1
             self.down += scored is Status.DOWN
         if shown is Status.DEGRADED or shown is Status.FLAPPING:
             self.degraded += 1
-        elif shown is Status.MAINTENANCE:
-            self.maintained += 1
 
     def condition(self, affected: bool, guarded: bool) -> str:
         """The gravest condition that holds (see the module docstring)."""
@@ -116,7 +119,7 @@ def build_board(
 ) -> Board:
     """The board for these live statuses and the Assessment of the last round."""
     seen = situation(config, raw, flaps, now)
-    found = impacts(config, seen.scored)
+    found = impacts(config, seen.scored, left_out(config, seen.scored, seen.maintained))
     guarded = {s: g.name for g in active_guarantees(config, now) for s in g.systems}
     systems: dict[str, Tally] = {system.id: Tally() for system in config.inventory.system}
     streets: dict[str, Tally] = {name: Tally() for name in config.streets}
@@ -129,10 +132,11 @@ def build_board(
             streets.setdefault(node.street, Tally()).add(scored, shown)
     operators: list[Row] = []
     key_systems: list[Row] = []
-    for system in config.inventory.system:
+    # §6.3: 优先保障单位 first, config order otherwise
+    for system in sorted(config.inventory.system, key=lambda s: not is_priority(config, s.id)):
         tally = systems[system.id]
         impact = found.get(system.id)
-        affected = impact is not None and impact.affected
+        affected = impact is not None and impact.whole
         row = Row(
             system.id,
             system.name,

@@ -41,4 +41,4 @@ class DaemonLive:
         return self.plan.assessment
 
     def uplink_ok(self) -> bool:
-        return self.plan.uplink_ok
+        return not self.plan.self_monitor.state.blind

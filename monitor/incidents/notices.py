@@ -42,6 +42,11 @@ class NoticeKind(StrEnum):
     LIFT_PROPOSAL = "lift_proposal"  # 建议解除预警 (networks restored)
     LIFT = "lift"  # 预警解除
     CLOSED = "closed"  # 事件关闭 (false alarm, transfer, close)
+    MONITOR_BLIND = "monitor_blind"  # 监测系统自身失明 (its uplink failed): HQ office duty only
+    MONITOR_SIGHTED = "monitor_sighted"  # 监测系统恢复观察: HQ office duty only
+    FLAPPING_START = "flapping_start"  # 节点频繁变化 (one per episode)
+    FLAPPING_END = "flapping_end"  # 节点恢复稳定
+    PARTIAL = "partial"  # 部分业务受影响: information to the system's own unit
 
 
 @dataclass(frozen=True)

@@ -190,6 +190,8 @@ def assessment_from_json(data: Mapping[str, Any]) -> Assessment:
         streets=tuple(data.get("streets", ())),
         spread=bool(data.get("spread", False)),
         reasons=tuple(data.get("reasons", ())),
+        partial_systems=tuple(data.get("partial_systems", ())),
+        monitor_blind=bool(data.get("monitor_blind", False)),
         nodes_down=tuple(data.get("nodes_down", ())),
         nodes_unreachable=tuple(data.get("nodes_unreachable", ())),
     )

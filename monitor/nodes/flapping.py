@@ -2,7 +2,13 @@
 
 Every round of a node's primary probe is one entry in a window of the last
 `flap_window` rounds (commwatch.toml [state]); an entry records whether the
-round's outcome (ok / degraded / failed) differed from the round before.
+node's status (UP / DEGRADED / DOWN, after the fail_after / recover_after
+thresholds) changed in that round — a state transition, as Icinga and Nagios
+count them. A first judgement (from UNKNOWN) is not a change. So a node that
+the thresholds keep turning over is caught — DOWN 90 s / UP 60 s at 30 s
+rounds with fail_after 3, recover_after 2 changes status 2 rounds in 5
+(0.4 ≥ the default flap_high 0.2, Nagios' host default) — while single lost pings, which never
+change the status, never make a node flap.
 Newer entries weigh more: linearly from 0.8 (oldest slot) to 1.2 (newest
 slot), so the share of change is
 
@@ -24,6 +30,7 @@ What the scorer sees
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from monitor.config.daemon import StateConfig
@@ -35,8 +42,8 @@ class FlapLimits:
     """The window size (rounds) and the enter/leave shares."""
 
     window: int = 20
-    high: float = 0.5
-    low: float = 0.25
+    high: float = 0.2
+    low: float = 0.1
 
     @classmethod
     def from_config(cls, state: StateConfig) -> FlapLimits:
@@ -72,8 +79,9 @@ def change_share(changes: tuple[bool, ...], window: int) -> float:
 def track(flap: FlapState, outcome: Outcome, status: Status, limits: FlapLimits) -> FlapState:
     """The flap state after one round: its outcome and the node's status after `step`."""
     changes = flap.changes
-    if flap.last_outcome is not None:
-        changes = (*changes, outcome is not flap.last_outcome)[-limits.window :]
+    if flap.last_status is not None:
+        changed = flap.last_status is not Status.UNKNOWN and status is not flap.last_status
+        changes = (*changes, changed)[-limits.window :]
     share = change_share(changes, limits.window)
     flapping, held = flap.flapping, flap.held
     if not flapping and share >= limits.high:
@@ -89,6 +97,18 @@ def track(flap: FlapState, outcome: Outcome, status: Status, limits: FlapLimits)
         held=held if flapping else status,
         share=share,
     )
+
+
+def flap_edges(
+    before: Mapping[str, FlapState], after: Mapping[str, FlapState]
+) -> list[tuple[str, bool]]:
+    """(node, started) for every node whose FLAPPING began (True) or ended (False)."""
+    edges: list[tuple[str, bool]] = []
+    for node, flap in sorted(after.items()):
+        was = before.get(node)
+        if flap.flapping != (was is not None and was.flapping):
+            edges.append((node, flap.flapping))
+    return edges
 
 
 def scored_status(flap: FlapState | None, status: Status) -> Status:

@@ -4,6 +4,12 @@ A node's *primary* probe (ICMP when listed, else SNMP) drives its state
 machine; a secondary SNMP result only adds DEGRADED (an uplink down, a value
 over its threshold, no SNMP answer). An SNMP auth failure is a config problem:
 it is logged and counted, never turned into an outage.
+
+While the monitor is blind (`blind = True`, set each round from
+`monitor.plan.blindness`), a failed primary result does not step the state
+machine: the node becomes UNKNOWN with BLIND_REASON (it cannot be seen, it is
+not known to be down). `note()` keeps, per node, when its current run of
+failures began — the mass-failure rule reads it.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from probes.base import ProbeResult
 
 CONFIG_ERRORS = frozenset({"auth"})
 NODE_LIMIT_MAX = 100  # fail_after / recover_after of [state] and of a node are at most 100
+BLIND_REASON = "监测系统自身上联中断，无法判断（非确认中断）"
 
 
 def primary_probe(node: NodeConfig) -> str:
@@ -56,6 +63,9 @@ class NodeEntry:
     icmp_rtt_ms: float | None = None
     icmp_loss: float | None = None
     base: Thresholds = field(default_factory=Thresholds)  # base_thresholds, set by the table
+
+    failing_since: datetime | None = None
+    unseen: bool = False  # made UNKNOWN by blindness, not judged UP/DOWN since
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +99,7 @@ class NodeTable:
     def __init__(self, config: Config, restored: Mapping[str, NodeState] | None = None) -> None:
         self._config = config
         self._entries: dict[str, NodeEntry] = {}
+        self.blind = False
         self.reconfigure(config, restored or {})
 
     def reconfigure(self, config: Config, restored: Mapping[str, NodeState] | None = None) -> None:
@@ -104,9 +115,10 @@ class NodeTable:
             if node.id in restored:
                 entries[node.id] = NodeEntry(node, restored[node.id])
             elif old is not None:
-                entries[node.id] = NodeEntry(node, old.state, old.latest, old.flap)
-                entries[node.id].icmp_rtt_ms = old.icmp_rtt_ms
-                entries[node.id].icmp_loss = old.icmp_loss
+                entry = NodeEntry(node, old.state, old.latest, old.flap)
+                entry.icmp_rtt_ms, entry.icmp_loss = old.icmp_rtt_ms, old.icmp_loss
+                entry.failing_since, entry.unseen = old.failing_since, old.unseen
+                entries[node.id] = entry
             else:
                 entries[node.id] = NodeEntry(node, NodeState())
         self._config = config
@@ -140,6 +152,35 @@ class NodeTable:
         entry = self._entries.get(node_id)
         return entry.state if entry is not None else None
 
+    def note(self, results: Iterable[ProbeResult], now: datetime) -> None:
+        """Record when each node's current run of failed primary rounds began."""
+        for result in results:
+            entry = self._entries.get(result.node)
+            if entry is None or result.error in CONFIG_ERRORS:
+                continue
+            if result.probe != primary_probe(entry.config):
+                continue
+            if result.ok:
+                entry.failing_since = None
+            elif entry.failing_since is None:
+                entry.failing_since = now
+
+    def failing(self) -> set[str]:
+        """Nodes whose latest primary round failed."""
+        return {n for n, e in self._entries.items() if e.failing_since is not None}
+
+    def fresh_failures(self, since: datetime) -> set[str]:
+        """Nodes that started failing at or after `since` (and still fail)."""
+        return {
+            n
+            for n, e in self._entries.items()
+            if e.failing_since is not None and e.failing_since >= since
+        }
+
+    def unseen(self) -> set[str]:
+        """Nodes made UNKNOWN by blindness and not judged again since."""
+        return {n for n, e in self._entries.items() if e.unseen}
+
     def apply(self, result: ProbeResult, now: datetime) -> Applied | None:
         """Feed one probe result; None when it cannot move the node's state machine.
 
@@ -160,7 +201,17 @@ class NodeTable:
         limits = self._limits(entry, now)
         observation = self._with_secondary(entry, observe(result, limits))
         before, flap_before = entry.state, entry.flap
+        if self.blind and observation.outcome is Outcome.FAILED:  # unseen, not judged DOWN
+            since = before.since if before.status is Status.UNKNOWN else now
+            entry.state = NodeState(Status.UNKNOWN, since, BLIND_REASON)
+            entry.unseen = True
+            change = transition(entry.config.id, before, entry.state)
+            was_down, is_down = _scored_down_of(before, flap_before), _scored_down(entry)
+            self._down += is_down - was_down
+            stored = _worth_storing(before, entry.state, self._cap)
+            return Applied(entry.state, stored, change, change is not None)
         entry.state = step(before, observation, limits, now)
+        entry.unseen = entry.unseen and entry.state.status is Status.UNKNOWN
         entry.flap = track(flap_before, observation.outcome, entry.state.status, self._flap_limits)
         change = transition(entry.config.id, before, entry.state)
         was_down, is_down = _scored_down_of(before, flap_before), _scored_down(entry)

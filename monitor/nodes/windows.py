@@ -1,11 +1,10 @@
 """Time windows at work: maintenance (nodes.toml) and guarantee periods (plan.toml). Pure.
 
 Maintenance windows (`[[maintenance]]`) cover nodes named directly, the nodes
-of named systems and the nodes serving named streets. They suppress *creating*
-an incident, never *resolving* or following one: see
-`monitor.plan.situation.creation_suppressed` for the exact rule. A node still down
-when its window ends is reported at that moment (the suppression simply
-stops).
+of named systems and the nodes serving named streets. The scorer leaves the
+nodes inside an active window out of its judgement (neither down nor up; see
+`monitor.plan.overlays`). A node still down when its window ends counts from
+that moment.
 
 Guarantee periods (`[[guarantee]]`, 保障期, §3.1.2 (4)) make the thresholds of
 their systems' nodes stricter while active: `thresholds_for(config, node, now)`

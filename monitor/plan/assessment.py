@@ -14,7 +14,12 @@ from monitor.plan.names import Level
 
 @dataclass(frozen=True)
 class Assessment:
-    """Affected systems and streets, spread, the 预警情形 and the proposed 响应级别."""
+    """Affected systems and streets, spread, the 预警情形 and the proposed 响应级别.
+
+    `partial_systems`: systems with some, not all, of their business down
+    (部分业务受影响, never a scenario by itself). `monitor_blind`: the monitor
+    cannot see the district (its own uplink failed); no scenario then.
+    """
 
     scenario: int | None = None
     level: Level | None = None
@@ -23,8 +28,11 @@ class Assessment:
     streets: tuple[str, ...] = ()
     spread: bool = False
     reasons: tuple[str, ...] = ()
+    partial_systems: tuple[str, ...] = ()
+    monitor_blind: bool = False
     nodes_down: tuple[str, ...] = field(default=(), compare=False)
     nodes_unreachable: tuple[str, ...] = field(default=(), compare=False)
+    left_out: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def affected(self) -> bool:
@@ -41,4 +49,6 @@ class Assessment:
             "streets": list(self.streets),
             "spread": self.spread,
             "reasons": list(self.reasons),
+            "partial_systems": list(self.partial_systems),
+            "monitor_blind": self.monitor_blind,
         }

@@ -1,29 +1,34 @@
 """The scorer's reasons: Chinese sentences in the plan's words, each citing its clause. Pure.
 
 Order: the headline first (incidents use it as the title), then one line per
-affected system — priority systems (党政机关、重点单位, §6.3) first — then the
-cause and cut-off nodes, the scenario's justification and the proposed level.
+affected system — priority systems (优先保障单位, §6.3) first — then the
+partial systems, the cause and cut-off nodes, what was left out and why
+(maintenance), the 保障期 in force, the clause that decided the scenario and
+the proposed level.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from monitor.config import Config
+from monitor.nodes.state import Status
+from monitor.plan.impact import SystemImpact
+from monitor.plan.names import LEVEL_NAMES, SCENARIOS, duration_name
+from monitor.plan.priority import is_priority
+from monitor.plan.spread import Spread
+from monitor.plan.verdict import Counts, Rule, Verdict
 
-if TYPE_CHECKING:
-    from monitor.plan.scorer import Spread, SystemImpact
-
-SCENARIO_CLAUSE = {1: "§3.3 情形1", 2: "§3.3 情形2", 3: "§3.3 情形3"}
 LEVEL_LINES = {
-    1: "建议启动Ⅰ级应急响应，由总指挥启动并组织（§4.3.1）",
-    2: "建议启动Ⅰ级应急响应，由总指挥启动并组织（§4.3.1）",
-    3: "建议启动Ⅱ级应急响应，由总指挥或副总指挥启动（§4.3.2）",
+    "I": f"建议启动{LEVEL_NAMES['I']}应急响应，由总指挥启动并组织（§4.3.1）",
+    "II": f"建议启动{LEVEL_NAMES['II']}应急响应，由总指挥或副总指挥启动（§4.3.2）",
 }
+PRIORITY = "【优先保障单位，§6.3】"
 MAX_NAMES = 4
+NOTHING_DOWN = "未发现中断或不可达的节点，无受影响的网络和系统，不构成预警情形（§3.3）"
+KIND_NAMES = {"operator": "基础运营网络", "key_system": "重要信息系统"}
+S2, S3 = SCENARIOS[2], SCENARIOS[3]
 
 
 @dataclass(frozen=True)
@@ -32,24 +37,17 @@ class Facts:
 
     impacts: Mapping[str, SystemImpact]
     ordered: tuple[str, ...]
-    operators: int
-    key_systems: int
+    partial: tuple[str, ...]
+    counts: Counts
     streets: tuple[str, ...]
     spread: Spread
-    scenario: int | None
+    verdict: Verdict
     causes: tuple[str, ...]
     unreachable: tuple[str, ...]
+    repair: tuple[str, ...]
+    left_out: Mapping[str, str]
+    left_out_status: Mapping[str, Status]
     guarantees: tuple[str, ...] = ()
-
-
-def duration_zh(value: timedelta) -> str:
-    """15分钟, 1小时, 1小时30分钟, 45秒."""
-    seconds = int(value.total_seconds())
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [f"{hours}小时" if hours else "", f"{minutes}分钟" if minutes else ""]
-    parts.append(f"{secs}秒" if secs or not any(parts) else "")
-    return "".join(parts)
 
 
 def node_label(config: Config, node_id: str) -> str:
@@ -67,15 +65,18 @@ def _names(config: Config, ids: tuple[str, ...]) -> str:
 def spread_phrases(config: Config, facts: Facts) -> list[str]:
     """One phrase per spread rule that holds."""
     spread, phrases = facts.spread, []
-    if spread.growth:
-        window = duration_zh(config.plan.spread.window)
-        phrases.append(f"{window}内受影响系统由{spread.earlier}增至{spread.now}")
-    if spread.streets:
+    window = duration_name(config.plan.spread.window)
+    if spread.systems_growth:
+        phrases.append(f"{window}内受影响系统由{spread.earlier_systems}增至{spread.now_systems}")
+    if spread.streets_growth:
         phrases.append(
-            f"中断涉及{len(facts.streets)}个镇（街道），达到{config.plan.spread.min_streets}个以上"
+            f"{window}内涉及镇（街道）由{spread.earlier_streets}个增至{spread.now_streets}个"
         )
-    if spread.operators:
-        phrases.append(f"{facts.operators}家基础运营网络同时受影响")
+    if spread.reach:
+        phrases.append(
+            f"中断涉及{spread.now_streets}个镇（街道），达到"
+            f"{config.plan.spread.min_streets}个以上（plan.toml [spread] min_streets，§7.1）"
+        )
     return phrases
 
 
@@ -84,77 +85,125 @@ def headline(config: Config, facts: Facts) -> str:
     phrases = spread_phrases(config, facts)
     spread = "；".join(phrases) + "，有扩散性" if phrases else "无扩散性"
     line = f"{_names(config, facts.ordered)}全部业务中断；{spread}"
-    if facts.scenario is not None:
-        line += f"（{SCENARIO_CLAUSE[facts.scenario]}）"
+    if facts.verdict.scenario is not None:
+        line += f"（{facts.verdict.scenario.clause}）"
     return line
 
 
-def system_line(config: Config, impact: SystemImpact, causes: tuple[str, ...]) -> str:
-    """Why one system's business counts as affected."""
-    system = impact.system
-    kind = "基础运营网络" if system.kind == "operator" else "重要信息系统"
-    prefix = "【优先保障，§6.3】" if system.priority else ""
+def _why(config: Config, impact: SystemImpact, causes: tuple[str, ...]) -> str:
     if impact.critical_out:
         nodes = "、".join(
             node_label(config, n) + ("中断" if n in causes else "不可达")
             for n in impact.critical_out
         )
-        why = f"关键节点{nodes}"
+        return f"关键节点{nodes}"
+    if impact.threshold >= 1.0:
+        return f"全部{impact.judged}个节点中断或不可达"
+    return (
+        f"{len(impact.out)}/{impact.judged}个节点中断或不可达，达到本系统设定的"
+        f"{impact.threshold:.0%}以上（nodes.toml affected_share，§7.1）"
+    )
+
+
+def system_line(config: Config, impact: SystemImpact, causes: tuple[str, ...]) -> str:
+    """Why one system's whole business counts as down."""
+    system = impact.system
+    prefix = PRIORITY if is_priority(config, system.id) else ""
+    why = _why(config, impact, causes)
+    return f"{prefix}{KIND_NAMES[system.kind]}{system.name}：{why}，全部业务受影响（§3.3）"
+
+
+def partial_line(config: Config, impact: SystemImpact) -> str:
+    """A system with part of its business down: shown, never a scenario by itself."""
+    system = impact.system
+    prefix = PRIORITY if is_priority(config, system.id) else ""
+    if impact.threshold >= 1.0:
+        rule = "未达到“全部业务”（全部节点或关键节点中断）"
     else:
-        why = (
-            f"{len(impact.out)}/{impact.total}个节点中断或不可达，"
-            f"达到{impact.threshold:.0%}以上（§7.1）"
-        )
-    return f"{prefix}{kind}{system.name}：{why}，全部业务受影响"
+        rule = f"未达到本系统设定的{impact.threshold:.0%}（nodes.toml affected_share）"
+    return (
+        f"{prefix}{KIND_NAMES[system.kind]}{system.name}：{len(impact.out)}/{impact.judged}个"
+        f"节点中断或不可达，{rule}，部分业务受影响，不单独构成预警情形（§3.3）"
+    )
+
+
+def _scope(counts: Counts) -> str:
+    parts = [
+        f"{counts.operators}家基础运营网络" if counts.operators else "",
+        f"{counts.key_systems}家重要信息系统" if counts.key_systems else "",
+    ]
+    return "和".join(p for p in parts if p)
 
 
 def scenario_line(config: Config, facts: Facts) -> str:
-    """Which condition of §3.3 is met, with §7.1 where a count decides."""
-    rules, ops, keys = config.plan.scenario, facts.operators, facts.key_systems
-    clause = SCENARIO_CLAUSE[facts.scenario] if facts.scenario else "§3.3"
-    if facts.scenario == 1:
-        share = (ops + keys) / len(config.inventory.system)
+    """Which clause decided the scenario, with §7.1 where a count decides."""
+    counts, rule, verdict = facts.counts, facts.verdict.rule, facts.verdict
+    clause = verdict.scenario.clause if verdict.scenario else "§3.3"
+    limit = config.plan.scenario.max_operators_without_spread
+    if rule is Rule.ALL:
         return (
-            f"受影响网络和系统占全区的{share:.0%}（达到{rules.all_share:.0%}以上），并有扩散性，"
-            f"可能影响本区所有网络和重要信息系统并扩散到全区（{clause}）"
+            f"全部{counts.all_operators}家基础运营网络和全部{counts.all_key_systems}家重要信息系统"
+            f"均受影响，即“本区所有网络和重要信息系统”（{clause}、§4.3.1 ①）"
         )
-    if facts.scenario == 2:
-        if ops >= rules.operators_for_scenario2:
-            why = f"{ops}家基础运营网络同时受影响（{rules.operators_for_scenario2}家以上，§7.1）"
-        elif keys >= rules.key_systems_without_spread:
-            why = (
-                f"{keys}家重要信息系统全部业务受影响（{rules.key_systems_without_spread}家以上，"
-                f"§7.1），超出情形3的“1至2家”"
-            )
-        elif keys >= rules.key_systems_with_spread:
-            why = (
-                f"{keys}家重要信息系统全部业务受影响（{rules.key_systems_with_spread}家以上，"
-                f"§7.1）并有继续扩散的可能性"
+    if rule is Rule.OPERATORS:
+        if counts.operators == counts.all_operators:
+            what = (
+                f"本区全部{counts.operators}家基础运营网络受影响（{S2.clause}“本区基础运营网络”）"
             )
         else:
-            why = "本区基础运营网络受影响并有继续扩散的可能性"
-        return f"{why}，符合预警情形2（{clause}）"
-    parts = [f"{ops}家基础运营网络" if ops else "", f"{keys}家重要信息系统" if keys else ""]
-    scope = "和".join(p for p in parts if p)
-    if facts.spread.any:
+            what = f"{counts.operators}家基础运营网络受影响"
+        if limit == 1:
+            return (
+                f"{what}；plan.toml 取{S3.clause}的“1家基础运营网络”（§4.3.2 ①为“1至2家”，"
+                f"两节计数不同），超出即按{S2.label}研判（{clause}）"
+            )
         return (
-            f"影响{scope}的全部业务；虽有扩散迹象，但未达到情形2的条件，"
-            f"按预警情形3研判并密切关注发展（{clause}）"
+            f"{what}，超出§4.3.2 ①的“1至2家基础运营网络”，符合预警{S2.label}（{clause}、§4.3.1 ①）"
         )
-    return f"影响{scope}的全部业务，无扩散性，符合预警情形3（{clause}）"
+    if rule is Rule.KEY_SYSTEMS:
+        return (
+            f"{counts.key_systems}家重要信息系统全部业务受影响，"
+            f"超出{S3.label}和§4.3.2 ①的“1至2家”，属“2家以上”（§7.1“以上”含本数），"
+            f"符合预警{S2.label}（{clause}、§4.3.1 ①）"
+        )
+    if rule is Rule.KEY_SYSTEMS_SPREAD:
+        return (
+            f"{counts.key_systems}家重要信息系统全部业务受影响，属“2家以上”（§7.1“以上”含本数），"
+            f"并有继续扩散的可能性，符合预警{S2.label}（{clause}、§4.3.1 ①）"
+        )
+    if rule is Rule.OPERATOR_SPREAD:
+        return (
+            f"本区基础运营网络受影响并有继续扩散的可能性，符合预警{S2.label}（{clause}、§4.3.1 ①）"
+        )
+    scope = _scope(counts)
+    if rule is Rule.WITHIN_SPREAD:
+        return (
+            f"影响{scope}的全部业务；虽有扩散迹象，但{S2.label}要求“2家以上重要信息系统”或"
+            f"基础运营网络，按预警{S3.label}研判并密切关注发展（{clause}）"
+        )
+    line = f"影响{scope}的全部业务，无扩散性，符合预警{S3.label}（{clause}、§4.3.2 ①）"
+    if counts.operators == 2:
+        line += (
+            f"；注意：{S3.clause}列“1家基础运营网络”，§4.3.2 ①列“1至2家基础运营网络……无扩散性”"
+            "（Ⅱ级），两节计数不同，按§4.3.2 ①研判（plan.toml [scenario] "
+            "max_operators_without_spread = 2）"
+        )
+    return line
 
 
-def reasons(config: Config, facts: Facts) -> tuple[str, ...]:
-    """All reasons, headline first, level last."""
-    if not facts.causes and not facts.unreachable:
-        return ("未发现中断或不可达的节点，无受影响的网络和系统，不构成预警情形（§3.3）",)
+def left_out_line(config: Config, facts: Facts) -> str:
+    """The nodes left out of the judgement, and why."""
+    parts = []
+    for node_id, why in sorted(facts.left_out.items()):
+        status = facts.left_out_status.get(node_id, Status.UNKNOWN).value
+        parts.append(f"{node_label(config, node_id)}（当前{status}，{why}）")
+    return f"以下节点不计入研判，既不计为中断也不计为正常：{'、'.join(parts)}"
+
+
+def _nodes_lines(config: Config, facts: Facts) -> list[str]:
     lines: list[str] = []
-    if facts.ordered:
-        lines.append(headline(config, facts))
-        lines.extend(system_line(config, facts.impacts[sid], facts.causes) for sid in facts.ordered)
     if facts.causes:
-        labels = "、".join(node_label(config, n) for n in facts.causes)
-        lines.append(f"中断节点：{labels}")
+        lines.append(f"中断节点：{'、'.join(node_label(config, n) for n in facts.causes)}")
     if facts.unreachable:
         labels = "、".join(node_label(config, n) for n in facts.unreachable)
         lines.append(
@@ -162,11 +211,30 @@ def reasons(config: Config, facts: Facts) -> tuple[str, ...]:
         )
     if facts.streets:
         lines.append(f"涉及镇（街道）：{'、'.join(facts.streets)}")
-    if facts.scenario is None:
-        lines.append("中断节点未使任何网络或系统的全部业务受影响，不构成预警情形（§3.3）")
+    if len(facts.repair) > 1:
+        order = "、".join(node_label(config, n) for n in facts.repair)
+        lines.append(f"建议抢修顺序（§6.3 优先保障单位在前）：{order}")
+    return lines
+
+
+def reasons(config: Config, facts: Facts) -> tuple[str, ...]:
+    """All reasons, headline first, level last."""
+    lines: list[str] = []
+    if facts.ordered:
+        lines.append(headline(config, facts))
+        lines.extend(system_line(config, facts.impacts[sid], facts.causes) for sid in facts.ordered)
+    lines.extend(partial_line(config, facts.impacts[sid]) for sid in facts.partial)
+    lines.extend(_nodes_lines(config, facts))
+    if facts.left_out:
+        lines.append(left_out_line(config, facts))
+    lines.extend(facts.guarantees)
+    scenario = facts.verdict.scenario
+    if scenario is None:
+        if not facts.causes and not facts.unreachable:
+            lines.insert(0, NOTHING_DOWN)
+        else:
+            lines.append("没有网络或系统的全部业务受影响，不构成预警情形（§3.3）")
         return tuple(lines)
-    for name in facts.guarantees:
-        lines.append(f"受影响系统处于保障期“{name}”，应优先保障（§3.1.2 (4)、§6.3）")
     lines.append(scenario_line(config, facts))
-    lines.append(LEVEL_LINES[facts.scenario])
+    lines.append(LEVEL_LINES[scenario.proposed_level])
     return tuple(lines)

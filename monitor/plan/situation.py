@@ -10,13 +10,10 @@ Order after every probe round (all results of the round applied first):
 4. `shown` (operators, metrics, `status`): topology on the real raw statuses,
    then FLAPPING, then MAINTENANCE on top.
 
-Maintenance never changes `scored`: nodes in a window count as they are, so a
-window neither hides an open incident's outage nor resolves it. It only stops
-an incident from *opening*: `suppressed` is true when the outage would affect
-no system without the nodes in maintenance (a DOWN node inside a window, and
-an UNREACHABLE node inside a window or with at least one such parent). When
-the window ends while the node is still down, `suppressed` turns false and the
-incident opens then. Pass it on: `engine.on_assessment(a, now, suppressed=…)`.
+`maintained` (node → the window's name) goes to the scorer, which leaves
+those nodes out of the judgement (`monitor.plan.overlays`): a node in
+maintenance is neither down nor up for any scenario, so it neither opens nor
+follows nor restores an incident, and the reasons say what was left out.
 """
 
 from __future__ import annotations
@@ -29,9 +26,9 @@ from monitor.config import Config
 from monitor.nodes.flapping import FlapState, scored_status, shown_status
 from monitor.nodes.state import Status
 from monitor.nodes.topology import effective_statuses, parents_of
-from monitor.nodes.windows import maintained_nodes
 from monitor.plan.assessment import Assessment
-from monitor.plan.scorer import affected_systems, assess
+from monitor.plan.overlays import left_out, maintenance_reasons
+from monitor.plan.scorer import assess
 from monitor.plan.spread import SpreadHistory
 
 
@@ -41,7 +38,7 @@ class Situation:
 
     scored: dict[str, Status]
     shown: dict[str, Status]
-    maintained: frozenset[str]
+    maintained: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -50,7 +47,6 @@ class RoundResult:
 
     situation: Situation
     assessment: Assessment
-    suppressed: bool
 
 
 def situation(
@@ -65,47 +61,12 @@ def situation(
     held = {n: scored_status(flaps.get(n), s) for n, s in own.items()}
     scored = effective_statuses(held, parents)
     real = effective_statuses(own, parents)
-    maintained = maintained_nodes(config, now)
+    maintained = maintenance_reasons(config, now)
     shown = {
         n: Status.MAINTENANCE if n in maintained else shown_status(flaps.get(n), s)
         for n, s in real.items()
     }
     return Situation(scored, shown, maintained)
-
-
-def excused(
-    config: Config, scored: Mapping[str, Status], maintained: frozenset[str]
-) -> frozenset[str]:
-    """Out nodes whose outage the maintenance windows explain."""
-    parents = parents_of(config)
-    memo: dict[str, bool] = {}
-
-    def check(node: str, seen: frozenset[str]) -> bool:
-        if node in memo:
-            return memo[node]
-        status = scored.get(node, Status.UNKNOWN)
-        if status is Status.DOWN:
-            result = node in maintained
-        elif status is Status.UNREACHABLE:
-            ups = [p for p in parents.get(node, ()) if p not in seen]
-            result = node in maintained or any(check(p, seen | {node}) for p in ups)
-        else:
-            result = False
-        memo[node] = result
-        return result
-
-    return frozenset(n for n in sorted(scored) if check(n, frozenset()))
-
-
-def creation_suppressed(
-    config: Config, scored: Mapping[str, Status], maintained: frozenset[str]
-) -> bool:
-    """True when something is affected, but nothing would be without the maintenance windows."""
-    if not maintained or not affected_systems(config, scored):
-        return False
-    forgiven = excused(config, scored, maintained)
-    without = {n: Status.UP if n in forgiven else s for n, s in scored.items()}
-    return not affected_systems(config, without)
 
 
 def score_round(
@@ -115,9 +76,10 @@ def score_round(
     history: SpreadHistory,
     now: datetime,
 ) -> RoundResult:
-    """Everything after a round: situation, history, Assessment and suppression."""
+    """Everything after a round: situation, history and Assessment."""
     current = situation(config, raw, flaps, now)
-    history.record(now, current.scored)
-    assessment = assess(config, current.scored, history.earlier(now), now=now)
-    suppressed = creation_suppressed(config, current.scored, current.maintained)
-    return RoundResult(current, assessment, suppressed)
+    skipped = left_out(config, current.scored, current.maintained)
+    history.record(now, current.scored, skipped)
+    earlier = history.earlier(now)
+    assessment = assess(config, current.scored, earlier, now=now, maintained=current.maintained)
+    return RoundResult(current, assessment)

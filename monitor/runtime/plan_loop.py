@@ -4,8 +4,9 @@ Runs after every probe round (time alone can end a maintenance window or a
 spread window), keeps the spread history, hands the Assessment to the incident
 engine (which writes notice requests in its own transaction) and nudges the
 notice pump (the dispatcher, built and injected by app.py). The monitor's own
-uplink is checked first: when its reference nodes are down, commwatch reports
-that it is cut off instead of scoring the district (so its own outage is never
+uplink is judged before every round (`monitor.runtime.uplink.SelfMonitor`):
+while it is blind, or while nodes it could not see are not judged again, the
+district is not scored and no incident moves (so its own outage is never
 mistaken for 情形1).
 """
 
@@ -27,11 +28,15 @@ from monitor.incidents.engine import IncidentEngine
 from monitor.nodes.flapping import FlapState
 from monitor.nodes.state import Status
 from monitor.plan.assessment import Assessment
+from monitor.plan.blindness import blind_assessment
 from monitor.plan.names import LEVEL_CODES
 from monitor.plan.situation import RoundResult, score_round
 from monitor.plan.spread import SpreadHistory
+from monitor.runtime.flap_notices import FlapNotices
 from monitor.runtime.metrics import counter, gauge
+from monitor.runtime.partial_notices import PartialNotices
 from monitor.runtime.plan_clock import PlanClock
+from monitor.runtime.uplink import SelfMonitor
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +62,11 @@ class PlanRuntime:
         self.incidents = IncidentEngine(engine, config)
         self.notices = notices
         self.assessment = Assessment()
-        self.uplink_ok = True
         self.clock = PlanClock(config)
         self._history_lock = threading.Lock()  # scoring runs in a worker thread
+        self.self_monitor = SelfMonitor(config, self.incidents.sink)
+        self.flap_notices = FlapNotices(self.incidents.sink)
+        self.partial_notices = PartialNotices(self.incidents.sink)
         self.store_errors = 0  # incident engine writes that failed (database down, disk full)
         self.store_failing = False
 
@@ -73,7 +80,7 @@ class PlanRuntime:
         """True when evaluate() must run after a round (monitor.runtime.plan_clock)."""
         current = self.incidents.current
         engaged = (
-            not self.uplink_ok
+            self.self_monitor.holding
             or self.assessment.affected
             or (current is not None and current.restored_at is None)
         )
@@ -82,10 +89,14 @@ class PlanRuntime:
     async def evaluate(
         self, statuses: Mapping[str, Status], flaps: Mapping[str, FlapState], now: datetime
     ) -> None:
-        """Score the current statuses and advance incidents."""
-        self.uplink_ok = self._uplink_ok(statuses)
-        if not self.uplink_ok:
-            log.error("monitor uplink lost: not scoring the district until it is back")
+        """Score the current statuses and advance incidents (not while the monitor is blind)."""
+        if self.flap_notices.update(self.config, flaps, now):
+            self.notices.nudge()
+        if self.self_monitor.holding:
+            state, unseen = self.self_monitor.state, self.self_monitor.unseen
+            previous, self.assessment = self.assessment, blind_assessment(state, unseen)
+            if previous != self.assessment:
+                self.notices.nudge()
             return
         result = await asyncio.to_thread(self._score, self.config, statuses, flaps, now)
         previous, self.assessment = self.assessment, result.assessment
@@ -105,9 +116,7 @@ class PlanRuntime:
             )
         unknown = [node for node, status in statuses.items() if status is Status.UNKNOWN]
         try:
-            incident = await self.incidents.on_assessment(
-                result.assessment, now, suppressed=result.suppressed, unknown=unknown
-            )
+            incident = await self.incidents.on_assessment(result.assessment, now, unknown=unknown)
         except SQLAlchemyError as exc:
             self._store_failed(exc)
             self.clock.stale = True  # the next round scores again and retries the write
@@ -115,7 +124,8 @@ class PlanRuntime:
         if self.store_failing:
             self.store_failing = False
             log.warning("incident store writable again")
-        if incident is not None or previous != result.assessment:
+        told = self.partial_notices.update(self.config, result.assessment, now)
+        if incident is not None or previous != result.assessment or told:
             self.notices.nudge()
         self.clock.stale = False
 
@@ -141,30 +151,20 @@ class PlanRuntime:
             extra={"fields": {"error": type(exc).__name__, "detail": str(exc).splitlines()[0]}},
         )
 
-    def _uplink_ok(self, statuses: Mapping[str, Status]) -> bool:
-        monitor = self.config.daemon.self_monitor
-        if not monitor.uplink_nodes:
-            return True
-        up = sum(
-            statuses.get(node) in (Status.UP, Status.DEGRADED) for node in monitor.uplink_nodes
-        )
-        unknown = all(
-            statuses.get(node, Status.UNKNOWN) is Status.UNKNOWN for node in monitor.uplink_nodes
-        )
-        return unknown or up >= monitor.uplink_min_up
-
     def reconfigure(self, config: Config) -> None:
         """Adopt a reloaded config."""
         self.config = config
         self.clock.reconfigure(config)
         with self._history_lock:
             self.history.reconfigure(config)
+        self.self_monitor.reconfigure(config)
         self.incidents.reconfigure(config)
         self.notices.reconfigure(config)
 
     async def stop(self, drain_seconds: float) -> None:
         """Drain dispatch for at most drain_seconds."""
         await self.notices.stop(drain_seconds)
+        await self.self_monitor.close()
 
     def metric_families(self) -> Iterator[Metric]:
         """The plan's view, at scrape time."""
@@ -184,8 +184,16 @@ class PlanRuntime:
         affected.add_metric(["key_system"], float(len(a.key_systems)))  # type: ignore[attr-defined]
         yield affected
         yield gauge(
-            "commwatch_uplink_ok", "1 while the monitor's own uplink answers", float(self.uplink_ok)
+            "commwatch_partial_systems",
+            "Systems with part of their business down (部分业务受影响, never a scenario)",
+            float(len(a.partial_systems)),
         )
+        yield gauge(
+            "commwatch_uplink_ok",
+            "1 while the monitor's own uplink answers",
+            float(not self.self_monitor.state.blind),
+        )
+        yield from self.self_monitor.families()
         yield gauge(
             "commwatch_incidents_open",
             "Open monitor incidents (a drill incident, §6.1, never counts)",

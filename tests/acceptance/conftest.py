@@ -91,11 +91,13 @@ def installed(program: Path, tmp_path: Path) -> Installed:
 def config_copy(
     target: Path, *, metrics_port: int, extra_daemon: str = "", nodes: str = ""
 ) -> Path:
-    """The shipped config, metrics on `metrics_port`, with TOML appended to two files."""
+    """The shipped config, metrics on `metrics_port`, no gateway detection, TOML appended."""
     shutil.copytree(SHIPPED_CONFIG, target)
     daemon = target / "commwatch.toml"
     text = daemon.read_text(encoding="utf-8")
     text = re.sub(r'(?m)^listen = "127.0.0.1:9810"', f'listen = "127.0.0.1:{metrics_port}"', text)
+    # never ping the host's own default gateway from a test (traffic stays on loopback)
+    text = re.sub(r"(?m)^detect_gateway = true", "detect_gateway = false", text)
     daemon.write_text(text + extra_daemon, encoding="utf-8")
     inventory = target / "nodes.toml"
     inventory.write_text(inventory.read_text(encoding="utf-8") + nodes, encoding="utf-8")

@@ -60,6 +60,8 @@ EXTRA_METRICS: dict[str, frozenset[str]] = {
     "commwatch_calls_open": frozenset(),
     "commwatch_calls_overdue": frozenset(),
     "commwatch_contacts_failing": frozenset(),
+    "commwatch_partial_systems": frozenset(),
+    "commwatch_monitor_blind": frozenset(),
 }
 TARGET_LABELS = frozenset({"instance", "job", "service"})
 # The Prometheus `up` series of the scrape job (alert rules only).

@@ -28,6 +28,7 @@ from monitor.incidents.lifecycle import Incident
 from monitor.incidents.notices import NoticeKind
 from monitor.incidents.store import EventRecord
 from monitor.incidents.tables import assessment_to_json
+from monitor.plan.assessment import Assessment
 from tests.dispatch.support import ONE_OPERATOR, SHIPPED, T0, TWO_OPERATORS, request
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -35,6 +36,15 @@ MIN = timedelta(minutes=1)
 DEADLINE = (T0 + 30 * MIN).isoformat()
 PLAN = {"plan": "城政办发〔2024〕22号", "plan_version": "2024"}
 
+FLAP = (
+    "移动东街汇聚交换机（cmcc-agg-dongjie，移动城区分公司网络）状态频繁变化：近20轮加权变化率"
+    "40%，达到20%以上；所属系统按变化前的状态（UP）研判，其间不再逐次通知，稳定后再报"
+)
+STEADY = "移动东街汇聚交换机（cmcc-agg-dongjie，移动城区分公司网络）恢复稳定：加权变化率8%，低于10%；按实际状态（UP）研判"
+PARTIAL_LINE = (
+    "基础运营网络移动城区分公司网络：2/4个节点中断或不可达，未达到“全部业务”（全部节点或关键节点"
+    "中断），部分业务受影响，不单独构成预警情形"
+)
 # Each kind with the context the engine (or a clock) gives it.
 CONTEXTS: dict[str, dict[str, Any]] = {
     "detection": {},
@@ -69,8 +79,16 @@ CONTEXTS: dict[str, dict[str, Any]] = {
     "lift": {"warning_scenario": 3, "actor_name": "区工信局局长", "restored": True,
              "data": {"office": "副总指挥"}},
     "closed": {"status": "closed"},
+    "monitor_blind": {"note": "监测系统自身上联（默认网关192.0.2.1）无响应：0/1个应答",
+                      "title": "监测系统自身上联中断"},
+    "monitor_sighted": {"note": "监测系统自身上联（默认网关192.0.2.1）无响应：0/1个应答",
+                        "title": "监测系统恢复观察"},
+    "flapping_start": {"note": FLAP, "title": "移动东街汇聚交换机状态频繁变化"},
+    "flapping_end": {"note": STEADY, "title": "移动东街汇聚交换机恢复稳定"},
+    "partial": {"note": PARTIAL_LINE, "title": "移动城区分公司网络部分业务受影响（知悉）"},
     "test": {},
 }  # fmt: skip
+NO_ASSESSMENT = {"test", "monitor_blind", "monitor_sighted", "flapping_start", "flapping_end"}
 
 
 @pytest.fixture(scope="module")
@@ -94,8 +112,10 @@ def test_notice_golden(config: Config, kind: str) -> None:
     context = dict(CONTEXTS[kind])
     at = datetime.fromisoformat(context.pop("at")) if "at" in context else T0
     assessment = TWO_OPERATORS if kind in ("warning_proposal", "upgrade") else ONE_OPERATOR
-    if kind == "test":
+    if kind in NO_ASSESSMENT:
         assessment = None
+    if kind == "partial":
+        assessment = Assessment(partial_systems=("cmcc",), reasons=(PARTIAL_LINE,))
     r = request(NoticeKind.DETECTION, "k", assessment, 12, at=at, **context)
     view = build_view(config, kind, 12, assessment, r.context, T0)
     email = Renderer().email(view)

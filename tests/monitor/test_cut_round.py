@@ -36,7 +36,11 @@ async def test_a_cut_round_stops_its_work(tmp_path: Path) -> None:
     shutil.copytree(SHIPPED_CONFIG, config_dir)
     text = (config_dir / "commwatch.toml").read_text(encoding="utf-8")
     (config_dir / "commwatch.toml").write_text(
-        text.replace("${STATE_DIRECTORY:-var}", str(tmp_path)), encoding="utf-8"
+        text.replace("${STATE_DIRECTORY:-var}", str(tmp_path)).replace(
+            "detect_gateway = true",
+            "detect_gateway = false",  # never ping the host's gateway
+        ),
+        encoding="utf-8",
     )
     daemon = Daemon(load_config(config_dir))
     daemon.probes = {"icmp": Instant()}  # type: ignore[dict-item]

@@ -111,3 +111,23 @@ def test_maintenance_and_guarantee(tmp_path: object) -> None:
     rows = _rows(config, {n.id: Status.UP for n in CONFIG.inventory.node})
     assert rows["cucc"] == "维护"
     assert rows["portal"] == "保障期"
+
+
+def test_priority_units_lead_the_board_section_6_3() -> None:
+    """§6.3: 优先保障单位 are named first on the board (config order otherwise)."""
+    systems = [
+        s.model_copy(update={"priority": True}) if s.id == "power-dispatch" else s
+        for s in CONFIG.inventory.system
+    ]
+    config = Config(
+        CONFIG.directory,
+        CONFIG.daemon,
+        CONFIG.plan,
+        CONFIG.contacts,
+        CONFIG.inventory.model_copy(update={"system": systems}),
+    )
+    board = build_board(config, _all(Status.UP), {}, Assessment(), NOW)
+    ids = [r.id for r in board.key_systems]
+    assert ids.index("power-dispatch") < ids.index("media-broadcast")  # config has it last
+    priority = [s.id for s in systems if s.priority and s.kind == "key_system"]
+    assert ids[: len(priority)] == priority

@@ -1,4 +1,4 @@
-"""The daemon's side of the scorer: situation overlays, maintenance suppression, spread history."""
+"""The daemon's side of the scorer: situation overlays, maintenance left out, spread history."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from monitor.config import Config, load_config
 from monitor.nodes.flapping import FlapState
 from monitor.nodes.state import Status
 from monitor.plan.assessment import Assessment
-from monitor.plan.situation import creation_suppressed, excused, score_round, situation
+from monitor.plan.situation import score_round, situation
 from monitor.plan.spread import SpreadHistory
 from tests.paths import PLAN_DATA, ROOT
 
@@ -37,48 +37,58 @@ def raw(world: Config, *down: str) -> dict[str, Status]:
     return {n: D if n in down else U for n in world.nodes}
 
 
-SUPPRESSION = [
-    ("node-window-active", ["ks2-srv"], cst(1, 3), True),
-    ("node-window-over-still-down-is-reported", ["ks2-srv"], cst(1, 7), False),
-    ("another-outage-too", ["ks2-srv", "ks3-core"], cst(1, 3), False),
-    ("parent-in-window-excuses-children", ["opc-ring", "opc-site-1", "ks5-n1"], cst(3, 3), True),
-    ("parent-window-over", ["opc-ring", "opc-site-1", "ks5-n1"], cst(3, 4), False),
-    ("street-window-past-midnight", ["ks4-n1", "ks4-n2"], cst(2, 1), True),
-    ("street-window-not-enough", ["ks4-n1", "ks4-n2", "ks4-n3"], cst(2, 1), False),
-    ("nothing-affected", ["ks4-n1"], cst(2, 1), False),
-    ("no-window", ["ks2-srv"], cst(2, 12), False),
+# id (clause), down, now, scenario, operators, key systems, nodes left out
+# fmt: off
+MAINTENANCE: list[tuple[str, list[str], datetime, int | None, list[str], list[str], list[str]]] = [
+    ("node-window-active-3.3", ["ks2-srv"], cst(1, 3), None, [], [], ["ks2-srv"]),
+    ("node-window-over-still-down-3.3(3)", ["ks2-srv"], cst(1, 7), 3, [], ["ks2"], []),
+    ("another-outage-too-3.3(3)", ["ks2-srv", "ks3-core"], cst(1, 3), 3, [], ["ks3"], ["ks2-srv"]),
+    ("parent-in-window-leaves-children-out", ["opc-ring", "opc-site-1", "ks5-n1"], cst(3, 3), None, [], [], ["ks5-n1", "opc-ring", "opc-site-1"]),
+    ("parent-window-over-3.3(3)", ["opc-ring", "opc-site-1", "ks5-n1"], cst(3, 4), 3, ["opc"], ["ks5"], []),
+    ("street-window-node-alone", ["ks4-n1"], cst(2, 1), None, [], [], ["ks4-n1"]),
+    ("street-window-others-all-down-3.3(3)", ["ks4-n2", "ks4-n3", "ks4-n4"], cst(2, 1), 3, [], ["ks4"], ["ks4-n1"]),
+    ("real-outage-beside-a-window-4.3.2(1)", ["opa-core", "opb-core", "opc-ring"], cst(3, 3), 3, ["opa", "opb"], [], ["opc-ring", "opc-site-1"]),
+    ("same-outage-without-window-3.3(2)", ["opa-core", "opb-core", "opc-ring"], cst(3, 5), 2, ["opa", "opb", "opc"], [], []),
+    ("no-window-3.3(3)", ["ks2-srv"], cst(2, 12), 3, [], ["ks2"], []),
 ]
+# fmt: on
 
 
 @pytest.mark.parametrize(
-    ("down", "now", "expected"), [c[1:] for c in SUPPRESSION], ids=[c[0] for c in SUPPRESSION]
+    ("down", "now", "scenario", "operators", "key_systems", "left_out"),
+    [c[1:] for c in MAINTENANCE],
+    ids=[c[0] for c in MAINTENANCE],
 )
-def test_maintenance_suppresses_creation(
-    world: Config, down: list[str], now: datetime, expected: bool
+def test_maintenance_is_neither_down_nor_up(
+    world: Config,
+    down: list[str],
+    now: datetime,
+    scenario: int | None,
+    operators: list[str],
+    key_systems: list[str],
+    left_out: list[str],
 ) -> None:
     result = score_round(world, raw(world, *down), {}, SpreadHistory(world), now)
-    assert result.suppressed is expected
-    if expected:
-        assert result.assessment.affected  # the outage is still assessed, only not opened
+    assert result.assessment.scenario == scenario
+    assert list(result.assessment.operator_networks) == operators
+    assert list(result.assessment.key_systems) == key_systems
+    assert list(result.assessment.left_out) == left_out
+    assert not set(left_out) & set(result.assessment.partial_systems)
 
 
-def test_maintenance_never_changes_the_assessment(world: Config) -> None:
-    statuses = raw(world, "opc-ring", "opc-site-1", "ks5-n1")
+def test_maintenance_reasons_list_what_was_left_out_and_why(world: Config) -> None:
+    statuses = raw(world, "opa-core", "opb-core", "opc-ring", "opc-site-1", "ks5-n1")
     inside = score_round(world, statuses, {}, SpreadHistory(world), cst(3, 3))
-    outside = score_round(world, statuses, {}, SpreadHistory(world), cst(3, 5))
-    assert inside.assessment == outside.assessment
-    assert inside.situation.scored == outside.situation.scored
     assert inside.situation.shown["opc-ring"] is Status.MAINTENANCE
-    assert outside.situation.shown["opc-ring"] is D
-    assert excused(world, inside.situation.scored, inside.situation.maintained) == {
-        "opc-ring",
-        "opc-site-1",
-        "ks5-n1",
-    }
+    line = next(r for r in inside.assessment.reasons if r.startswith("以下节点不计入研判"))
+    assert "铁塔传输环（opc-ring）（当前DOWN，维护窗口“铁塔例行维护”）" in line
+    assert "门户节点1（ks5-n1）（当前UNREACHABLE，维护窗口“铁塔例行维护”）" not in line
+    assert "门户节点1（ks5-n1）（当前UNREACHABLE，上级节点铁塔传输环处于维护中而不可达）" in line
+    assert inside.assessment.level == "II"
 
 
 def test_window_lifecycle_opens_at_window_end_and_resolves_inside_one(world: Config) -> None:
-    """A toy incident engine with the contract: open unless suppressed; follow and resolve always."""
+    """A toy incident engine: open on an affected Assessment, resolve when nothing is."""
     open_at: list[datetime] = []
     resolved_at: list[datetime] = []
     history = SpreadHistory(world)
@@ -93,7 +103,7 @@ def test_window_lifecycle_opens_at_window_end_and_resolves_inside_one(world: Con
     ]
     for now, down in timeline:
         result = score_round(world, raw(world, *down), {}, history, now)
-        if incident is None and result.assessment.affected and not result.suppressed:
+        if incident is None and result.assessment.affected:
             incident = result.assessment
             open_at.append(now)
         elif incident is not None and not result.assessment.affected:
@@ -103,15 +113,15 @@ def test_window_lifecycle_opens_at_window_end_and_resolves_inside_one(world: Con
     assert resolved_at == [cst(1, 7)]
 
 
-def test_resolution_is_not_suppressed_inside_a_window(world: Config) -> None:
+def test_a_window_takes_its_node_out_of_an_outage_already_seen(world: Config) -> None:
     history = SpreadHistory(world)
     opened = score_round(world, raw(world, "opc-ring"), {}, history, cst(3, 1, 50))
-    assert opened.assessment.affected
-    assert not opened.suppressed
+    assert opened.assessment.operator_networks == ("opc",)
     inside = score_round(world, raw(world, "opc-ring"), {}, history, cst(3, 2, 10))
-    assert inside.assessment.operator_networks == ("opc",)  # still followed, not hidden
-    cleared = score_round(world, raw(world), {}, history, cst(3, 2, 20))
-    assert not cleared.assessment.affected
+    assert not inside.assessment.affected  # neither down nor up: left out
+    assert "opc-ring" in inside.assessment.left_out
+    after = score_round(world, raw(world, "opc-ring"), {}, history, cst(3, 4, 10))
+    assert after.assessment.operator_networks == ("opc",)
 
 
 def test_flapping_node_is_held_for_the_scorer_and_shown_as_flapping(world: Config) -> None:
@@ -189,7 +199,7 @@ def test_history_keeps_only_changes_and_the_window(world: Config) -> None:
 def test_reconfigure_rejudges_the_snapshots(world: Config) -> None:
     history = SpreadHistory(world)
     history.record(cst(2, 12), raw(world, "ks4-n1"))
-    assert history.snapshots[0].affected == frozenset()
+    assert history.snapshots[0].affected == frozenset()  # 1 of 4: partial
     systems = world.inventory.model_copy(
         update={
             "system": [
@@ -203,6 +213,14 @@ def test_reconfigure_rejudges_the_snapshots(world: Config) -> None:
     assert history.snapshots[0].affected == frozenset({"ks4"})
 
 
-def test_creation_suppressed_needs_an_affected_outage(world: Config) -> None:
-    assert not creation_suppressed(world, raw(world), frozenset({"ks2-srv"}))
-    assert not creation_suppressed(world, raw(world, "ks2-srv"), frozenset())
+def test_guarantee_period_is_named_in_the_reasons(world: Config) -> None:
+    """§3.1.2 (4) 保障期: the reasons say which period is in force and how strict it is."""
+    result = score_round(world, raw(world, "opa-core"), {}, SpreadHistory(world), cst(3, 10))
+    assert (
+        "保障期“区两会”生效中（§3.1.2 (4)、§6.3）：区电子政务外网、移动城区分公司网络按更严格阈值"
+        "判定（连续1轮失败即判中断，丢包率5%以上即判劣化，时延超过100ms即判劣化，"
+        "连续4轮正常才判恢复）" in result.assessment.reasons
+    )
+    assert any(r.startswith("保障期“周二调度会”生效中") for r in result.assessment.reasons)
+    quiet = score_round(world, raw(world, "opa-core"), {}, SpreadHistory(world), cst(6, 10))
+    assert not any(r.startswith("保障期") for r in quiet.assessment.reasons)
