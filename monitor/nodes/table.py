@@ -126,6 +126,9 @@ class NodeTable:
         self._cap = streak_cap(config)
         self._uplink = frozenset(config.daemon.self_monitor.uplink_nodes)
         self._down = sum(_scored_down(e) for e in entries.values())
+        # kept as they change (note/apply), so a round never scans every node for them
+        self._failing = {n: e.failing_since for n, e in entries.items() if e.failing_since}
+        self._unseen = {n for n, e in entries.items() if e.unseen}
         self._flap_limits = FlapLimits.from_config(config.daemon.state)
         self._guarantee_now: datetime | None = None
         self._guarded: frozenset[str] = frozenset()
@@ -162,24 +165,21 @@ class NodeTable:
                 continue
             if result.ok:
                 entry.failing_since = None
+                self._failing.pop(result.node, None)
             elif entry.failing_since is None:
-                entry.failing_since = now
+                entry.failing_since = self._failing[result.node] = now
 
     def failing(self) -> set[str]:
-        """Nodes whose latest primary round failed."""
-        return {n for n, e in self._entries.items() if e.failing_since is not None}
+        """Nodes whose latest primary round failed (O(failing nodes), not O(nodes))."""
+        return set(self._failing)
 
     def fresh_failures(self, since: datetime) -> set[str]:
         """Nodes that started failing at or after `since` (and still fail)."""
-        return {
-            n
-            for n, e in self._entries.items()
-            if e.failing_since is not None and e.failing_since >= since
-        }
+        return {node for node, began in self._failing.items() if began >= since}
 
     def unseen(self) -> set[str]:
         """Nodes made UNKNOWN by blindness and not judged again since."""
-        return {n for n, e in self._entries.items() if e.unseen}
+        return set(self._unseen)
 
     def apply(self, result: ProbeResult, now: datetime) -> Applied | None:
         """Feed one probe result; None when it cannot move the node's state machine.
@@ -205,13 +205,16 @@ class NodeTable:
             since = before.since if before.status is Status.UNKNOWN else now
             entry.state = NodeState(Status.UNKNOWN, since, BLIND_REASON)
             entry.unseen = True
+            self._unseen.add(entry.config.id)
             change = transition(entry.config.id, before, entry.state)
             was_down, is_down = _scored_down_of(before, flap_before), _scored_down(entry)
             self._down += is_down - was_down
             stored = _worth_storing(before, entry.state, self._cap)
             return Applied(entry.state, stored, change, change is not None)
         entry.state = step(before, observation, limits, now)
-        entry.unseen = entry.unseen and entry.state.status is Status.UNKNOWN
+        if entry.unseen and entry.state.status is not Status.UNKNOWN:
+            entry.unseen = False
+            self._unseen.discard(entry.config.id)
         entry.flap = track(flap_before, observation.outcome, entry.state.status, self._flap_limits)
         change = transition(entry.config.id, before, entry.state)
         was_down, is_down = _scored_down_of(before, flap_before), _scored_down(entry)

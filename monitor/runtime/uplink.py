@@ -41,6 +41,7 @@ from probes.icmp import IcmpProbe
 log = logging.getLogger(__name__)
 
 FRESH = 1.0  # seconds: a check this recent serves the next round too
+GATEWAY_EVERY = 30.0  # seconds between readings of the routing table (and the uplink list)
 TITLES = {
     NoticeKind.MONITOR_BLIND: "监测系统自身上联中断",
     NoticeKind.MONITOR_SIGHTED: "监测系统恢复观察",
@@ -61,6 +62,9 @@ class SelfMonitor:
         self._task: asyncio.Task[dict[str, bool]] | None = None
         self._checked_at = -FRESH
         self._answered: dict[str, bool] = {}
+        self._uplink: Uplink | None = None
+        self._uplink_at = 0.0
+        self._uplink_config = config
         self.reconfigure(config)
 
     def reconfigure(self, config: Config) -> None:
@@ -69,13 +73,23 @@ class SelfMonitor:
         if self._probe is not None and self._probe.config != config.daemon.probes.icmp:
             self._stale, self._probe = self._probe, None
         self._answered = {}
+        if self._uplink is not None and (
+            self._uplink_config.daemon.self_monitor != config.daemon.self_monitor
+            or self._uplink_config.inventory is not config.inventory
+        ):
+            self._uplink = None  # a 保障期 merge keeps both: the cached uplink stays
 
     @property
     def uplink(self) -> Uplink:
-        """Configured uplink nodes plus the gateways seen (remembered)."""
-        if self.config.daemon.self_monitor.detect_gateway:
-            self._gateways = detect_gateways() or self._gateways
-        return uplink_of(self.config, self._gateways)
+        """Configured uplink nodes plus the gateways seen (remembered; the routing table is
+        read again at most every GATEWAY_EVERY seconds, not on every round)."""
+        now = time.monotonic()
+        if self._uplink is None or now - self._uplink_at >= GATEWAY_EVERY:
+            if self.config.daemon.self_monitor.detect_gateway:
+                self._gateways = detect_gateways() or self._gateways
+            self._uplink, self._uplink_at = uplink_of(self.config, self._gateways), now
+            self._uplink_config = self.config
+        return self._uplink
 
     @property
     def holding(self) -> bool:
