@@ -24,21 +24,20 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from dispatch import escalation
 from dispatch.acks import mark_acknowledged
 from dispatch.followup_reads import CallTask, task_of
 from dispatch.followup_tables import call_tasks
 from dispatch.models import FAILED, aware, deliveries
-from dispatch.notice_data import build_view
+from dispatch.notice_data import request_view
 from dispatch.outbox_rows import request_of
 from dispatch.render import Renderer
 from dispatch.router import facts_of, matches, recipients_of, rules_for
 from monitor.config import Config
 from monitor.incidents.authority import Actor, RefusedError
 from monitor.incidents.engine import IncidentEngine
+from monitor.storage.engine import insert_new
 
 
 def units_of(config: Config, notice: Row[Any]) -> list[str]:
@@ -90,14 +89,7 @@ def _unreached(connection: Connection, notice: Row[Any], unit: str) -> bool:
 
 def _script(config: Config, renderer: Renderer, notice: Row[Any]) -> str:
     request = request_of(notice)
-    view = build_view(
-        config,
-        str(request.kind),
-        request.incident_id,
-        request.assessment,
-        request.context,
-        request.created_at,
-    )
+    view = request_view(config, request)
     office = config.contacts.hq.office_name
     return f"这里是{office}。{renderer.message(view, 'sms').text} 请确认收到。"
 
@@ -124,12 +116,8 @@ def _insert(
         "created_at": now,
         "due_at": due,
     }
-    make = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    stmt = (
-        make(call_tasks)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=["notice_id", "unit"])
-        .returning(call_tasks.c.id)
+    stmt = insert_new(connection, call_tasks, values, ["notice_id", "unit"]).returning(
+        call_tasks.c.id
     )
     call_id = connection.execute(stmt).scalar()
     if call_id is None:

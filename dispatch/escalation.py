@@ -28,12 +28,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from dispatch.ack_links import footer
 from dispatch.followup_tables import call_tasks, escalations
 from dispatch.models import (
+    DELIVERY_KEY,
     FAILED,
     NOTICE_ROUTED,
     PENDING,
@@ -44,7 +43,7 @@ from dispatch.models import (
     deliveries,
     notices,
 )
-from dispatch.notice_data import build_view
+from dispatch.notice_data import request_view
 from dispatch.outbox_rows import request_of
 from dispatch.render import Renderer
 from dispatch.router import person_recipient
@@ -53,6 +52,7 @@ from monitor.config.followup import ChainConfig
 from monitor.incidents.authority import SYSTEM
 from monitor.incidents.engine import IncidentEngine
 from monitor.plan.names import duration_name
+from monitor.storage.engine import insert_new
 
 log = logging.getLogger(__name__)
 
@@ -129,12 +129,7 @@ def insert(
         "created_at": now,
         "updated_at": now,
     }
-    make = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    stmt = (
-        make(escalations)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=["notice_id", "head"])
-    )
+    stmt = insert_new(connection, escalations, values, ["notice_id", "head"])
     return int(connection.execute(stmt).rowcount or 0)
 
 
@@ -287,12 +282,7 @@ def _notify(
                 "escalation_id": row.id,
                 "escalation_step": row.step + 1,
             }
-            make = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-            stmt = (
-                make(deliveries)
-                .values(values)
-                .on_conflict_do_nothing(index_elements=["dedupe_key", "channel", "address"])
-            )
+            stmt = insert_new(connection, deliveries, values, DELIVERY_KEY)
             made += int(connection.execute(stmt).rowcount or 0)
     return made
 
@@ -314,14 +304,7 @@ def _text(
         line = f"【电话通知超时】请即致电{call.unit}（{call.phone}）：{call.script}"
         return f"电话通知超时：{call.unit}", line, None
     request = request_of(notice)
-    view = build_view(
-        config,
-        str(request.kind),
-        request.incident_id,
-        request.assessment,
-        request.context,
-        request.created_at,
-    )
+    view = request_view(config, request)
     rendered = renderer.message(view, channel)
     waited = duration_name(within)
     line = f"【升级通知】{row.head_label}未在{waited}内确认收到。"

@@ -71,6 +71,8 @@ Index("ix_dispatch_notices_due", notices.c.status, notices.c.due_at)
 Index("ix_dispatch_notices_group", notices.c.group_key, notices.c.status)
 Index("ix_dispatch_notices_incident", notices.c.incident_id)
 
+DELIVERY_KEY = ("dedupe_key", "channel", "address")  # one delivery per notice, channel, address
+
 deliveries = Table(
     "dispatch_deliveries",
     metadata,

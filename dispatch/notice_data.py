@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from dispatch import gongwen
 from monitor.config import Config
 from monitor.config.contacts import INCIDENT_SITE
-from monitor.incidents.notices import NoticeKind
+from monitor.incidents.notices import NoticeKind, NoticeRequest
 from monitor.plan.assessment import Assessment
 from monitor.plan.names import (
     NO_SCENARIO_NAME,
@@ -64,6 +64,18 @@ WARNING_ACTIONS = (
     "紧急部署资源调度、组织动员和部门联动等各项准备工作",
     "根据事态发展情况，适时调整预警级别或解除预警",
 )
+
+
+def request_view(config: Config, request: NoticeRequest) -> dict[str, Any]:
+    """The template context of a notice request (see build_view)."""
+    return build_view(
+        config,
+        str(request.kind),
+        request.incident_id,
+        request.assessment,
+        request.context,
+        request.created_at,
+    )
 
 
 def build_view(

@@ -11,11 +11,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from dispatch import policy
 from dispatch.models import (
+    DELIVERY_KEY,
     NOTICE_HELD,
     NOTICE_ROUTED,
     NOTICE_SUPERSEDED,
@@ -29,6 +28,7 @@ from dispatch.models import (
 )
 from monitor.incidents.notices import NoticeKind, NoticeRequest
 from monitor.incidents.tables import assessment_from_json, assessment_to_json
+from monitor.storage.engine import insert_new
 
 
 @dataclass(frozen=True)
@@ -149,13 +149,7 @@ def insert_delivery(connection: Connection, notice: Row[Any], item: Planned, now
         "created_at": now,
         "updated_at": now,
     }
-    dialect = connection.dialect.name
-    make = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = (
-        make(deliveries)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=["dedupe_key", "channel", "address"])
-    )
+    stmt = insert_new(connection, deliveries, values, DELIVERY_KEY)
     return int(connection.execute(stmt).rowcount or 0)
 
 

@@ -12,7 +12,7 @@ from html import escape
 
 from dispatch.ack_links import footer
 from dispatch.fate import down_systems, route_note
-from dispatch.notice_data import TITLES, build_view
+from dispatch.notice_data import TITLES, request_view
 from dispatch.outbox_rows import Planned
 from dispatch.render import Renderer, fallback
 from dispatch.router import Target, route, unit_recipient
@@ -26,14 +26,7 @@ def plan_notice(request: NoticeRequest, config: Config, renderer: Renderer) -> l
     """Every delivery of a notice with its rendered subject, text and HTML."""
     try:
         targets = route(request, config)
-        view = build_view(
-            config,
-            str(request.kind),
-            request.incident_id,
-            request.assessment,
-            request.context,
-            request.created_at,
-        )
+        view = request_view(config, request)
         rendered = {c: renderer.message(view, c) for c in sorted({t.channel for t in targets})}
     except Exception:
         log.exception("notice planning failed; the HQ office gets a plain text")

@@ -29,14 +29,13 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from dispatch.followup_tables import contact_flags
 from dispatch.models import FAILED, SENT, deliveries
 from dispatch.outbox_rows import claimed_of, open_fallback
 from monitor.incidents import store as incident_store
 from monitor.incidents.tables import utcnow
+from monitor.storage.engine import dialect_insert
 
 
 class ReceiptState(StrEnum):
@@ -123,8 +122,7 @@ def flag_address(connection: Connection, row: Row[Any], reason: str, at: datetim
         "last_at": at,
         "cleared_at": None,
     }
-    make = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    stmt = make(contact_flags).values(values)
+    stmt = dialect_insert(connection, contact_flags).values(values)
     again = {
         "reason": stmt.excluded.reason,
         "delivery_id": stmt.excluded.delivery_id,

@@ -16,9 +16,10 @@ from monitor.config.types import (
     Duration,
     Identifier,
     Interval,
+    ListenAddress,
+    Listener,
     Secret,
     StrictModel,
-    split_listen,
 )
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -57,31 +58,17 @@ class StorageConfig(StrictModel):
         return value
 
 
-class MetricsConfig(StrictModel):
+class MetricsConfig(Listener):
     """The Prometheus endpoint; bound to this address only."""
 
-    listen: str = "127.0.0.1:9810"
+    listen: ListenAddress = "127.0.0.1:9810"
     enabled: bool = True
 
-    @field_validator("listen")
-    @classmethod
-    def _listen(cls, value: str) -> str:
-        split_listen(value)
-        return value
 
-    @property
-    def host(self) -> str:
-        return split_listen(self.listen)[0]
-
-    @property
-    def port(self) -> int:
-        return split_listen(self.listen)[1]
-
-
-class ConsoleConfig(StrictModel):
+class ConsoleConfig(Listener):
     """[console]: the duty console (web) and its JSON API."""
 
-    listen: str = "127.0.0.1:9811"
+    listen: ListenAddress = "127.0.0.1:9811"
     enabled: bool = True
     tls_cert: Path | None = None  # PEM certificate chain; with tls_key: HTTPS and Secure cookies
     tls_key: Path | None = None
@@ -90,12 +77,6 @@ class ConsoleConfig(StrictModel):
     login_failures: int = Field(default=5, ge=1, le=100)  # per person within login_window
     address_failures: int = Field(default=20, ge=1, le=1000)  # per client address
     login_window: Duration = timedelta(minutes=15)
-
-    @field_validator("listen")
-    @classmethod
-    def _listen(cls, value: str) -> str:
-        split_listen(value)
-        return value
 
     @field_validator("state_dir")
     @classmethod
@@ -107,14 +88,6 @@ class ConsoleConfig(StrictModel):
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ValueError("tls_cert and tls_key go together")
         return self
-
-    @property
-    def host(self) -> str:
-        return split_listen(self.listen)[0]
-
-    @property
-    def port(self) -> int:
-        return split_listen(self.listen)[1]
 
     @property
     def tls(self) -> bool:
@@ -230,23 +203,17 @@ class SnmpConfig(StrictModel):
     auth: dict[Identifier, SnmpAuthConfig] = {}
 
 
-class TrapConfig(StrictModel):
+class TrapConfig(Listener):
     """SNMP trap/inform receiver."""
 
     enabled: bool = False
-    listen: str = "127.0.0.1:10162"
+    listen: ListenAddress = "127.0.0.1:10162"
     auth: list[Identifier] = []
     # snmpEngineIDs (hex, e.g. "0x8000000001020304") of devices sending v3 *traps*;
     # each v3 user in auth is also registered for these (v3 informs need none).
     v3_engine_ids: list[str] = []
     # a node's traps re-probe it at most once per this (a trap storm is not a probe storm)
     reprobe_every: Interval = timedelta(seconds=10)
-
-    @field_validator("listen")
-    @classmethod
-    def _listen(cls, value: str) -> str:
-        split_listen(value)
-        return value
 
     @field_validator("v3_engine_ids")
     @classmethod

@@ -26,7 +26,7 @@ from datetime import timedelta
 
 from pydantic import Field, field_validator, model_validator
 
-from monitor.config.types import Duration, Identifier, Secret, StrictModel, split_listen
+from monitor.config.types import Duration, Identifier, ListenAddress, Listener, Secret, StrictModel
 from monitor.incidents.notices import NoticeKind
 
 
@@ -77,20 +77,14 @@ class CallsConfig(StrictModel):
     within: Duration = timedelta(minutes=15)
 
 
-class ReceiverConfig(StrictModel):
+class ReceiverConfig(Listener):
     """[receiver]: the HTTP listener for delivery reports, SMS replies and ack links."""
 
     enabled: bool = False
-    listen: str = "127.0.0.1:9812"
+    listen: ListenAddress = "127.0.0.1:9812"
     token: Secret | None = None
     public_url: str | None = None
     link_valid: Duration = timedelta(hours=24)
-
-    @field_validator("listen")
-    @classmethod
-    def _listen(cls, value: str) -> str:
-        split_listen(value)
-        return value
 
     @model_validator(mode="after")
     def _token(self) -> ReceiverConfig:
@@ -99,11 +93,3 @@ class ReceiverConfig(StrictModel):
         if self.token is not None and len(self.token.get_secret_value()) < 16:
             raise ValueError("token must be at least 16 characters")
         return self
-
-    @property
-    def host(self) -> str:
-        return split_listen(self.listen)[0]
-
-    @property
-    def port(self) -> int:
-        return split_listen(self.listen)[1]

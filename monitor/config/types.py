@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -119,6 +120,7 @@ Secret = Annotated[SecretStr, BeforeValidator(_read_secret)]
 
 
 def split_listen(value: str) -> tuple[str, int]:
+    """(host, port) of a "HOST:PORT" listen address; ValueError naming the form otherwise."""
     host, sep, port = value.rpartition(":")
     if not sep or not port.isdigit():
         raise ValueError('listen is "HOST:PORT", e.g. "127.0.0.1:9810" or "[::1]:9810"')
@@ -128,3 +130,27 @@ def split_listen(value: str) -> tuple[str, int]:
     if not 0 <= number <= 65535:
         raise ValueError(f"port {number} is out of range")
     return host, number
+
+
+def _valid_listen(value: str) -> str:
+    split_listen(value)
+    return value
+
+
+ListenAddress = Annotated[str, AfterValidator(_valid_listen)]
+
+
+class Listener(StrictModel):
+    """A section that listens on "HOST:PORT" (metrics, console, traps, receiver)."""
+
+    listen: ListenAddress
+
+    @property
+    def host(self) -> str:
+        """The address to bind."""
+        return split_listen(self.listen)[0]
+
+    @property
+    def port(self) -> int:
+        """The port to bind (0: any free port)."""
+        return split_listen(self.listen)[1]

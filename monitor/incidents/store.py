@@ -14,8 +14,6 @@ from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import Connection, Engine, Row, insert, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from monitor.incidents import drills
 from monitor.incidents.lifecycle import EventDraft, Incident, Step
@@ -28,6 +26,7 @@ from monitor.incidents.tables import (
     notice_requests,
 )
 from monitor.plan.names import OPEN_STATUSES
+from monitor.storage.engine import insert_new
 
 log = logging.getLogger(__name__)
 
@@ -88,12 +87,7 @@ class TableNoticeSink:
         }
         dialect = connection.dialect.name
         if dialect in ("postgresql", "sqlite"):
-            make = pg_insert if dialect == "postgresql" else sqlite_insert
-            stmt = (
-                make(notice_requests)
-                .values(**values)
-                .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            )
+            stmt = insert_new(connection, notice_requests, values, ["dedupe_key"])
             connection.execute(stmt)
             return
         seen = select(notice_requests.c.id).where(

@@ -10,12 +10,27 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import DateTime, Dialect, Engine, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Dialect,
+    Engine,
+    MetaData,
+    Table,
+    TypeDecorator,
+    create_engine,
+    event,
+)
 from sqlalchemy.engine import make_url
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects.postgresql import Insert as PgInsert
+    from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 
 log = logging.getLogger(__name__)
 
@@ -133,3 +148,25 @@ def describe_database(url: str) -> str:
         return shown
     path = Path(database)
     return shown if path.is_absolute() else f"{shown} (= {path.resolve()})"
+
+
+def dialect_insert(connection: Connection, table: Table) -> PgInsert | SqliteInsert:
+    """An INSERT that knows ON CONFLICT, for this connection's backend (PostgreSQL or SQLite)."""
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
+
+
+def insert_new(
+    connection: Connection, table: Table, values: Mapping[str, Any], keys: Sequence[str]
+) -> PgInsert | SqliteInsert:
+    """INSERT … ON CONFLICT (keys) DO NOTHING: a row that is already there is left alone."""
+    return (
+        dialect_insert(connection, table)
+        .values(dict(values))
+        .on_conflict_do_nothing(index_elements=list(keys))
+    )
