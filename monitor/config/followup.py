@@ -16,7 +16,7 @@ within = "15m"                      # a call not made by then escalates
 enabled = true
 listen = "127.0.0.1:9812"
 token = { env = "COMMWATCH_RECEIVER_TOKEN" }
-public_url = "http://10.0.0.5:9812"   # how email readers reach /ack/<token>
+public_url = "http://commwatch.ops.example:9812"   # how email readers reach /ack/<token>
 link_valid = "24h"
 """
 

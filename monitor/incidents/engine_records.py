@@ -34,11 +34,9 @@ class DutyRecords:
     sink: NoticeSink
     clock: Callable[[], datetime]
 
-    def _act(self, incident_id: int, transition: Callable[[Incident, datetime], Step]) -> Incident:
-        raise NotImplementedError  # IncidentEngine's
-
-    def _submit(self, requests: list[NoticeRequest]) -> None:
-        raise NotImplementedError  # IncidentEngine's
+    # provided by IncidentEngine (the one lock-load-apply path and the sink hand-off)
+    _act: Callable[[int, Callable[[Incident, datetime], Step]], Incident]
+    _submit: Callable[[list[NoticeRequest]], None]
 
     def stamp(self) -> dict[str, str]:
         """Which plan a recorded step followed (§7.2): stored in every event's data."""

@@ -117,10 +117,10 @@ def test_check_pings_the_uplink_on_loopback(world: Config) -> None:
 def test_gateways_from_a_routing_table(tmp_path: Path) -> None:
     (tmp_path / "route").write_text(
         "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n"
-        "eth0\t00000000\t0100A8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n",
+        "eth0\t00000000\t016433C6\t0003\t0\t0\t0\t00000000\t0\t0\t0\n",
         encoding="ascii",
     )
-    assert detect_gateways(tmp_path) == ["192.168.0.1"]
+    assert detect_gateways(tmp_path) == ["198.51.100.1"]  # TEST-NET-2: read from the file, never contacted
     assert detect_gateways(tmp_path / "missing") == []
 
 
