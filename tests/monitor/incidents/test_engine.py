@@ -30,7 +30,7 @@ from monitor.incidents.engine import IncidentEngine, IncidentNotFoundError
 from monitor.incidents.notices import NoticeKind, NoticeRequest
 from monitor.incidents.tables import incident_events, notice_requests
 from monitor.plan.assessment import Assessment
-from monitor.storage.engine import metadata, open_engine
+from monitor.storage.engine import open_engine
 from monitor.storage.migrations import upgrade as create_schema
 from tests.paths import SHIPPED_CONFIG
 from tests.requirements import missing
@@ -85,9 +85,9 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         engine = open_engine(f"sqlite:///{tmp_path / 'commwatch.db'}")
     else:
         engine = open_engine(request.getfixturevalue("pg_url"))
-        metadata.drop_all(engine)
-        with engine.begin() as connection:  # the schema is made again, from revision 0001
-            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        with engine.begin() as connection:  # every table gone (dispatch's too): made again from 0001
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
     create_schema(engine)
     yield engine
     engine.dispose()
