@@ -88,7 +88,7 @@ def load_cached(directory: str | Path) -> Config | None:
         if not isinstance(data, dict) or data.get("fingerprint") != fingerprint:
             return None
         config = load(data["config"], root)
-    except (SourceError, ValueError, KeyError, TypeError, SnapshotError):
+    except (SourceError, ValueError, KeyError, TypeError, SnapshotError, RecursionError):
         return None
     if config.daemon.console.state_dir != state_dir:
         return None  # recorded under another expansion: validate

@@ -153,8 +153,15 @@ def test_a_missing_state_directory_is_not_made(
 
 @pytest.mark.parametrize(
     "content",
-    [b"", b"{", b'{"fingerprint": 1}', b"\xff", b'{"fingerprint": "x", "config": []}'],
-    ids=["empty", "broken", "no-config", "not-utf8", "wrong-fingerprint"],
+    [
+        b"",
+        b"{",
+        b'{"fingerprint": 1}',
+        b"\xff",
+        b'{"fingerprint": "x", "config": []}',
+        b"[" * 10**5,
+    ],
+    ids=["empty", "broken", "no-config", "not-utf8", "wrong-fingerprint", "nested"],
 )
 def test_a_cache_that_is_not_one_is_ignored(state: Path, config_dir: Path, content: bytes) -> None:
     (state / CACHE_FILE).write_bytes(content)
