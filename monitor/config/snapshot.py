@@ -1,7 +1,8 @@
 """A validated Config as JSON and back, without pydantic: what the config cache stores.
 
 `dump(config)` turns every model into its fields (and the values of its own
-properties, such as `NodeConfig.parents`), keeping Python types by tags
+properties, such as `NodeConfig.parents`: properties of config models must be
+pure functions of their fields), keeping Python types by tags
 (tuple, dict, timedelta, date, time, datetime, Path, enum, zone). `load(data,
 directory)` gives back a `Config` whose parts are `Frozen` objects answering
 the same attributes with equal values, so code that reads a config (the plan's
