@@ -5,6 +5,7 @@
 #
 #   bench/startup.sh                         # the checkout's .venv/bin/commwatch
 #   COMMWATCH=/path/to/venv/bin/commwatch RUNS=30 bench/startup.sh
+#   BEFORE=/path/to/other/venv/bin/commwatch bench/startup.sh   # adds that one's status
 #
 # Runs in a fresh directory (not the checkout) with STATE_DIRECTORY there. `db upgrade`
 # validates the config and records it (monitor.config.cache), so `status` reads the
@@ -12,7 +13,7 @@
 # status costs right after an edit). Also times the floor of each: importing
 # sqlalchemy, and sqlalchemy with the config models. Bytecode is written as an
 # installed program has it (PYTHONDONTWRITEBYTECODE is unset).
-# Prints hyperfine's Markdown table (mean ± σ, min, max).
+# Prints hyperfine's Markdown table (mean ± σ, min, max) and each command's mean CPU time.
 # Goal (issue 10): --help and status each within 0.25 s on a 2-core machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,7 +35,12 @@ cd "$work"
 
 echo "# $(date -u +%FT%TZ) $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $("$COMMWATCH" --version), $("$PYTHON" -V)"
 status="$COMMWATCH status -c $CONFIG"
+before=()
+if [[ -n "${BEFORE:-}" ]]; then   # another build (e.g. main's) in the same run, same database
+  before=(-p true -n "status, before ($("$BEFORE" --version))" "$BEFORE status -c $CONFIG")
+fi
 hyperfine -N --warmup 3 --runs "$RUNS" --style basic --export-markdown "$work/startup.md" \
+  --export-json "$work/startup.json" \
   -p true -n 'python3 -c pass' 'python3 -c pass' \
   -p true -n 'venv python -c pass' "$PYTHON -c pass" \
   -p true -n 'commwatch --help' "$COMMWATCH --help" \
@@ -43,5 +49,17 @@ hyperfine -N --warmup 3 --runs "$RUNS" --style basic --export-markdown "$work/st
   -p true -n 'floor: import sqlalchemy' "$PYTHON -c 'import sqlalchemy'" \
   -p true -n 'floor before: import sqlalchemy, config models' \
   "$PYTHON -c 'import sqlalchemy, monitor.config.loader'" \
-  >/dev/null
+  "${before[@]}" >/dev/null
 cat "$work/startup.md"
+# CPU time (user + system) is the work each command does; wall time on a shared
+# machine also holds the time it waited for a core.
+echo
+echo "| Command | CPU (user+sys) mean [ms] |"
+echo "|:---|---:|"
+"$PYTHON" - "$work/startup.json" <<'EOF'
+import json
+import sys
+
+for result in json.load(open(sys.argv[1], encoding="utf-8"))["results"]:
+    print(f"| `{result['command']}` | {1000 * (result['user'] + result['system']):.1f} |")
+EOF
