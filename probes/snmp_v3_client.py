@@ -114,7 +114,7 @@ def _parse(data: bytes) -> tuple[int, tuple[Header, bytes]]:
     return header.msg_id, (header, data)
 
 
-def _open(header: Header, data: bytes, keys: LocalKeys | None) -> ScopedPdu | None:
+def open_reply(header: Header, data: bytes, keys: LocalKeys | None) -> ScopedPdu | None:
     """The ScopedPDU of a reply whose digest (if any) is good; None if it is not ours."""
     if not header.flags & AUTH_FLAG:
         pdu = decode_scoped_pdu(data, header.data_start, header.data_end)
@@ -174,7 +174,7 @@ class V3Client:
 
         def accept(parsed: tuple[Header, bytes], _: bytes) -> Header | None:
             header, data = parsed
-            pdu = _open(header, data, None)
+            pdu = open_reply(header, data, None)
             found = pdu is not None and pdu.pdu_type == REPORT and header.engine_id
             return header if found else None
 
@@ -251,7 +251,7 @@ class V3Client:
             signed = bool(header.flags & AUTH_FLAG)
             if signed and (header.user != credential.user or header.engine_id != engine.engine_id):
                 return None
-            pdu = _open(header, data, keys)
+            pdu = open_reply(header, data, keys)
             if pdu is None or (pdu.pdu_type == RESPONSE and pdu.request_id != header.msg_id):
                 return None
             return _Answer(header, pdu, signed) if pdu.pdu_type in (RESPONSE, REPORT) else None
@@ -305,4 +305,4 @@ class V3Session:
         return self.attempt_seconds, self.retries
 
 
-__all__ = ["Credential", "Engine", "V3Client", "V3Session"]
+__all__ = ["Credential", "Engine", "V3Client", "V3Session", "open_reply"]
