@@ -74,7 +74,7 @@ class Engine:
     at: float
 
     def now(self) -> int:
-        return min(self.time + int(time.monotonic() - self.at), 0x7FFFFFFF)
+        return max(0, min(self.time + int(time.monotonic() - self.at), 0x7FFFFFFF))
 
 
 @dataclass(frozen=True, slots=True)
