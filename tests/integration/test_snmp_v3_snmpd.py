@@ -187,3 +187,23 @@ async def test_one_discovery_for_many_concurrent_requests(agent: Snmpd) -> None:
         await probe.close()
     assert all(r.ok for r in results), [r for r in results if not r.ok][:3]
     assert probe.stats.wire.sent == 51  # one discovery, fifty GETs
+
+
+async def test_one_user_name_with_different_keys_on_two_agents(
+    agent: Snmpd, tmp_path: Path
+) -> None:
+    """Keys belong to the credential and the engine, not to the user name: no clash."""
+    other_keys = V3User("privsha", "SHA", "otherauth999", "AES", "otherpriv999")
+    auths = {
+        "here": AUTHS["sha-aes"],
+        "there": v3("privsha", "SHA", "otherauth999", "AES", "otherpriv999"),
+    }
+    probe = SnmpProbe(FAST, auths)
+    with Snmpd(tmp_path, users=(other_keys,)) as second:
+        nodes = [
+            node("here", agent.port),
+            node("there", second.port).model_copy(update={"id": "r2"}),
+        ] * 5
+        results = await probe.probe_round(nodes)
+    await probe.close()
+    assert [r.ok for r in results] == [True] * 10, [r for r in results if not r.ok][:2]
