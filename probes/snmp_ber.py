@@ -181,6 +181,40 @@ def expect(data: bytes, pos: int, end: int, tag: int) -> tuple[int, int]:
     return start, stop
 
 
+def read_spans(data: bytes, pos: int, end: int, tags: bytes) -> list[tuple[int, int]]:
+    """The (start, stop) of each TLV's body from pos on, one per expected tag in tags.
+
+    The same checks as read_header/expect, in one loop: decoding a v3 header is
+    a dozen small TLVs, and a function call per TLV is most of its cost.
+    """
+    spans = []
+    for tag in tags:
+        if pos + 2 > end:
+            raise BerError("truncated")
+        if data[pos] != tag:
+            raise BerError(f"expected tag 0x{tag:02x}, got 0x{data[pos]:02x}")
+        size = data[pos + 1]
+        pos += 2
+        if size & 0x80:
+            count = size & 0x7F
+            if count == 0 or count > 4 or pos + count > end:
+                raise BerError("bad length")
+            size = int.from_bytes(data[pos : pos + count], "big")
+            pos += count
+        if pos + size > end:
+            raise BerError("truncated")
+        spans.append((pos, pos + size))
+        pos += size
+    return spans
+
+
+def span_int(data: bytes, span: tuple[int, int]) -> int:
+    """The INTEGER whose body read_spans found."""
+    if span[0] == span[1]:
+        raise BerError("empty integer")
+    return int.from_bytes(data[span[0] : span[1]], "big", signed=True)
+
+
 def read_int(data: bytes, pos: int, end: int) -> tuple[int, int]:
     start, stop = expect(data, pos, end, INTEGER)
     if start == stop:

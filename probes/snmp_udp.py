@@ -93,16 +93,22 @@ class UdpDemux(Generic[P]):
         self._parse = parse
         self.wire = wire if wire is not None else WireStats()
         self._sockets: dict[int, asyncio.Task[tuple[socket.socket, asyncio.DatagramTransport]]] = {}
+        self._opened: dict[int, tuple[socket.socket, asyncio.DatagramTransport]] = {}
         self._pending: dict[int, _Pending] = {}
         self._ids = itertools.count(random.randrange(1, 1 << 30))
         self.receive_buffer_effective = 0
 
     async def _socket(self, family: int) -> tuple[socket.socket, asyncio.DatagramTransport]:
+        opened = self._opened.get(family)
+        if opened is not None:
+            return opened
         task = self._sockets.get(family)
         if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
             task = asyncio.ensure_future(self._open(family))
             self._sockets[family] = task
-        return await asyncio.shield(task)
+        opened = await asyncio.shield(task)
+        self._opened[family] = opened
+        return opened
 
     async def _open(self, family: int) -> tuple[socket.socket, asyncio.DatagramTransport]:
         sock = socket.socket(family, socket.SOCK_DGRAM)
@@ -219,6 +225,7 @@ class UdpDemux(Generic[P]):
             else:
                 task.cancel()
         self._sockets.clear()
+        self._opened.clear()
 
 
 __all__ = ["Address", "UdpDemux", "WireStats", "set_receive_buffer"]

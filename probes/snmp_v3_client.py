@@ -205,8 +205,10 @@ class V3Client:
         """One GET or GETBULK; resynchronises once (see the module's docstring)."""
         listed = request_varbinds(tuple(oids))
         ask = _Ask(pdu_type, listed, max_repetitions, attempt_seconds, retries)
-        cached = address in self._engines
-        engine = await self._engine(address, attempt_seconds, retries)
+        engine = self._engines.get(address)
+        cached = engine is not None
+        if engine is None:
+            engine = await self._engine(address, attempt_seconds, retries)
         try:
             answer, rtt = await self._send(address, credential, engine, ask)
         except SnmpError as exc:

@@ -18,6 +18,7 @@ whatever arrives, it raises BerError or returns, nothing else.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from probes.snmp_ber import (
@@ -31,7 +32,8 @@ from probes.snmp_ber import (
     encode_pdu,
     expect,
     read_header,
-    read_int,
+    read_spans,
+    span_int,
     tlv,
 )
 
@@ -84,48 +86,42 @@ def _octets(data: bytes, pos: int, end: int) -> tuple[bytes, int]:
     return data[start:stop], stop
 
 
+_MESSAGE = bytes((INTEGER, SEQUENCE, OCTETS))  # msgVersion, msgGlobalData, msgSecurityParameters
+_GLOBAL = bytes((INTEGER, INTEGER, OCTETS, INTEGER))
+_USM = bytes((OCTETS, INTEGER, INTEGER, OCTETS, OCTETS, OCTETS))
+
+
 def decode_header(data: bytes) -> Header:
     """Parse a v3 message up to its msgData (raises BerError on anything malformed)."""
     pos, end = expect(data, 0, len(data), SEQUENCE)
-    version, pos = read_int(data, pos, end)
-    if version != VERSION_3:
-        raise BerError(f"not SNMPv3 (version {version})")
-    start, pos = expect(data, pos, end, SEQUENCE)
-    msg_id, start = read_int(data, start, pos)
-    max_size, start = read_int(data, start, pos)
-    flags, start = _octets(data, start, pos)
-    model, start = read_int(data, start, pos)
-    if len(flags) != 1:
+    version, global_data, security = read_spans(data, pos, end, _MESSAGE)
+    if span_int(data, version) != VERSION_3:
+        raise BerError(f"not SNMPv3 (version {span_int(data, version)})")
+    msg_id, max_size, flags, model = read_spans(data, *global_data, _GLOBAL)
+    if flags[1] - flags[0] != 1:
         raise BerError("msgFlags is not one octet")
-    start, pos = expect(data, pos, end, OCTETS)
-    sec, sec_end = expect(data, start, pos, SEQUENCE)
-    engine_id, sec = _octets(data, sec, sec_end)
-    boots, sec = read_int(data, sec, sec_end)
-    engine_time, sec = read_int(data, sec, sec_end)
-    user, sec = _octets(data, sec, sec_end)
-    auth_offset, auth_end = expect(data, sec, sec_end, OCTETS)
-    priv_params, sec = _octets(data, auth_end, sec_end)
-    tag, body, data_end = read_header(data, pos, end)
-    if tag == OCTETS:
-        if not flags[0] & PRIV_FLAG:
-            raise BerError("encryptedPDU without the privacy flag")
+    flag = data[flags[0]]
+    sec, sec_end = expect(data, *security, SEQUENCE)
+    engine_id, boots, engine_time, user, auth, priv = read_spans(data, sec, sec_end, _USM)
+    tag, body, data_end = read_header(data, security[1], end)
+    if tag == OCTETS and flag & PRIV_FLAG:
         data_start = body
-    elif tag == SEQUENCE and not flags[0] & PRIV_FLAG:
-        data_start = pos
+    elif tag == SEQUENCE and not flag & PRIV_FLAG:
+        data_start = security[1]
     else:
-        raise BerError(f"unexpected msgData tag 0x{tag:02x}")
+        raise BerError(f"msgData tag 0x{tag:02x} does not fit msgFlags 0x{flag:02x}")
     return Header(
-        msg_id,
-        max_size,
-        flags[0],
-        model,
-        engine_id,
-        boots,
-        engine_time,
-        user,
-        data[auth_offset:auth_end],
-        auth_offset,
-        priv_params,
+        span_int(data, msg_id),
+        span_int(data, max_size),
+        flag,
+        span_int(data, model),
+        data[engine_id[0] : engine_id[1]],
+        span_int(data, boots),
+        span_int(data, engine_time),
+        data[user[0] : user[1]],
+        data[auth[0] : auth[1]],
+        auth[0],
+        data[priv[0] : priv[1]],
         data_start,
         data_end,
     )
@@ -159,6 +155,13 @@ def encode_scoped_pdu(
     return tlv(SEQUENCE, tlv(OCTETS, context_engine_id) + tlv(OCTETS, context_name) + pdu)
 
 
+@functools.lru_cache(maxsize=4096)
+def _fixed(flags: int, engine_id: bytes, user: bytes, mac_length: int) -> tuple[bytes, ...]:
+    """The TLVs of a message that stay the same for one agent and credential."""
+    after_id = encode_int(MAX_SIZE) + tlv(OCTETS, bytes((flags,))) + encode_int(USM)
+    return after_id, tlv(OCTETS, engine_id), tlv(OCTETS, user), tlv(OCTETS, bytes(mac_length))
+
+
 def encode_message(
     msg_id: int,
     flags: int,
@@ -175,14 +178,9 @@ def encode_message(
     msg_data is the ScopedPDU TLV, or the encryptedPDU's OCTET STRING TLV. The
     caller signs the returned message and writes the digest at the offset.
     """
-    global_data = tlv(
-        SEQUENCE,
-        encode_int(msg_id) + encode_int(MAX_SIZE) + tlv(OCTETS, bytes((flags,))) + encode_int(USM),
-    )
-    before_auth = (
-        tlv(OCTETS, engine_id) + encode_int(boots) + encode_int(engine_time) + tlv(OCTETS, user)
-    )
-    auth = tlv(OCTETS, bytes(mac_length))
+    after_id, engine_tlv, user_tlv, auth = _fixed(flags, engine_id, user, mac_length)
+    global_data = tlv(SEQUENCE, encode_int(msg_id) + after_id)
+    before_auth = engine_tlv + encode_int(boots) + encode_int(engine_time) + user_tlv
     usm_body = before_auth + auth + tlv(OCTETS, priv_params)
     usm = tlv(SEQUENCE, usm_body)
     security = tlv(OCTETS, usm)
