@@ -109,7 +109,7 @@ class Privacy:
     """A localised privacy key: encrypt a scopedPDU, decrypt an encryptedPDU."""
 
     protocol: str
-    key: bytes
+    key: bytes = field(repr=False)
 
     def encrypt(self, plain: bytes, boots: int, engine_time: int) -> tuple[bytes, bytes]:
         """(ciphertext, msgPrivacyParameters)."""
@@ -151,7 +151,7 @@ class LocalKeys:
 
     hash_name: str
     mac_length: int
-    auth_key: bytes
+    auth_key: bytes = field(repr=False)
     privacy: Privacy | None
 
     def sign(self, message: bytes) -> bytes:
@@ -161,14 +161,17 @@ class LocalKeys:
 
 @dataclass
 class UserKeys:
-    """One credential's master keys (computed once) and its keys per engine ID (cached)."""
+    """One credential's master keys (computed once) and its keys per engine ID (cached).
+
+    No secret is in any repr of these classes: they may end up in a log line.
+    """
 
     auth_protocol: str | None
-    auth_password: bytes
-    priv_protocol: str | None
-    priv_password: bytes
-    _ku: tuple[bytes, bytes] | None = None
-    _local: dict[bytes, LocalKeys] = field(default_factory=dict)
+    auth_password: bytes = field(repr=False)
+    priv_protocol: str | None = None
+    priv_password: bytes = field(default=b"", repr=False)
+    _ku: tuple[bytes, bytes] | None = field(default=None, repr=False)
+    _local: dict[bytes, LocalKeys] = field(default_factory=dict, repr=False)
 
     @property
     def mac_length(self) -> int:

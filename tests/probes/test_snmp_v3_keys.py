@@ -151,3 +151,14 @@ def test_salts_differ_and_bad_parameters_decrypt_to_nothing() -> None:
     assert first[0] != second[0]
     assert privacy.decrypt(b"abc", b"short", 1, 2) is None
     assert Privacy("DES", bytes(range(16))).decrypt(b"not8n", bytes(8), 1, 2) is None
+
+
+def test_no_secret_in_any_repr() -> None:
+    keys = UserKeys("SHA", b"authpass123", "AES", b"privpass123")
+    local = keys.for_engine(ENGINE)
+    assert local is not None
+    assert local.privacy is not None
+    shown = repr(keys) + repr(local) + repr(local.privacy)
+    for secret in (b"authpass123", b"privpass123", local.auth_key, local.privacy.key):
+        assert repr(secret)[2:-1] not in shown
+    assert "SHA" in shown
