@@ -10,7 +10,8 @@ Transports: an in-house BER codec over one UDP socket per address family
 (`probes.snmp_udp`), for v1/v2c (`probes.snmp_community`) and for v3 with USM
 (`probes.snmp_v3_client`: discovery, timeliness, keys localised once per
 engine, HMAC-MD5/SHA/SHA-2, DES and AES privacy). pysnmp's pyasn1 path was
-2–5× too slow (see docs/benchmarks.md); pysnmp is left to the trap receiver.
+2–3× too slow for v2c and ~9× for v3 authPriv against snmp_exporter (see
+docs/benchmarks.md); pysnmp is left to the trap receiver.
 Sockets are created lazily inside the running loop, with the receive buffer
 raised to `receive_buffer`, and kept for the prober's life.
 
