@@ -24,6 +24,7 @@ from monitor.console.notices import outbox_view
 from monitor.console.sessions import Session
 from monitor.console.views import BoardCache, board_now, incident_detail
 from monitor.console.windows import windows_view
+from monitor.incidents.duty_log import REPORT_FIELDS
 from monitor.incidents.engine import IncidentNotFoundError
 from monitor.plan.names import SOURCE_NAMES, event_name, level_name, scenario_label, status_name
 
@@ -132,13 +133,16 @@ class Pages:
         except IncidentNotFoundError as exc:
             return self.c.page("missing.html.j2", request, 404, session=session, text=exc.args[0])
         html = Renderer.for_config(self.c.config()).document(kind, "html", view)
+        incident = await asyncio.to_thread(self.c.incidents().get, incident_id)
         return self.c.page(
             "report.html.j2",
             request,
             session=session,
             kind=kind,
             incident_id=incident_id,
+            incident=incident,
             body=html,
+            fields=REPORT_FIELDS,
         )
 
     async def download(self, request: Request, session: Session) -> Response:
@@ -165,8 +169,12 @@ class Pages:
         )
 
     async def windows(self, request: Request, session: Session) -> Response:
-        view = windows_view(self.c.config(), self.c.clock())
-        return self.c.page("windows.html.j2", request, session=session, view=view)
+        stored = await asyncio.to_thread(self.c.incidents().guarantees)
+        config = self.c.config()
+        view = windows_view(config, self.c.clock(), stored)
+        return self.c.page(
+            "windows.html.j2", request, session=session, view=view, systems=config.systems
+        )
 
     async def notices(self, request: Request, session: Session) -> Response:
         view = await asyncio.to_thread(outbox_view, self.c.engine)

@@ -10,6 +10,7 @@ from dispatch.status import DeliveryStatus, deliveries_for
 from monitor.console.actions import Choice, preview
 from monitor.console.board import Board, build_board
 from monitor.console.context import Console
+from monitor.console.followups import Call, Line, follow_ups
 from monitor.incidents.authority import Actor
 from monitor.incidents.lifecycle import Incident
 from monitor.incidents.store import EventRecord
@@ -43,6 +44,8 @@ class Detail:
     deliveries: list[DeliveryStatus]
     choices: list[Choice]
     clocks: list[Clock]
+    lines: list[Line]  # each delivery's state per recipient, with this person's 收到
+    calls: list[Call]
 
 
 def clocks(incident: Incident, deadline: timedelta) -> list[Clock]:
@@ -113,10 +116,13 @@ def incident_detail(console: Console, incident_id: int, actor: Actor) -> Detail:
     engine = console.incidents()
     incident = engine.get(incident_id)
     config = console.config()
+    lines, calls = follow_ups(console, incident_id, actor)
     return Detail(
         incident,
         engine.timeline(incident_id),
         deliveries_for(console.engine, incident_id),
         preview(incident, actor, config, console.clock()),
         clocks(incident, config.plan.report.deadline),
+        lines,
+        calls,
     )

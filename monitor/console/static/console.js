@@ -28,7 +28,7 @@
 
   function fields(form) {
     const body = {};
-    for (const el of form.querySelectorAll("input[name], select[name]")) body[el.name] = el.value;
+    for (const el of form.querySelectorAll("input[name], select[name], textarea[name]")) body[el.name] = el.value;
     return body;
   }
 
