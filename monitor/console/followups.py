@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from dispatch.acks import AckResult, DeliveryNotFoundError, acknowledge
 from dispatch.calls import complete
 from dispatch.followup_reads import CallTask, calls_of
+from dispatch.notice_data import TITLES
 from dispatch.states import ACKNOWLEDGED, STATE_NAMES, NoticeLine, notice_lines
 from monitor.config import Config
 from monitor.console.context import Console
@@ -32,6 +33,7 @@ class Line:
     """One delivery as the incident page lists it, with the 收到 refusal for this person."""
 
     line: NoticeLine
+    title: str  # the notice's name (预警通知, …)
     state_name: str
     refusal: str | None  # None: this person may acknowledge it now
 
@@ -74,7 +76,7 @@ def follow_ups(console: Console, incident_id: int, actor: Actor) -> tuple[list[L
     """The incident's deliveries and call tasks, each with this person's refusal or None."""
     config = console.config()
     lines = [
-        Line(n, STATE_NAMES[n.state], ack_refusal(config, actor, n))
+        Line(n, TITLES.get(n.kind, n.kind), STATE_NAMES[n.state], ack_refusal(config, actor, n))
         for n in notice_lines(console.engine, config.daemon.notifier, incident_id)
     ]
     calls = [Call(t, call_refusal(actor, t)) for t in calls_of(console.engine, incident_id)]

@@ -12,6 +12,7 @@ import re
 from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -133,6 +134,8 @@ class Pages:
         except IncidentNotFoundError as exc:
             return self.c.page("missing.html.j2", request, 404, session=session, text=exc.args[0])
         html = Renderer.for_config(self.c.config()).document(kind, "html", view)
+        found = _BODY.search(html)  # the document's body (its values escaped by the renderer);
+        body = Markup(found.group(1) if found else html)  # its <style> is the print stylesheet's
         incident = await asyncio.to_thread(self.c.incidents().get, incident_id)
         return self.c.page(
             "report.html.j2",
@@ -141,7 +144,7 @@ class Pages:
             kind=kind,
             incident_id=incident_id,
             incident=incident,
-            body=html,
+            body=body,
             fields=REPORT_FIELDS,
         )
 

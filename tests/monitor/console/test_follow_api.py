@@ -16,6 +16,7 @@ from dispatch.followup import FollowUp
 from dispatch.followup_reads import open_calls
 from dispatch.states import notice_lines
 from monitor.console.context import Console
+from monitor.incidents.authority import actor_of
 from monitor.incidents.notices import NoticeKind
 from tests.conftest import Db
 from tests.dispatch.followup_support import open_incident, send_notice
@@ -152,3 +153,22 @@ def test_the_office_completes_the_reports(console: Console) -> None:
     assert _post(http, follow, token, {"note": "续报"}).status_code == 200
     kinds = [e.kind for e in console.incidents().timeline(incident)]
     assert kinds[-3:] == ["report_edited", "report_submitted", "follow_up_submitted"]
+
+
+def test_the_report_page_shows_the_document_and_keeps_values_inert(console: Console) -> None:
+    evil = "<img src=x onerror=alert(1)>"
+    duty = console.incidents()
+    incident = duty.add_event(
+        "upper", f"上级通报：{evil}", actor_of(console.config().people["duty-officer"])
+    ).id
+    http = client(console)
+    token = login(http, "duty-officer")
+    body = {"field": "cause", "text": f"原因{evil}"}
+    assert _post(http, f"/api/incidents/{incident}/report/edit", token, body).status_code == 200
+    for kind in ("brief", "final"):
+        page = http.get(f"/incidents/{incident}/report/{kind}")
+        assert page.status_code == 200
+        assert "&lt;!DOCTYPE" not in page.text
+        assert "<h1" in page.text
+        assert evil not in page.text
+        assert "&lt;img src=x onerror=alert(1)&gt;" in page.text
