@@ -5,6 +5,9 @@
     GET  /api/guarantees                     stored 保障期 (the keys of `guarantee list --json`)
     POST /api/guarantees                     {"name","start","end","systems"?,"fail_after"?} → 201
     POST /api/guarantees/{id}/end            end a stored 保障期 now
+    GET  /api/maintenance                    maintenance windows entered on duty
+    POST /api/maintenance                    {"name","start","end","nodes"?,"systems"?,"streets"?}
+    POST /api/maintenance/{id}/end           end a stored maintenance window now
 
 The acting person is the signed-in one; a body naming someone else is refused
 (403), as for every incident action.
@@ -23,7 +26,14 @@ from monitor.console.actions import ON_BEHALF, BadRequestError, refuse_behalf
 from monitor.console.api import Api, read_body
 from monitor.console.followups import acknowledge_as, record_call
 from monitor.console.sessions import Session
-from monitor.console.windows import add_period, period_json
+from monitor.console.windows import (
+    add_period,
+    add_window,
+    period_json,
+    stored_windows,
+    window_json,
+)
+from monitor.incidents import maintenance
 
 
 def _object(body: Any, fields: tuple[str, ...]) -> dict[str, Any]:
@@ -60,6 +70,9 @@ class FollowApi:
             Route("/api/guarantees", read(self.periods), methods=["GET"]),
             Route("/api/guarantees", change(self.add), methods=["POST"]),
             Route("/api/guarantees/{id:int}/end", change(self.end), methods=["POST"]),
+            Route("/api/maintenance", read(self.windows), methods=["GET"]),
+            Route("/api/maintenance", change(self.add_window), methods=["POST"]),
+            Route("/api/maintenance/{id:int}/end", change(self.end_window), methods=["POST"]),
         ]
 
     def _changed(self) -> None:
@@ -133,3 +146,28 @@ class FollowApi:
         record = await asyncio.to_thread(engine.end_guarantee, request.path_params["id"], actor)
         self._changed()
         return JSONResponse(period_json(record, self.c.clock()))
+
+    async def windows(self, request: Request, session: Session) -> Response:
+        rows = await asyncio.to_thread(stored_windows, self.c.engine)
+        now = self.c.clock()
+        return JSONResponse([window_json(r, now) for r in rows])
+
+    async def add_window(self, request: Request, session: Session) -> Response:
+        body = await read_body(request)
+        if not isinstance(body, dict):
+            raise BadRequestError("请求体须为 JSON 对象")
+        refuse_behalf(body)
+        actor = self.c.actor(session)
+        record = await asyncio.to_thread(add_window, self.c.incidents(), actor, body)
+        self._changed()
+        return JSONResponse(window_json(record, self.c.clock()), status_code=201)
+
+    async def end_window(self, request: Request, session: Session) -> Response:
+        _object(await read_body(request), ())
+        actor = self.c.actor(session)
+        now = self.c.clock()
+        record = await asyncio.to_thread(
+            maintenance.end, self.c.engine, request.path_params["id"], actor, now
+        )
+        self._changed()
+        return JSONResponse(window_json(record, now))

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from dispatch.acks import MEANS_NAMES
 from dispatch.official_pdf import html_to_pdf_async
 from dispatch.render import Renderer
 from dispatch.report_records import load_brief, load_final
@@ -24,7 +25,7 @@ from monitor.console.context import Console
 from monitor.console.notices import outbox_view
 from monitor.console.sessions import Session
 from monitor.console.views import BoardCache, board_now, incident_detail
-from monitor.console.windows import windows_view
+from monitor.console.windows import stored_windows, windows_view
 from monitor.incidents.duty_log import REPORT_FIELDS
 from monitor.incidents.engine import IncidentNotFoundError
 from monitor.plan.names import SOURCE_NAMES, event_name, level_name, scenario_label, status_name
@@ -53,6 +54,7 @@ class Pages:
             status_name=status_name,
             source_names=SOURCE_NAMES,
             reports=REPORTS,
+            ack_means=MEANS_NAMES,
         )
 
     def routes(self) -> list[Route]:
@@ -173,11 +175,10 @@ class Pages:
 
     async def windows(self, request: Request, session: Session) -> Response:
         stored = await asyncio.to_thread(self.c.incidents().guarantees)
+        maintained = await asyncio.to_thread(stored_windows, self.c.engine)
         config = self.c.config()
-        view = windows_view(config, self.c.clock(), stored)
-        return self.c.page(
-            "windows.html.j2", request, session=session, view=view, systems=config.systems
-        )
+        view = windows_view(config, self.c.clock(), stored, maintained)
+        return self.c.page("windows.html.j2", request, session=session, view=view)
 
     async def notices(self, request: Request, session: Session) -> Response:
         view = await asyncio.to_thread(outbox_view, self.c.engine)

@@ -1,28 +1,35 @@
-"""The windows page: maintenance windows (nodes.toml) and 保障期 (plan.toml and the database).
+"""The windows page: maintenance windows and 保障期, from the config files and the database.
 
-保障期 entered in the console (or with `commwatch guarantee add`) live in the
-database and can be ended early; those of plan.toml and the maintenance windows
-of nodes.toml change with the config files. `add_period` / `end_period` go
-through the same engine calls (and the same §4.2 / §3.1.2 (4) rules) as the CLI.
+Windows and periods entered in the console (保障期 also with `commwatch
+guarantee add`) live in the database and can be ended early; those of
+nodes.toml and plan.toml change with the config files. `add_period` goes
+through the same engine call (and the same §4.2 / §3.1.2 (4) rules) as the
+CLI; `add_window` through `monitor.incidents.maintenance`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Engine
+
 from monitor.config import Config
 from monitor.config.windows import WindowSchedule
 from monitor.console.actions import BadRequestError
+from monitor.incidents import maintenance
 from monitor.incidents.authority import Actor
 from monitor.incidents.engine import IncidentEngine
 from monitor.incidents.guarantees import GuaranteeRecord
+from monitor.incidents.maintenance import MaintenanceRecord
 from monitor.nodes.windows import window_active
 
 FIELDS = ("name", "start", "end", "systems", "fail_after")
+WINDOW_FIELDS = ("name", "start", "end", "nodes", "systems", "streets")
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,7 @@ class WindowRow:
     period: int | None = None
     state: str = ""
     by: str = ""
+    window: int | None = None  # a stored maintenance window
 
 
 def _when(window: WindowSchedule) -> str:
@@ -61,7 +69,10 @@ def _stored(record: GuaranteeRecord, now: datetime, zone: ZoneInfo) -> WindowRow
 
 
 def windows_view(
-    config: Config, now: datetime, stored: Sequence[GuaranteeRecord] = ()
+    config: Config,
+    now: datetime,
+    stored: Sequence[GuaranteeRecord] = (),
+    maintained: Sequence[MaintenanceRecord] = (),
 ) -> list[WindowRow]:
     """Every window, active ones first."""
     zone = ZoneInfo(config.daemon.dispatch.timezone)
@@ -90,7 +101,22 @@ def windows_view(
         for g in config.plan.guarantee
     ]
     rows += [_stored(r, now, zone) for r in stored]
+    rows += [_maintained(r, now, zone) for r in maintained]
     return sorted(rows, key=lambda r: not r.active)
+
+
+def _maintained(record: MaintenanceRecord, now: datetime, zone: ZoneInfo) -> WindowRow:
+    active = record.active(now)
+    state = "生效中" if active else "未开始" if now < record.start_at else "已结束"
+    when = (
+        f"{record.start_at.astimezone(zone):%Y-%m-%d %H:%M} — "
+        f"{record.end_at.astimezone(zone):%Y-%m-%d %H:%M}（{zone.key}）"
+    )
+    by = record.created_by_name or record.created_by or ""
+    if record.ended_at is not None:
+        by += f"；{record.ended_by_name or record.ended_by}提前结束"
+    row = WindowRow("维护", record.name, when, "、".join(record.scope), active, None, state, by)
+    return dataclasses.replace(row, window=record.id)
 
 
 def _time(body: Mapping[str, Any], key: str, zone: ZoneInfo) -> datetime:
@@ -104,12 +130,12 @@ def _time(body: Mapping[str, Any], key: str, zone: ZoneInfo) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
 
 
-def _systems(body: Mapping[str, Any]) -> list[str]:
-    value = body.get("systems", [])
+def _systems(body: Mapping[str, Any], key: str = "systems") -> list[str]:
+    value = body.get(key, [])
     if isinstance(value, str):  # the page's form: comma- or space-separated
         value = [s for s in value.replace("，", ",").replace(",", " ").split() if s]
     if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
-        raise BadRequestError("字段 systems 须为系统编号的列表")
+        raise BadRequestError(f"字段 {key} 须为编号的列表")
     return value
 
 
@@ -135,6 +161,47 @@ def add_period(engine: IncidentEngine, by: Actor, body: Mapping[str, Any]) -> Gu
         raise BadRequestError("字段 name 须为字符串")
     start, end = _time(body, "start", zone), _time(body, "end", zone)
     return engine.add_guarantee(name, start, end, by, _systems(body), _fail_after(body))
+
+
+def add_window(engine: IncidentEngine, by: Actor, body: Mapping[str, Any]) -> MaintenanceRecord:
+    """A maintenance window from a JSON body, entered by the signed-in person."""
+    unknown = set(body) - set(WINDOW_FIELDS)
+    if unknown:
+        known = "、".join(WINDOW_FIELDS)
+        raise BadRequestError(f"未知字段：{'、'.join(sorted(unknown))}（可用：{known}）")
+    zone = ZoneInfo(engine.config.daemon.dispatch.timezone)
+    name = body.get("name", "")
+    if not isinstance(name, str):
+        raise BadRequestError("字段 name 须为字符串")
+    start, end = _time(body, "start", zone), _time(body, "end", zone)
+    scope = (_systems(body, "nodes"), _systems(body, "systems"), _systems(body, "streets"))
+    return maintenance.add(
+        engine.engine, engine.config, name, start, end, by, engine.clock(), scope
+    )
+
+
+def stored_windows(engine: Engine) -> list[MaintenanceRecord]:
+    """Maintenance windows entered on duty, newest first."""
+    with engine.connect() as connection:
+        return maintenance.records(connection)
+
+
+def window_json(record: MaintenanceRecord, now: datetime) -> dict[str, Any]:
+    """A stored maintenance window as the API returns it."""
+    state = "active" if record.active(now) else "planned" if now < record.start_at else "ended"
+    return {
+        "id": record.id,
+        "name": record.name,
+        "start": record.start_at.isoformat(),
+        "end": record.end_at.isoformat(),
+        "nodes": list(record.nodes),
+        "systems": list(record.systems),
+        "streets": list(record.streets),
+        "state": state,
+        "active": state == "active",
+        "ended_at": record.ended_at.isoformat() if record.ended_at else None,
+        "by": record.created_by_name or record.created_by,
+    }
 
 
 def period_json(record: GuaranteeRecord, now: datetime) -> dict[str, Any]:

@@ -28,6 +28,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -156,22 +157,28 @@ def _act(driver: Any, form_id: str, expect: str = "已完成", **values: str) ->
     Live parts are replaced when the feed announces a change: a form found a
     moment ago may be gone, so filling starts over (a bounded number of times).
     """
-    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.common.exceptions import (
+        ElementNotInteractableException,
+        StaleElementReferenceException,
+    )
     from selenium.webdriver.common.by import By
 
     driver.execute_script("const m = document.getElementById('message'); if (m) m.hidden = true;")
+    visible = "const f = document.getElementById(arguments[0]); return !!f && !!f.offsetParent;"
     for attempt in range(5):
-        form = _wait(driver, f"the form #{form_id}", lambda d: d.find_elements(By.ID, form_id))[0]
+        _wait(driver, f"the form #{form_id} shown", lambda d: d.execute_script(visible, form_id))
         try:
+            form = driver.find_element(By.ID, form_id)
             for name, value in values.items():
                 field = form.find_element(By.NAME, name)
                 field.clear()
                 field.send_keys(value)
             form.find_element(By.TAG_NAME, "button").click()
             break
-        except StaleElementReferenceException:
+        except (StaleElementReferenceException, ElementNotInteractableException):
             if attempt == 4:
                 raise
+            time.sleep(0.2)
     return str(
         _wait(driver, f"{form_id}: {expect}", lambda d: expect in _message(d) and _message(d))
     )
@@ -369,20 +376,27 @@ def test_a_whole_scenario3_event_in_the_browser(tmp_path: Path) -> None:
                 driver.get(base + path)
                 assert "已使用" in text(driver, "#ack-result")  # one use only
 
-                # 10. a 保障期 entered and ended
+                # 10. a maintenance window and a 保障期, entered and ended
                 driver.get(base + "/windows")
-                driver.execute_script(
-                    "const f = document.getElementById('add-period');"
+                times = (
+                    "const f = document.getElementById(arguments[0]);"
                     "f.start.value = '2026-03-01T08:00'; f.end.value = '2030-03-10T18:00';"
                 )
+                driver.execute_script(times, "add-window")
+                _act(driver, "add-window", name="门户服务器换端口", nodes="portal-web")
+                _reloaded(driver, "the window", lambda d: "门户服务器换端口" in text(d, "#windows"))
+                driver.execute_script(times, "add-period")
                 _act(driver, "add-period", name="区两会通信保障", systems="portal")
                 _reloaded(driver, "the period", lambda d: "区两会通信保障" in text(d, "#windows"))
                 driver.save_screenshot(str(shots / "console-windows.png"))
-                end = driver.find_element(By.CSS_SELECTOR, "#windows form.action").get_attribute(
-                    "id"
+                for kind in ("period", "window"):
+                    end = driver.find_element(
+                        By.CSS_SELECTOR, f"#windows form[id^=end-{kind}-]"
+                    ).get_attribute("id")
+                    _act(driver, end)
+                _reloaded(
+                    driver, "both ended", lambda d: text(d, "#windows").count("提前结束") == 2
                 )
-                _act(driver, end)
-                _reloaded(driver, "ended", lambda d: "提前结束" in text(d, "#windows"))
 
                 # 11. recovery; the 副总指挥 ends the response and lifts the warning
                 lab.link_up(0)

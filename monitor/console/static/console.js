@@ -86,7 +86,7 @@
     if (button) button.disabled = false;
     if (result.ok) {
       const done = "已完成：" + (button ? button.textContent : "操作");
-      if (document.getElementById("live")) { message(done, true); await refresh(true); }
+      if (document.getElementById("live")) { await refresh(true); message(done, true); }
       else { sessionStorage.setItem("cw-message", done); location.reload(); }  /* shown after it */
     } else {
       message(result.data.error || ("操作失败（HTTP " + result.status + "）"), false);

@@ -78,6 +78,49 @@ def test_guarantee_periods_added_and_ended_in_the_console(tmp_path: Path, db: Db
     assert "§3.1.2 (4)" in twice.json()["error"]
 
 
+def test_maintenance_windows_added_and_ended_in_the_console(tmp_path: Path, db: Db) -> None:
+    console = follow_console(tmp_path, db)
+    node = next(iter(console.config().nodes))
+    http = client(console)
+    body = {"name": "核心割接", "start": "2026-12-01T01:00", "end": "2030-12-01T05:00"}
+    assert _post(http, "/api/maintenance", "x", {**body, "nodes": [node]}).status_code == 401
+    assert http.get("/api/maintenance").status_code == 401
+    token = login(http, "duty-officer")
+    assert _post(http, "/api/maintenance", None, {**body, "nodes": [node]}).status_code == 403
+    behalf = _post(http, "/api/maintenance", token, {**body, "nodes": [node], "by": "commander"})
+    assert behalf.status_code == 403
+    assert _post(http, "/api/maintenance", token, {**body, "nodes": 3}).status_code == 400
+    empty = _post(http, "/api/maintenance", token, body)
+    assert empty.status_code == 403
+    assert "至少指定" in empty.json()["error"]
+    liaison = client(console)
+    refused = _post(
+        liaison, "/api/maintenance", login(liaison, "liaison"), {**body, "nodes": [node]}
+    )
+    assert refused.status_code == 403
+    assert "§4.2 (2)" in refused.json()["error"]
+
+    added = _post(
+        http, "/api/maintenance", token, {**body, "nodes": node, "streets": "东街街道办事处"}
+    )
+    assert added.status_code == 201, added.text
+    window = added.json()
+    assert (window["nodes"], window["by"]) == ([node], "指挥部办公室值班员")
+    assert [w["id"] for w in http.get("/api/maintenance").json()] == [window["id"]]
+    page = http.get("/windows")
+    assert "核心割接" in page.text
+    assert f'id="end-window-{window["id"]}"' in page.text
+
+    end = f"/api/maintenance/{window['id']}/end"
+    assert _post(http, end, None).status_code == 403
+    ended = _post(http, end, token)
+    assert ended.status_code == 200
+    assert ended.json()["ended_at"] is not None
+    twice = _post(http, end, token)
+    assert twice.status_code == 403
+    assert "已结束" in twice.json()["error"]
+
+
 # -- 收到 links -----------------------------------------------------------------------
 
 
