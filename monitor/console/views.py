@@ -67,7 +67,7 @@ class BoardCache:
 
     Every browser re-fetches the board after a change; the first fetch builds
     it, the others (and repeated page loads) reuse it. The key holds the
-    config object, the node statuses, the Assessment, the uplink flag and the
+    config object, the node table's change sequence, the Assessment, the uplink flag and the
     minute (maintenance windows and guarantee periods start and end with time).
     """
 
@@ -77,10 +77,9 @@ class BoardCache:
     def get(self, console: Console, now: datetime) -> Board:
         config = console.config()
         live = console.live
-        statuses = live.statuses()
         key = (
             id(config),
-            hash(tuple(statuses.items())),
+            live.sequence(),  # the node table's change sequence: O(1) on a cached board
             live.assessment(),
             live.uplink_ok(),
             now.replace(second=0, microsecond=0),
@@ -89,7 +88,7 @@ class BoardCache:
         if entry is not None and entry[0] == key:
             return entry[1]
         board = build_board(
-            config, statuses, live.flaps(), live.assessment(), now, live.uplink_ok()
+            config, live.statuses(), live.flaps(), live.assessment(), now, live.uplink_ok()
         )
         self._entry = (key, board)
         return board

@@ -345,7 +345,9 @@ def test_a_whole_scenario3_event_in_the_browser(tmp_path: Path) -> None:
                 )[0].get_attribute("id")
                 _act(driver, call, answered_by="移动公司值班员", outcome="已传达预警")
                 _wait(driver, "the call", lambda d: "已传达预警" in text(d, "#calls"))
-                driver.execute_script("document.getElementById('deliveries-h').scrollIntoView();")
+                driver.execute_script(
+                    "document.getElementById('calls-h').scrollIntoView({block: 'center'});"
+                )
                 driver.save_screenshot(str(shots / "console-acks.png"))
 
                 # 8. the brief report: submitted, printed

@@ -48,6 +48,10 @@ class FakeLive:
     def uplink_ok(self) -> bool:
         return True
 
+    def sequence(self) -> int:
+        """Changes with the statuses (tests set `node_statuses` directly; O(nodes) here)."""
+        return hash(tuple(self.node_statuses.items()))
+
 
 def console_config(tmp_path: Path, base: Path = SHIPPED_CONFIG, **settings: object) -> Config:
     """The shipped config (or `base`) with the console's state directory under tmp_path."""
