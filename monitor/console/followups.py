@@ -43,6 +43,7 @@ class Call:
     """One call task as the incident page lists it."""
 
     task: CallTask
+    title: str  # the notice's name
     refusal: str | None
 
 
@@ -79,7 +80,10 @@ def follow_ups(console: Console, incident_id: int, actor: Actor) -> tuple[list[L
         Line(n, TITLES.get(n.kind, n.kind), STATE_NAMES[n.state], ack_refusal(config, actor, n))
         for n in notice_lines(console.engine, config.daemon.notifier, incident_id)
     ]
-    calls = [Call(t, call_refusal(actor, t)) for t in calls_of(console.engine, incident_id)]
+    calls = [
+        Call(t, TITLES.get(t.kind, t.kind), call_refusal(actor, t))
+        for t in calls_of(console.engine, incident_id)
+    ]
     return lines, calls
 
 
