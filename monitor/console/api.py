@@ -28,6 +28,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from dispatch.acks import DeliveryNotFoundError
+from dispatch.calls import CallNotFoundError
 from monitor.console.actions import ACTIONS, BadRequestError, parse
 from monitor.console.context import Console
 from monitor.console.notices import retry_failed
@@ -39,6 +41,7 @@ from monitor.incidents.engine import IncidentNotFoundError
 from monitor.incidents.listing import incident_json, to_json
 
 Handler = Callable[[Request], Awaitable[Response]]
+NOT_FOUND = (IncidentNotFoundError, DeliveryNotFoundError, CallNotFoundError)  # → 404
 log = logging.getLogger(__name__)
 
 
@@ -107,7 +110,7 @@ class Api:
                 return error(400, str(exc))
             except RefusedError as exc:
                 return error(403, str(exc.args[0]) if exc.args else str(exc))
-            except LookupError as exc:  # an unknown incident, delivery, call
+            except NOT_FOUND as exc:
                 return error(404, str(exc.args[0]) if exc.args else str(exc))
 
         return guarded
