@@ -208,18 +208,21 @@ class Dispatcher:
         return snapshot
 
     async def _fall_through(self, now: datetime) -> None:
-        """Every CLOCK_EVERY: recipients not reached within fallback_after: next channel too."""
+        """Every CLOCK_EVERY: recipients not reached within fallback_after: next channel too,
+        and the HQ office duty is told (one 通知改发 per incident, `dispatch.fallthrough`)."""
         if self._last_fall_through is not None and now - self._last_fall_through < CLOCK_EVERY:
             return
         self._last_fall_through = now
-        after = self.config.daemon.dispatch.fallback_after
-        opened = await asyncio.to_thread(self.outbox.fall_through, now, after)
+        settings = self.config.daemon.dispatch
+        after, window = settings.fallback_after, settings.coalesce_window
+        opened, told = await asyncio.to_thread(self.outbox.fall_through, now, after, window)
         if not opened:
             return
         self.stats.fallbacks += opened
+        self.stats.notices += told
         log.warning(
             "first channel still failing: the recipients' next channel is tried too",
-            extra={"fields": {"opened": opened, "after_s": after.total_seconds()}},
+            extra={"fields": {"opened": opened, "after_s": after.total_seconds(), "told": told}},
         )
 
     def _intake(self, batch: list[NoticeRequest], now: datetime, window: timedelta) -> None:
@@ -347,7 +350,14 @@ class Dispatcher:
         if not permanent:
             reason = fields["reason"] = "expired"
         opened = await asyncio.to_thread(
-            self.outbox.record_failure, item.id, now, notifier, error, permanent, None
+            self.outbox.record_failure,
+            item.id,
+            now,
+            notifier,
+            error,
+            permanent,
+            None,
+            settings.coalesce_window,
         )
         self.stats.on_failed(item.channel, permanent, opened, reason)
         log.error("delivery failed for good", extra={"fields": {**fields, "fallbacks": opened}})

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, or_, select, update
 
+from dispatch.fallthrough import OVERDUE, open_after_failure, open_next_stage, tell_duty
 from dispatch.models import (
     FAILED,
     NOTICE_HELD,
@@ -42,7 +43,6 @@ from dispatch.outbox_rows import (
     claimed_of,
     delivery_row,
     insert_delivery,
-    open_fallback,
     request_of,
     same_recipient,
     same_recipient_select,
@@ -184,8 +184,12 @@ class Outbox:
         error: str,
         permanent: bool,
         retry_at: datetime | None,
+        window: timedelta = timedelta(0),
     ) -> int:
-        """A failed attempt: pending again at `retry_at`, or failed; returns fallbacks opened."""
+        """A failed attempt: pending again at `retry_at`, or failed; returns fallbacks opened.
+
+        A fallback opened after a final failure is told to the HQ office duty (coalesced
+        over `window`, `dispatch.fallthrough`)."""
         with self.engine.begin() as connection:
             incident_store.lock_for_write(connection)
             row = delivery_row(connection, delivery_id)
@@ -207,10 +211,17 @@ class Outbox:
             )
             if retry_at is not None:
                 return 0
-            return open_fallback(connection, row, now)
+            opened = open_after_failure(connection, row, now)
+            if opened is None:
+                return 0
+            tell_duty(connection, [opened], now, window)
+            return opened.count
 
-    def fall_through(self, now: datetime, after: timedelta, limit: int = 500) -> int:
-        """Open the next stage of recipients whose delivery is still pending after `after`."""
+    def fall_through(
+        self, now: datetime, after: timedelta, window: timedelta, limit: int = 500
+    ) -> tuple[int, int]:
+        """Open the next stage of recipients whose delivery is still pending after `after`,
+        and tell the HQ office duty (`dispatch.fallthrough`); returns (opened, notices)."""
         overdue = (
             select(deliveries)
             .where(
@@ -221,18 +232,15 @@ class Outbox:
             .order_by(deliveries.c.id)
             .limit(limit)
         )
-        opened = 0
         with self.engine.begin() as connection:
             incident_store.lock_for_write(connection)
-            for row in list(connection.execute(overdue)):
-                nxt = same_recipient(row).where(
-                    deliveries.c.stage == row.stage + 1, deliveries.c.status == STANDBY
-                )
-                result = connection.execute(
-                    nxt.values(status=PENDING, next_attempt_at=now, updated_at=now)
-                )
-                opened += int(result.rowcount or 0)
-        return opened
+            opened = [
+                item
+                for row in list(connection.execute(overdue))
+                if (item := open_next_stage(connection, row, now, OVERDUE)) is not None
+            ]
+            told = tell_duty(connection, opened, now, window)
+        return sum(item.count for item in opened), told
 
     def release_backoff(self, channel: str, now: datetime) -> int:
         """The channel works again: its deliveries waiting out a backoff are due now."""

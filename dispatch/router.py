@@ -39,6 +39,10 @@ _OFFICE_DUTY = RouteConfig(
     name="监测系统自身状态：指挥部办公室值班", hq_office=True, channels=list(get_args(ChannelName))
 )
 _RESPONSE_KINDS = (NoticeKind.RESPONSE_START, NoticeKind.RESPONSE_END)
+# A recipient not reached in time (通知改发, dispatch.fallthrough): the HQ office duty — the
+# office unit's duty mailbox and mobile and the 值班员 — on every configured channel of these at
+# once, no fallback stage, so the notice itself never falls through.
+_FALLTHROUGH_CHANNELS: tuple[ChannelName, ...] = ("email", "sms", "robot")
 
 
 @dataclass(frozen=True)
@@ -161,7 +165,23 @@ def rules_for(request: NoticeRequest, config: Config) -> list[RouteConfig]:
         return [drill_rule(config)]
     if request.kind in _OFFICE_DUTY_ONLY:
         return [_OFFICE_DUTY]
+    if request.kind == NoticeKind.FALLTHROUGH:
+        return [duty_rule(config)]
     return list(config.daemon.dispatch.route)
+
+
+def duty_rule(config: Config) -> RouteConfig:
+    """The HQ office duty: the office unit and every 值班员, on every configured channel of
+    email, SMS and group robot at once (email and SMS when none is configured)."""
+    configured = {channel_of(n) for n in config.daemon.notifier}
+    channels = [c for c in _FALLTHROUGH_CHANNELS if c in configured] or ["email", "sms"]
+    return RouteConfig(
+        name="通知改发：指挥部办公室值班",
+        units=[config.contacts.hq.office_unit],
+        roles=[DUTY_OFFICER],
+        channels=channels,
+        fallback=False,
+    )
 
 
 def drill_rule(config: Config) -> RouteConfig:
