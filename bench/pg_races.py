@@ -10,10 +10,12 @@ Each trial, in its own schema of a throwaway database:
    terminates their backends every 100 ms (pg_terminate_backend); a writer
    whose connection died tries again (tests/monitor/incidents/test_pg_races.py);
 2. a Dispatcher takes the notices the writers requested, routes and sends them
-   (to recording channels at the Notifier seam) while its own backends are
-   terminated every 100 ms, until every delivery is sent.
+   (to recording channels at the Notifier seam, 100 ms a message) while its own
+   backends are terminated every 100 ms, until every delivery is sent
+   (tests/pg_kill.py; tests/dispatch/test_pg_killed_backends.py in CI).
 Counted per trial: incidents opened (must be 1), lifecycle steps recorded twice
-in a row (0), backends killed, deliveries, and messages sent more than once (0).
+in a row (0), backends killed, deliveries, messages sent more than once (0), send
+tasks whose exception was never retrieved (0), time to drain.
 The CI test runs step 1 in 12 trials; this is the issue's 50.
 """
 
@@ -28,7 +30,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter
 from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
@@ -39,24 +40,19 @@ import psycopg
 from sqlalchemy import URL, Engine, func, make_url, select
 from sqlalchemy.exc import DBAPIError
 
-from dispatch.dispatcher import Dispatcher
-from dispatch.models import OPEN_DELIVERY, deliveries
 from monitor.config import Config
 from monitor.incidents.engine import IncidentEngine
-from monitor.incidents.tables import incident_events, incidents, notice_requests
+from monitor.incidents.tables import incident_events, incidents
 from monitor.plan.assessment import Assessment
-from monitor.storage.engine import open_engine
 from monitor.storage.migrations import upgrade as create_schema
-from tests.dispatch.fakes import FakeChannel
 from tests.dispatch.support import base_toml, load, write_config
+from tests.pg_kill import Killer, drain_under_kills, engine_for, libpq
 
 SERVER = os.environ.get(
     "COMMWATCH_TEST_PG", "postgresql+psycopg://root:hunter2@127.0.0.1:5432/test"
 )
 WRITERS = 4
-KILL_EVERY_S = 0.1
 TRIAL_LIMIT_S = 20.0
-DRAIN_LIMIT_S = 60.0
 FLAP_S = 1.0
 CLEAR = Assessment()
 OUTAGE = Assessment(
@@ -81,29 +77,6 @@ type = "sms_http"
 url = "http://127.0.0.1:9/"
 timeout = "2s"
 """
-
-
-def libpq(url: URL) -> str:
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def engine_for(server: URL, schema: str, app: str) -> Engine:
-    options = f"-csearch_path={schema} -clock_timeout=5000"
-    url = server.update_query_dict({"options": options, "application_name": app})
-    return open_engine(url.render_as_string(hide_password=False), 5.0)
-
-
-def killer(server: URL, app: str, stop: threading.Event, killed: list[int]) -> None:
-    count = 0
-    with psycopg.connect(libpq(server), autocommit=True) as conn:
-        while not stop.wait(KILL_EVERY_S):
-            rows = conn.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE application_name = %s AND pid <> pg_backend_pid()",
-                (app,),
-            ).fetchall()
-            count += len(rows)
-    killed.append(count)
 
 
 def writer(
@@ -136,65 +109,22 @@ def race_incidents(server: URL, schema: str, config: Config) -> tuple[int, int]:
     app = f"cw-race-{schema}"
     engine = engine_for(server, schema, app)
     errors: list[BaseException] = []
-    go, stop = threading.Event(), threading.Event()
-    killed: list[int] = []
+    go = threading.Event()
     threads = [
         threading.Thread(target=writer, args=(engine, config, errors, go)) for _ in range(WRITERS)
     ]
-    kill = threading.Thread(target=killer, args=(server, app, stop, killed))
     try:
-        for thread in threads:
-            thread.start()
-        kill.start()
-        go.set()
-        for thread in threads:
-            thread.join(TRIAL_LIMIT_S + 5)
+        with Killer(server, app) as killer:
+            for thread in threads:
+                thread.start()
+            go.set()
+            for thread in threads:
+                thread.join(TRIAL_LIMIT_S + 5)
     finally:
-        stop.set()
-        kill.join(10)
         engine.dispose()
     for exc in errors:
         print(f"    writer error: {exc!r}", flush=True)
-    return killed[0], len(errors)
-
-
-def open_count(setup: Engine) -> int:
-    with setup.connect() as connection:
-        waiting = select(func.count()).where(deliveries.c.status.in_(OPEN_DELIVERY))
-        requests = select(func.count()).where(notice_requests.c.taken_at.is_(None))
-        return int(connection.execute(waiting).scalar_one()) + int(
-            connection.execute(requests).scalar_one()
-        )
-
-
-async def race_dispatch(
-    server: URL, schema: str, config: Config, setup: Engine
-) -> tuple[int, int, int]:
-    """Step 2; returns (backends killed, messages sent, messages sent more than once)."""
-    app = f"cw-disp-{schema}"
-    engine = engine_for(server, schema, app)
-    mail, sms = FakeChannel("mail", "email"), FakeChannel("sms", "sms")
-    dispatcher = Dispatcher(config, engine, notifiers={"mail": mail, "sms": sms})
-    stop = threading.Event()
-    killed: list[int] = []
-    kill = threading.Thread(target=killer, args=(server, app, stop, killed))
-    kill.start()
-    dispatcher.start()
-    try:
-        deadline = time.monotonic() + DRAIN_LIMIT_S
-        while time.monotonic() < deadline:
-            await asyncio.sleep(0.5)
-            if await asyncio.to_thread(open_count, setup) == 0:
-                break
-        else:
-            print("    dispatch did not drain in time", flush=True)
-    finally:
-        stop.set()
-        await asyncio.to_thread(kill.join, 10)
-        await dispatcher.stop(5)
-        engine.dispose()
-    keys = Counter((m.key, m.address) for m in [*mail.sent, *sms.sent])
-    return killed[0], sum(keys.values()), sum(n - 1 for n in keys.values() if n > 1)
+    return killer.killed, len(errors)
 
 
 def trial(server: URL, index: int, config: Config) -> dict[str, int]:
@@ -214,28 +144,24 @@ def trial(server: URL, index: int, config: Config) -> dict[str, int]:
             .all()
         )
     repeated = sum(1 for a, b in pairwise(steps[1:]) if a == b)
-    killed2, sent, duplicated = asyncio.run(race_dispatch(server, schema, config, setup))
-    with setup.connect() as connection:
-        total = connection.execute(select(func.count()).select_from(deliveries)).scalar_one()
-        statuses = dict(
-            connection.execute(
-                select(deliveries.c.status, func.count()).group_by(deliveries.c.status)
-            ).all()
-        )
-    unsent = sum(n for status, n in statuses.items() if status not in ("sent", "skipped"))
+    drained = asyncio.run(drain_under_kills(server, schema, config, setup))
     setup.dispose()
+    statuses = drained.statuses
+    unsent = sum(n for status, n in statuses.items() if status not in ("sent", "skipped"))
     return {
         "incidents": int(opened),
         "detected": steps.count("detected"),
         "repeated_steps": repeated,
         "writer_errors": errors,
         "killed_writers": killed,
-        "killed_dispatcher": killed2,
-        "deliveries": int(total),
+        "killed_dispatcher": drained.killed,
+        "deliveries": sum(statuses.values()),
         "unsent": unsent,  # pending, sending, failed (skipped: a later stage not needed)
-        "sent": sent,
+        "sent": drained.messages,
         "recorded_sent": int(statuses.get("sent", 0)),
-        "duplicated": duplicated,
+        "duplicated": drained.duplicated,
+        "unretrieved": drained.unretrieved,
+        "drain_s": round(drained.seconds),
     }
 
 
@@ -269,6 +195,7 @@ def main() -> int:
         or r["writer_errors"]
         or r["duplicated"]
         or r["unsent"]
+        or r["unretrieved"]
         or r["sent"] - r["duplicated"] != r["recorded_sent"]
         or not r["killed_writers"]
         or not r["killed_dispatcher"]
@@ -280,7 +207,9 @@ def main() -> int:
         f"{total['repeated_steps']} steps recorded twice, "
         f"{total['killed_writers']} writer and {total['killed_dispatcher']} dispatcher backends "
         f"killed, {total['deliveries']} deliveries, {total['sent']} messages sent, "
-        f"{total['duplicated']} duplicated, {total['unsent']} unsent; "
+        f"{total['duplicated']} duplicated, {total['unsent']} unsent, "
+        f"{total['unretrieved']} task exceptions never retrieved; "
+        f"drain under kills max {max(r['drain_s'] for r in results)} s; "
         f"{len(bad)} trials failed; load average {os.getloadavg()[0]:.2f}"
     )
     return 1 if bad else 0

@@ -160,7 +160,7 @@ class Dispatcher:
     # -- the loop ---------------------------------------------------------------------
 
     async def _run(self) -> None:
-        recovered = await asyncio.to_thread(self.outbox.recover, self.clock())
+        recovered = await self._recover()
         if recovered:
             log.warning(
                 "deliveries in flight at the last stop: sending again",
@@ -178,6 +178,17 @@ class Dispatcher:
                 self._drained.set()
                 return
             await self._sleep(snapshot)
+
+    async def _recover(self) -> int:
+        """Deliveries left `sending` are due again; a database error here is retried (before:
+        it ended the loop task, and nothing was sent until a restart)."""
+        while True:
+            try:
+                return await asyncio.to_thread(self.outbox.recover, self.clock())
+            except Exception:
+                self.stats.errors += 1
+                log.exception("dispatch could not recover the outbox at start; retrying")
+                await self._sleep(None)
 
     async def cycle(self) -> Snapshot:
         """One pass: intake, routing, claiming (sends continue in their own tasks)."""

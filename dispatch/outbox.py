@@ -85,24 +85,38 @@ class Outbox:
 
     # -- routing -----------------------------------------------------------------
 
-    def route_due(self, now: datetime, plan: Planner) -> tuple[int, int]:
-        """Create the deliveries of every held notice now due; returns (notices, deliveries)."""
-        with self.engine.begin() as connection:
-            incident_store.lock_for_write(connection)
-            query = (
-                select(notices)
-                .where(notices.c.status == NOTICE_HELD, notices.c.due_at <= now)
-                .order_by(notices.c.id)
-            )
+    def route_due(self, now: datetime, plan: Planner, limit: int = 200) -> tuple[int, int]:
+        """Create the deliveries of every held notice now due; returns (notices, deliveries).
+
+        Notices are read, then planned (routed and rendered: the slow part) outside any
+        transaction, then written one transaction per notice — a short one, so a database
+        that drops connections (a killed backend) still lets routing progress. A notice
+        coalesced into a newer one meanwhile (no longer held) is left alone.
+        """
+        query = (
+            select(notices)
+            .where(notices.c.status == NOTICE_HELD, notices.c.due_at <= now)
+            .order_by(notices.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
             rows = list(connection.execute(query))
-            created = 0
-            for row in rows:
-                planned = plan(request_of(row))
-                for item in planned:
-                    created += insert_delivery(connection, row, item, now)
-                changes = {"status": NOTICE_ROUTED, "routed_at": now, "deliveries": len(planned)}
-                connection.execute(update(notices).where(notices.c.id == row.id).values(changes))
-        return len(rows), created
+        routed = created = 0
+        for row in rows:
+            planned = plan(request_of(row))
+            changes = {"status": NOTICE_ROUTED, "routed_at": now, "deliveries": len(planned)}
+            with self.engine.begin() as connection:
+                incident_store.lock_for_write(connection)
+                still_held = connection.execute(
+                    update(notices)
+                    .where(notices.c.id == row.id, notices.c.status == NOTICE_HELD)
+                    .values(changes)
+                )
+                if not still_held.rowcount:
+                    continue
+                created += sum(insert_delivery(connection, row, item, now) for item in planned)
+            routed += 1
+        return routed, created
 
     def recover(self, now: datetime) -> int:
         """At start: deliveries left `sending` by a previous process are due again.
