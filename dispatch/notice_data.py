@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dispatch import gongwen
+from dispatch.fallthrough_view import missed_view
 from monitor.config import Config
 from monitor.config.contacts import INCIDENT_SITE
 from monitor.incidents.notices import NoticeKind, NoticeRequest
@@ -59,14 +60,6 @@ TITLES: dict[str, str] = {
     NoticeKind.FALLTHROUGH: "通知改发",
     "test": "测试",
 }
-CHANNEL_NAMES = {
-    "email": "邮件",
-    "sms": "短信",
-    "robot": "群机器人",
-    "voice": "语音电话",
-    "fax": "传真",
-}
-WHY_NAMES = {"overdue": "{after}内未发出", "failed": "发送失败"}
 WARNING_ACTIONS = (
     "通知相关基础电信运营企业落实通信网络事故应急救援有关准备工作",
     "研究确定通信网络事故应急准备措施和工作方案",
@@ -125,7 +118,9 @@ def build_view(
         "response_level_name": level_name(context.get("response_level")),
         "status_name": status_name(context.get("status")),
         "restored": bool(context.get("restored")),
-        **_missed(context.get("missed"), duration_name(config.daemon.dispatch.fallback_after)),
+        **missed_view(
+            context.get("missed"), duration_name(config.daemon.dispatch.fallback_after), TITLES
+        ),
         "drill": bool(context.get("drill")),
         "actions": WARNING_ACTIONS,
         "merged": int(context.get("coalesced", 1) or 1),
@@ -141,28 +136,6 @@ def build_view(
     view.update(_group(config, context, view["streets"]))
     view.update(_gongwen(config, str(kind), context, view, zone, at))
     return view
-
-
-def _missed(items: Any, after: str) -> dict[str, Any]:
-    """The recipients a fall-through notice (通知改发) is about, in words."""
-    missed = [
-        {
-            "recipient": str(item.get("recipient", "")),
-            "notice": TITLES.get(str(item.get("notice")), str(item.get("notice", ""))),
-            "from_name": CHANNEL_NAMES.get(str(item.get("from")), str(item.get("from", ""))),
-            "to_name": "、".join(CHANNEL_NAMES.get(str(c), str(c)) for c in item.get("to", [])),
-            "why_name": WHY_NAMES.get(str(item.get("why")), "未送达").format(after=after),
-        }
-        for item in (items if isinstance(items, list) else [])
-        if isinstance(item, Mapping)
-    ]
-    return {
-        "missed": missed,
-        "missed_names": list(dict.fromkeys(m["recipient"] for m in missed)),
-        "missed_from": "、".join(dict.fromkeys(m["from_name"] for m in missed)),
-        "missed_to": "、".join(dict.fromkeys(m["to_name"] for m in missed)),
-        "fallback_after_name": after,
-    }
 
 
 def _group(config: Config, context: Mapping[str, Any], streets: list[str]) -> dict[str, Any]:
