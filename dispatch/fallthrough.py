@@ -5,8 +5,9 @@ created (or failed for good) opens the recipient's next channel (stage + 1). In
 the same transaction a `fallthrough` notice is put in the outbox for the HQ
 office duty (the office unit and the 值班员): who was not reached, by which
 channel, and which channel is tried now. One notice per incident per pass,
-coalesced like a situation change (`dispatch.policy`), so an outage of a whole
-channel is one notice, not one per recipient. The notice is routed to the duty
+coalesced like a situation change (`dispatch.policy`) over `coalesce_window` but
+at least a minute, so an outage of a whole channel is one notice, not one per
+recipient, and a long one at most one a minute per incident. The notice is routed to the duty
 on every channel at once (`dispatch.router`): it has no later stage, so it never
 falls through itself, and a fall-through of a `fallthrough` notice is not told.
 
@@ -30,6 +31,7 @@ KIND = NoticeKind.FALLTHROUGH
 OVERDUE = "overdue"  # not gone within fallback_after
 FAILED = "failed"  # failed for good on that channel
 RECEIPT_WINDOW = timedelta(seconds=10)  # coalescing of those a delivery report opens
+MIN_WINDOW = timedelta(minutes=1)  # at most one 通知改发 a minute per incident; the rest merged
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,7 @@ def tell_duty(
         if notice is not None:
             by_incident.setdefault(notice.incident_id, []).append((item, notice))
     created = 0
+    window = max(window, MIN_WINDOW)
     for incident_id, items in by_incident.items():
         request = _request(incident_id, items, now)
         created += accept_one(connection, request, now, window)[0]

@@ -157,3 +157,17 @@ def test_a_final_failure_tells_the_duty_too(tmp_path: Path, db: Db) -> None:
          "why": "failed"}
     ]  # fmt: skip
     engine.dispose()
+
+
+def test_at_most_one_a_minute_per_incident_even_with_a_short_window(tmp_path: Path, db: Db) -> None:
+    config, engine, outbox = _setup(tmp_path, db)
+    for offset in (0, 20):
+        _warn(outbox, config, 1, T0 + offset * SEC)
+    for offset in (0, 20):
+        now = T0 + AFTER + offset * SEC
+        assert outbox.fall_through(now, AFTER, SEC)[1] == 1  # coalesce_window = 1s
+        _route(outbox, config, now)
+    first, second = _told(engine)
+    assert (first.status, second.status) == ("routed", "held")
+    assert second.due_at.replace(tzinfo=None) == (T0 + AFTER + 60 * SEC).replace(tzinfo=None)
+    engine.dispose()
