@@ -162,6 +162,7 @@ def trial(server: URL, index: int, config: Config) -> dict[str, int]:
         "duplicated": drained.duplicated,
         "unretrieved": drained.unretrieved,
         "drain_s": round(drained.seconds),
+        "left_open": drained.left_open,
     }
 
 
@@ -196,6 +197,8 @@ def main() -> int:
         or r["duplicated"]
         or r["unsent"]
         or r["unretrieved"]
+        or r["left_open"]
+        or not r["deliveries"]
         or r["sent"] - r["duplicated"] != r["recorded_sent"]
         or not r["killed_writers"]
         or not r["killed_dispatcher"]
@@ -208,6 +211,7 @@ def main() -> int:
         f"{total['killed_writers']} writer and {total['killed_dispatcher']} dispatcher backends "
         f"killed, {total['deliveries']} deliveries, {total['sent']} messages sent, "
         f"{total['duplicated']} duplicated, {total['unsent']} unsent, "
+        f"{total['left_open']} left open, "
         f"{total['unretrieved']} task exceptions never retrieved; "
         f"drain under kills max {max(r['drain_s'] for r in results)} s; "
         f"{len(bad)} trials failed; load average {os.getloadavg()[0]:.2f}"

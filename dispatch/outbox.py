@@ -74,14 +74,27 @@ class Outbox:
             results = [accept_one(connection, r, now, window) for r in requests]
         return sum(r[0] for r in results), sum(r[1] for r in results)
 
-    def take_table(self, now: datetime, window: timedelta, limit: int = 200) -> tuple[int, int]:
-        """Move pending `notice_requests` rows into the outbox atomically; (new, coalesced)."""
-        with self.engine.begin() as connection:
-            incident_store.lock_for_write(connection)
-            stored = incident_store.pending_requests(connection, limit)
-            results = [accept_one(connection, item.request, now, window) for item in stored]
-            incident_store.mark_taken(connection, [item.id for item in stored], now)
-        return sum(r[0] for r in results), sum(r[1] for r in results)
+    def take_table(
+        self, now: datetime, window: timedelta, limit: int = 200, batch: int = 5
+    ) -> tuple[int, int]:
+        """Move pending `notice_requests` rows into the outbox; (new, coalesced).
+
+        At most `batch` per transaction (accepted and marked taken together): short
+        transactions, so a database that drops connections still lets intake progress.
+        """
+        new = merged = taken = 0
+        while taken < limit:
+            with self.engine.begin() as connection:
+                incident_store.lock_for_write(connection)
+                stored = incident_store.pending_requests(connection, min(batch, limit - taken))
+                results = [accept_one(connection, item.request, now, window) for item in stored]
+                incident_store.mark_taken(connection, [item.id for item in stored], now)
+            new += sum(r[0] for r in results)
+            merged += sum(r[1] for r in results)
+            taken += len(stored)
+            if len(stored) < batch:
+                break
+        return new, merged
 
     # -- routing -----------------------------------------------------------------
 

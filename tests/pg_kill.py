@@ -93,6 +93,7 @@ class DrainResult:
     statuses: dict[str, int]  # deliveries by status afterwards
     unretrieved: int  # asyncio "exception was never retrieved" reports
     seconds: float
+    left_open: int  # requests, notices or deliveries still open at the end (0: drained)
 
 
 def open_count(engine: Engine) -> int:
@@ -127,6 +128,7 @@ async def drain_under_kills(server: URL, schema: str, config: Config, setup: Eng
             await dispatcher.stop(5)
             engine.dispose()
     seconds = time.monotonic() - started
+    left_open = await asyncio.to_thread(open_count, setup)
     gc.collect()  # unretrieved task exceptions are reported when the task is collected
     await asyncio.sleep(0)
     keys = Counter((m.key, m.address) for m in [*mail.sent, *sms.sent])
@@ -141,4 +143,5 @@ async def drain_under_kills(server: URL, schema: str, config: Config, setup: Eng
         {str(status): int(n) for status, n in rows},
         sum(1 for c in unretrieved if "never retrieved" in str(c.get("message", ""))),
         seconds,
+        left_open,
     )

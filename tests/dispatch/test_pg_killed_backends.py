@@ -71,6 +71,7 @@ async def test_killed_backends_never_make_a_duplicate_or_a_lost_task(
     setup.dispose()
 
     assert result.killed >= 10, f"too few backends killed to prove anything: {result}"
+    assert result.left_open == 0, f"not drained in {result.seconds:.0f} s: {result}"
     assert result.duplicated == 0, result
     assert result.unretrieved == 0, "a send task's exception was never retrieved"
     assert set(result.statuses) <= {"sent", "skipped"}, result.statuses
