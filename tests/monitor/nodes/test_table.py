@@ -92,3 +92,20 @@ def test_metrics_read_the_compact_icmp_figures(tmp_path: Path) -> None:
     assert views["n1"].loss_ratio == 1.0
     assert views["n2"].loss_ratio is None
     assert views["n0"].status == "UP"
+
+
+def test_the_change_sequence_moves_with_status_changes_only(tmp_path: Path) -> None:
+    nodes = table(tmp_path)
+    start = nodes.sequence
+    nodes.apply(result(True), T0)  # UNKNOWN → UP
+    after_up = nodes.sequence
+    assert after_up > start
+    nodes.apply(result(True), T0 + timedelta(seconds=1))  # still UP: nothing to show
+    assert nodes.sequence == after_up
+    nodes.apply(result(False), T0 + timedelta(seconds=2))  # one failure: not DOWN yet
+    assert nodes.sequence == after_up
+    nodes.apply(result(False), T0 + timedelta(seconds=3))  # fail_after 2 → DOWN
+    assert nodes.sequence > after_up
+    down = nodes.sequence
+    nodes.reconfigure(nodes._config)  # a reload: readers look again
+    assert nodes.sequence > down
