@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +20,7 @@ from monitor.config import load_config
 from tests.control_harness import ServerThread
 from tests.monitor.commands.support import Run, run
 from tests.monitor.commands.test_status_cache import ATTEMPTS, config_dir  # noqa: F401 (the fixture)
+from tests.paths import ROOT
 
 ARGVS = [(), ("--json",), ("--problems",)]
 
@@ -130,3 +134,30 @@ def test_a_daemon_on_another_config_directory_is_not_asked_for_this_one(
         f"status: no answer on {daemon.server.path} (this daemon runs the config in {config_dir})"
     )
     assert _answered(daemon) == before + 1
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_asking_the_daemon_imports_no_asyncio_sqlalchemy_or_pydantic(
+    config_dir: Path,  # noqa: F811
+    daemon: ServerThread,
+    tmp_path: Path,
+) -> None:
+    """The point of the socket: `status` starts without the database stack (docs/benchmarks.md)."""
+    probe = (
+        "import sys; from monitor.cli import main; code = main(['status', '-c', sys.argv[1]]); "
+        "print(sorted(m for m in ('asyncio', 'sqlalchemy', 'pydantic', 'prometheus_client') "
+        "if m in sys.modules), file=sys.stderr); sys.exit(code)"
+    )
+    before = _answered(daemon)
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(config_dir)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert _answered(daemon) == before + 1
+    assert "cmcc-core-1" in done.stdout
+    assert done.stderr.strip().splitlines()[-1] == "[]"
