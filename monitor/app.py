@@ -27,7 +27,7 @@ from monitor.config import Config, ConfigError, load_config
 from monitor.config.cache import record as record_config
 from monitor.config.inventory import PROBE_KINDS, NodeConfig
 from monitor.config.masking import secret_values
-from monitor.config.sources import CONTROL_SOCKET
+from monitor.config.sources import CONTROL_SOCKET, expand_env
 from monitor.nodes.state import Transition
 from monitor.nodes.table import Applied, NodeTable
 from monitor.plan.priority import nodes_first
@@ -86,7 +86,9 @@ class Daemon:
         self.server: MetricsServer | None = None
         self.traps: TrapReceiver | None = None
         self.console: ConsoleServer | None = None
-        state_dir = Path(config.daemon.console.state_dir)  # [console] state_dir: needs a restart
+        # [console] state_dir (a change needs a restart); expanded here too because a
+        # default that was not written in the file reaches us unexpanded
+        state_dir = Path(expand_env(config.daemon.console.state_dir))
         self.control = ControlServer(state_dir / CONTROL_SOCKET, self._answer)
         self._reloading = asyncio.Lock()
         self._scorer: asyncio.Task[None] | None = None
@@ -214,8 +216,7 @@ class Daemon:
     async def _start_control(self) -> None:
         """The control socket (`commwatch status`); one that cannot be made is logged, not fatal."""
         try:
-            self.control.path.parent.mkdir(parents=True, exist_ok=True)
-            await self.control.start()
+            await self.control.start()  # in the state directory, never made here
         except OSError as exc:
             log.error("control socket not started", extra={"fields": {"error": str(exc)}})
 

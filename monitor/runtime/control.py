@@ -156,9 +156,9 @@ def _bind(path: Path) -> socket.socket:
         os.chmod(temporary, SOCKET_MODE)
         listener.listen(16)
         os.replace(temporary, path)
-    except OSError:
+    except OSError as exc:
         listener.close()
         temporary.unlink(missing_ok=True)
-        raise
+        raise OSError(f"cannot listen on {path}: {exc.strerror or exc}") from exc
     listener.setblocking(False)
     return listener

@@ -132,3 +132,12 @@ def _counts(server: ControlServer) -> dict[str, float]:
     (family,) = server.metric_families()
     assert family.name == "commwatch_control_requests"
     return {s.labels["result"]: s.value for s in family.samples if s.name.endswith("_total")}
+
+
+def test_a_missing_state_directory_is_named_not_made(path: Path) -> None:
+    missing = path.parent / "missing" / "control.sock"
+    server = ServerThread(missing, _echo)
+    with pytest.raises(OSError, match=f"cannot listen on {missing}: No such file or directory"):
+        server.call(server.server.start())
+    server.stop()
+    assert not missing.parent.exists()
