@@ -34,6 +34,7 @@ from monitor.runtime.clock_metrics import ClockSource
 from monitor.runtime.guarantee_sync import GuaranteeSync
 from monitor.runtime.logs import remember_secrets, setup_logging
 from monitor.runtime.loop_health import LoopLag, RoundPhases, Stopwatch
+from monitor.runtime.memory import MemoryTrimmer
 from monitor.runtime.metrics import DaemonMetrics, MetricsServer
 from monitor.runtime.plan_loop import PlanRuntime
 from monitor.runtime.restore import seed_spread
@@ -67,6 +68,7 @@ class Daemon:
         self.scheduler = ProbeScheduler(self.metrics, self._run_round)
         self.loop_lag = LoopLag()
         self.phases = RoundPhases()
+        self.trimmer = MemoryTrimmer(first=_longest_interval(config) + 5.0)
         self.probes: dict[str, Probe] = {}
         self.engine = open_engine(
             config.daemon.storage.url, config.daemon.storage.busy_timeout.total_seconds()
@@ -128,6 +130,7 @@ class Daemon:
         # a 100k-node daemon ran ~12 full collections a minute of up to 0.3 s each
         # (the loop-lag p99). 10,000 keeps young collections short and full ones rare.
         gc.set_threshold(*GC_THRESHOLDS)
+        self.trimmer.start()  # start-up's freed heap back to the OS, again after round one
         watchdog = asyncio.create_task(self._watchdog())
         sdnotify.ready(f"probing {len(self.config.nodes)} nodes")
         log.info(
@@ -274,7 +277,9 @@ class Daemon:
         if changes:
             log_changes(kind, changes, self.config.nodes)
         monitor.settle(self.table)
-        merged = await asyncio.to_thread(self.guarantees.refresh, self.config, now)
+        merged = None
+        if self.guarantees.due(self.config, now):  # every 15 s, not every bucket
+            merged = await asyncio.to_thread(self.guarantees.refresh, self.config, now)
         if merged is not None:  # 保障期 entered on duty (or a reload): stricter thresholds
             self.table.reconfigure(merged)
             self.plan.reconfigure(merged)
@@ -337,8 +342,8 @@ class Daemon:
         """
         outcomes: Counter[str] = Counter()
         scored_changed = False
+        self.writer.submit_samples([result for result, _ in applied])
         for result, step in applied:
-            self.writer.submit_sample(result)
             outcomes["ok" if result.ok else result.error or "failed"] += 1
             if step is None:
                 continue
@@ -428,6 +433,7 @@ class Daemon:
     async def _shutdown(self) -> None:
         log.info("commwatch stopping")
         await self.loop_lag.stop()
+        await self.trimmer.stop()
         if self.console is not None:
             await self.console.stop()
         await self.scheduler.shutdown()
@@ -452,6 +458,13 @@ def listen_error(section: str, address: str, exc: OSError) -> OSError:
     return OSError(
         f"cannot listen on {address} ([{section}] listen in commwatch.toml): {why}"
         " — another process has it, or the address is not on this host"
+    )
+
+
+def _longest_interval(config: Config) -> float:
+    """Seconds of the longest probe interval (when every node has had its first round)."""
+    return max(
+        float(getattr(config.daemon.probes, kind).interval.total_seconds()) for kind in PROBE_KINDS
     )
 
 
