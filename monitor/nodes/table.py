@@ -210,7 +210,7 @@ class NodeTable:
             self._down += is_down - was_down
             stored = _worth_storing(before, entry.state, self._cap)
             return Applied(entry.state, stored, change, change is not None)
-        entry.state = step(before, observation, limits, now)
+        entry.state = step(before, observation, limits, now, self._cap)
         if entry.unseen and entry.state.status is not Status.UNKNOWN:
             entry.unseen = False
             self._unseen.discard(entry.config.id)
@@ -313,6 +313,8 @@ def _worth_storing(before: NodeState, after: NodeState, cap: int) -> bool:
     one's failed streak too); past every threshold they decide nothing, so a
     steady node stops rewriting its row, and restoring it at start behaves the same.
     """
+    if after is before:  # a steady node (streaks at the cap): nothing moved
+        return False
     return (
         after.status != before.status
         or after.since != before.since
