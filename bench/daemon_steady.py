@@ -2,8 +2,10 @@
 
 Run as root from the repository root (a benchmark, not a test):
 
-    sudo .venv/bin/python bench/daemon_steady.py --nodes 10000 --interval 30 --intervals 5
-    sudo .venv/bin/python bench/daemon_steady.py --nodes 100000 --interval 60 --intervals 4 --no-outage
+    sudo .venv/bin/python bench/daemon_steady.py --nodes 10000 --interval 30 --intervals 4
+    sudo .venv/bin/python bench/daemon_steady.py --nodes 100000 --interval 60 --intervals 3 --no-outage
+    sudo .venv/bin/python bench/daemon_steady.py --nodes 0 --snmp-nodes 10000 --interval 30 \
+        --intervals 3 --no-outage         # SNMP v2c nodes, snmp_exporter beside (bench/steady_snmp.py)
 
 What happens, all inside a throw-away network lab (tests/netns.py), so only
 addresses of this machine's loopback and of the lab are probed:
@@ -14,7 +16,9 @@ addresses of this machine's loopback and of the lab are probed:
    lab; `commwatch run` starts in the lab's monitor namespace;
 2. start-up ends when the database holds all N+1 nodes UP (node_states, read
    every 3 s with sqlite3 from this process: polling /metrics would cost the
-   daemon a 100k-node scrape each time);
+   daemon a 100k-node scrape each time); then `--warmup` intervals (default 3)
+   are not measured: a node's streaks grow for fail_after + 1 rounds and its
+   state row is rewritten until then;
 3. for `--intervals` intervals the daemon's CPU (utime+stime from
    /proc/PID/stat, the whole process: loop, writer thread, metrics thread) is
    read at each interval boundary; at each interval's start `fping -C1 -q -i 0
@@ -204,6 +208,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "nodes": n,
         "snmp_nodes": k,
         "interval_s": interval,
+        "warmup_intervals": args.warmup,
         "loadavg_start": os.getloadavg(),
     }
     with NetnsLab(hosts=1) as lab, tempfile.TemporaryDirectory() as tmp:
@@ -243,9 +248,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             )
             report["startup_s"] = round(time.monotonic() - started, 1)
             report["startup_cpu_s"] = round(cpu_seconds(pid), 2)
-            time.sleep(min(5.0, interval / 4))  # the last first-round rows settle
+            # the last first-round rows settle; then --warmup intervals, not measured, in
+            # which the nodes' streaks reach the cap (fail_after + 1 rounds) and their
+            # state rows stop being rewritten: what follows is the steady state
+            time.sleep(min(5.0, interval / 4) + args.warmup * interval)
             first = scrape()
-            daemon_cpu, fping_cpu, fping_wall, alive = [], [], [0.0], [0]
+            daemon_cpu, fping_cpu, fping_wall, alive = [], [], [], []
             exporter_cpu, exporter_ok = [], []
             before = cpu_seconds(pid)
             for _ in range(args.intervals):
@@ -287,8 +295,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             report.update(
                 daemon_cpu_s_per_interval=[round(c, 3) for c in daemon_cpu],
                 fping_cpu_s_per_round=[round(c, 3) for c in fping_cpu],
-                fping_wall_s=round(statistics.median(fping_wall), 3),
-                fping_alive=min(alive),
+                fping_wall_s=round(statistics.median(fping_wall), 3) if fping_wall else None,
+                fping_alive=min(alive) if alive else None,
                 daemon_cpu_median_s=round(statistics.median(daemon_cpu), 3),
                 daemon_cpu_share=round(statistics.median(daemon_cpu) / interval, 4),
                 fping_cpu_median_s=round(statistics.median(fping_cpu or [0.0]), 3),
@@ -363,6 +371,12 @@ def main() -> int:
     parser.add_argument("--nodes", type=int, default=10_000)
     parser.add_argument("--interval", type=float, default=30.0)
     parser.add_argument("--intervals", type=int, default=5)
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=3,
+        help="intervals after start-up that are not measured (streaks reach their cap)",
+    )
     parser.add_argument("--no-outage", dest="outage", action="store_false")
     parser.add_argument(
         "--snmp-nodes",

@@ -53,7 +53,7 @@ SYSTEM = """
 id = "bench-snmp"
 name = "SNMP基准网络"
 kind = "operator"
-unit = "区数据局"
+unit = "区交通局"
 """
 
 
