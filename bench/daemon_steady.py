@@ -106,6 +106,15 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
+def runqueue_wait_s(pid: int) -> float:
+    """Seconds the daemon's main thread (the event loop) waited for a CPU (schedstat).
+
+    On a shared machine this is loop lag no code can remove: the loop was ready
+    to run and the kernel ran something else.
+    """
+    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
+
+
 def memory_mib(pid: int) -> dict[str, float]:
     """VmRSS and VmHWM in MiB."""
     found = {}
@@ -256,6 +265,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             daemon_cpu, fping_cpu, fping_wall, alive = [], [], [], []
             exporter_cpu, exporter_ok = [], []
             before = cpu_seconds(pid)
+            waited = runqueue_wait_s(pid)
             for _ in range(args.intervals):
                 boundary = time.monotonic() + interval
                 if args.nodes:
@@ -272,6 +282,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 after = cpu_seconds(pid)
                 daemon_cpu.append(after - before)
                 before = after
+            waited = runqueue_wait_s(pid) - waited
             memory = memory_mib(pid)
             body = scrape()
             report["during_intervals"] = {
@@ -305,6 +316,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 )
                 if fping_cpu
                 else None,
+                loop_runqueue_wait_ms_per_s=round(1000 * waited / (args.intervals * interval), 2),
                 rss_mib=round(memory["VmRSS"], 1),
                 peak_rss_mib=round(memory["VmHWM"], 1),
                 loop_lag_p50_ms=round(

@@ -26,7 +26,7 @@ from monitor.config import Config, ConfigError, load_config
 from monitor.config.inventory import PROBE_KINDS, NodeConfig
 from monitor.config.masking import secret_values
 from monitor.nodes.state import Transition
-from monitor.nodes.table import Applied, NodeTable
+from monitor.nodes.table import Applied, NodeTable, streak_cap
 from monitor.plan.priority import nodes_first
 from monitor.runtime import sdnotify
 from monitor.runtime.change_log import log_changes
@@ -68,7 +68,8 @@ class Daemon:
         self.scheduler = ProbeScheduler(self.metrics, self._run_round)
         self.loop_lag = LoopLag()
         self.phases = RoundPhases()
-        self.trimmer = MemoryTrimmer(first=_longest_interval(config) + 5.0)
+        # streaks reach their cap after streak_cap rounds: then the GC is settled once
+        self.trimmer = MemoryTrimmer(first=_longest_interval(config) * (streak_cap(config) + 1))
         self.probes: dict[str, Probe] = {}
         self.engine = open_engine(
             config.daemon.storage.url, config.daemon.storage.busy_timeout.total_seconds()
@@ -130,7 +131,7 @@ class Daemon:
         # a 100k-node daemon ran ~12 full collections a minute of up to 0.3 s each
         # (the loop-lag p99). 10,000 keeps young collections short and full ones rare.
         gc.set_threshold(*GC_THRESHOLDS)
-        self.trimmer.start()  # start-up's freed heap back to the OS, again after round one
+        self.trimmer.start()  # freed heap back to the OS; the GC settled after the first rounds
         watchdog = asyncio.create_task(self._watchdog())
         sdnotify.ready(f"probing {len(self.config.nodes)} nodes")
         log.info(
