@@ -10,7 +10,8 @@ full board page (`/`) through the ASGI app in-process — session check, board
 request to last byte, with a node changed before every request (cold: the
 board is built anew); the live fragment (`/board/live`, what a change
 re-fetches) is timed cold and cached (the other browsers after the first),
-and `build_board` alone. The reference is the same
+and `build_board` alone, and the live feed's fingerprint (taken twice a second:
+the node table's change sequence, not a pass over the nodes). The reference is the same
 page at 100 nodes. Wall time and CPU time (process_time: all threads of
 this process, so other load on a shared machine does not inflate it) are
 reported. Prints one JSON object; figures go to docs/benchmarks.md.
@@ -24,6 +25,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from monitor.config import Config
 from monitor.config.inventory import NodeConfig
 from monitor.console.board import build_board
+from monitor.console.feed import Feed
 from monitor.incidents.authority import actor_of
 from monitor.nodes.state import Status
 from monitor.plan.assessment import Assessment
@@ -64,6 +67,16 @@ def inventory(config: Config, n: int) -> Config:
     )
 
 
+@dataclass
+class CountingLive(FakeLive):
+    """The daemon's live view as the node table gives it: a change sequence bumped per change."""
+
+    changes: int = 0
+
+    def sequence(self) -> int:
+        return self.changes
+
+
 def statuses(n: int) -> dict[str, Status]:
     result = {}
     for i in range(n):
@@ -83,7 +96,7 @@ def percentile(values: list[float], share: float) -> float:
 
 def measure(n: int, runs: int) -> dict[str, float]:
     scratch = Path(tempfile.mkdtemp(prefix="cw-bench-board-"))
-    live = FakeLive(
+    live = CountingLive(
         statuses(n), Assessment(3, "II", key_systems=("portal",), reasons=("基准测试",))
     )
     console = make_console(scratch, live)
@@ -105,6 +118,7 @@ def measure(n: int, runs: int) -> dict[str, float]:
         for run in range(runs):
             if cold:  # a node changes before every request: the board is built anew
                 live.node_statuses["n1"] = Status.DEGRADED if run % 2 else Status.UP
+                live.changes += 1
             start, start_cpu = time.perf_counter(), time.process_time()
             response = http.get(path)
             times.append((time.perf_counter() - start) * 1000)
@@ -120,6 +134,19 @@ def measure(n: int, runs: int) -> dict[str, float]:
         build_board(config, live.statuses(), {}, live.assessment(), now)
         times.append((time.perf_counter() - start) * 1000)
     figures["build_board_p50_ms"] = round(statistics.median(times), 1)
+    feed = Feed(live, lambda: None)
+    times = []
+    for _ in range(runs):  # what the live feed does twice a second (without its 3 queries)
+        start = time.perf_counter()
+        feed.fingerprint(None)
+        times.append((time.perf_counter() - start) * 1_000_000)
+    figures["feed_fingerprint_p50_us"] = round(statistics.median(times), 1)
+    times = []
+    for _ in range(runs):  # before: every status hashed (fingerprint and cache key alike)
+        start = time.perf_counter()
+        hash(tuple(live.statuses().items()))
+        times.append((time.perf_counter() - start) * 1_000_000)
+    figures["hash_all_statuses_p50_us"] = round(statistics.median(times), 1)
     figures["html_kib"] = round(len(http.get("/").content) / 1024, 1)
     return figures
 

@@ -3,12 +3,13 @@
     snmp_get.py agents --count 4 --workdir DIR      # snmpd × 4; writes DIR/endpoints, waits
     snmp_get.py summary FILE                        # the JSON lines of a run as a markdown table
     snmp_get.py commwatch --endpoints-file F        # SnmpProbe rounds of 1000 GETs (v2c)
-    snmp_get.py commwatch-v3 --endpoints-file F     # the same over v3 authPriv (pysnmp)
+    snmp_get.py commwatch-v3 --endpoints-file F     # the same over v3 authPriv (SHA + AES)
     snmp_get.py pysnmp-v1arch|pysnmp-v3arch ...     # pysnmp's hlapi, for reference
     snmp_get.py pysnmp-v3arch-authpriv ...          # pysnmp v3arch with commwatch-v3's credential
     snmp_get.py walk --port P [--repeat 20]         # ifTable walks through probes.snmp_session
 
-Each client prints one JSON line: tool, gets, seconds (median round), rate, errors.
+Each client prints one JSON line: tool, gets, seconds (median round), rate, errors,
+and cpu_ms_per_get: the client process's own CPU (user + system) per GET, all rounds.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ def _endpoints(path: str) -> list[tuple[str, int]]:
 
 def _report(tool: str, gets: int, rounds: list[float], errors: int, **extra: Any) -> None:
     median = statistics.median(rounds)
+    if _CPU:
+        extra["cpu_ms_per_get"] = round(_CPU[-1] * 1000 / (gets * len(rounds)), 3)
     line = {
         "tool": tool,
         "gets": gets,
@@ -75,11 +78,16 @@ def agents(count: int, workdir: Path, netns: str | None) -> None:
 async def _rounds(run: Callable[[], Awaitable[int]], repeat: int) -> tuple[list[float], int]:
     await run()  # warm-up: sockets, engines, targets, v3 discovery
     times, errors = [], 0
+    cpu = time.process_time()
     for _ in range(repeat):
         started = time.perf_counter()
         errors += await run()
         times.append(time.perf_counter() - started)
+    _CPU.append(time.process_time() - cpu)
     return times, errors
+
+
+_CPU: list[float] = []  # the client's CPU seconds over the timed rounds, for _report
 
 
 async def commwatch(endpoints: list[tuple[str, int]], gets: int, repeat: int, v3: bool) -> None:

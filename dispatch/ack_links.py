@@ -10,7 +10,7 @@ from `[receiver] token`, so changing that token voids every link. A link acts
 once: consuming acknowledges the recipient's deliveries of that notice
 (`dispatch.acks`, means "email"); when they are already acknowledged — by this
 link, an SMS reply or the CLI — it is refused as used. The landing page
-(`/ack/<token>` on the receiver; the console may serve it too) shows a button:
+(`/ack/<token>` on the console, or on the receiver without one) shows a button:
 the GET never acknowledges, so mail scanners that fetch links do not either.
 """
 
@@ -119,16 +119,32 @@ def _reader(config: Config, claim: LinkClaim) -> Actor:
     return Actor(name[:64], name)
 
 
+def landing_url(config: Config) -> str | None:
+    """Where links land: the console's `public_url` when it runs, else the receiver's."""
+    console = config.daemon.console
+    if console.enabled and console.public_url:
+        return console.public_url
+    receiver = config.daemon.receiver
+    if receiver.enabled and receiver.public_url:
+        return receiver.public_url.rstrip("/")
+    return None
+
+
 def footer(
     config: Config, dedupe_key: str, recipient_key: str, created_at: datetime
 ) -> tuple[str, str] | None:
-    """The link lines for an email (text, HTML), or None when no receiver serves links."""
+    """The link lines for an email (text, HTML), or None when nothing serves links.
+
+    The key comes from `[receiver] token`; the link lands on the console (its
+    `/ack/<link>` page) when `[console] public_url` is set, else on the receiver.
+    """
     receiver = config.daemon.receiver
-    if not receiver.enabled or receiver.token is None or not receiver.public_url:
+    base = landing_url(config)
+    if receiver.token is None or base is None:
         return None
     key = link_key(receiver.token.get_secret_value())
     token = sign(key, dedupe_key, recipient_key, created_at + receiver.link_valid)
-    url = f"{receiver.public_url.rstrip('/')}/ack/{token}"
+    url = f"{base}/ack/{token}"
     text = f"\n\n收到请点击确认（一次有效）：{url}"
     html = f'<p>收到请点击确认（一次有效）：<a href="{url}">确认收到</a></p>'
     return text, html

@@ -194,7 +194,12 @@ class Daemon:
 
         live = DaemonLive(self.table, self.plan)
         try:
-            console = build_console(lambda: self.config, self.engine, live, self.dispatcher.nudge)
+            console = build_console(
+                lambda: self.guarantees.current(self.config),  # with windows entered on duty
+                self.engine,
+                live,
+                self.dispatcher.nudge,
+            )
             server = ConsoleServer(console)
             await server.start()
         except OSError as exc:

@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "response": ("monitor.commands.response", "start or end an emergency response (应急响应)"),
     "event": ("monitor.commands.event", "information from sources 2–4 (§3.1.2)"),
     "guarantee": ("monitor.commands.guarantee", "保障期 (§3.1.2 (4)): stricter thresholds"),
+    "window": ("monitor.commands.window", "maintenance windows: no new incident meanwhile"),
     "query": ("monitor.commands.query", "上级催报/核实 and answers (§4.1)"),
     "phone-report": ("monitor.commands.phone_report", "电话快报 (§4.1)"),
     "drill": ("monitor.commands.drill", "演练 (§6.1): start, end, exercise report"),

@@ -6,27 +6,30 @@ its watched interfaces. The ifIndex of a watched interface is found by a
 subtree-bounded GETBULK walk of ifDescr (then ifName) and cached per node; it is
 looked up again after a reboot or when the cached index names another interface.
 
-Transports: v1/v2c go through `probes.snmp_community` (one UDP socket, an
-in-house BER codec — pysnmp's pyasn1 path is 2–3× too slow, see
-docs/benchmarks.md); v3 goes through pysnmp's v3arch asyncio API with one
-SnmpEngine (`probes.snmp_usm`). Both are created lazily inside the running
-loop, with the socket receive buffer raised to `receive_buffer`, and kept for
-the prober's life.
+Transports: an in-house BER codec over one UDP socket per address family
+(`probes.snmp_udp`), for v1/v2c (`probes.snmp_community`) and for v3 with USM
+(`probes.snmp_v3_client`: discovery, timeliness, keys localised once per
+engine, HMAC-MD5/SHA/SHA-2, DES and AES privacy). pysnmp's pyasn1 path was
+2–3× too slow for v2c and ~9× for v3 authPriv against snmp_exporter (see
+docs/benchmarks.md); pysnmp is left to the trap receiver.
+Sockets are created lazily inside the running loop, with the receive buffer
+raised to `receive_buffer`, and kept for the prober's life.
 
 Error kinds (ProbeResult.error):
 
 - ``timeout``: no answer within timeout × (retries + 1). A wrong v1/v2c
   community looks exactly the same: agents drop such requests silently.
-- ``auth``: a v3 credential problem (WrongDigest, UnknownUserName, unsupported
-  security level, decryption error, unknown context) — a config problem, not an
-  outage.
+- ``auth``: a v3 credential problem (a Report of wrongDigest, unknownUserName,
+  unsupportedSecLevel, decryptionError, unknownContext; VACM's authorizationError)
+  — a config problem, not an outage. A wrong priv_key mostly looks like a
+  timeout: net-snmp drops what it cannot decrypt.
 - ``agent_error``: the agent answered with an error-status (its name in detail,
   e.g. ``genErr``).
 - ``transport``: a local send error (no route, permission) for one node.
 
 Faults of our own installation are no node's error: a socket we cannot open
 (`socket_help`) or SNMPv3 privacy without the `cryptography` package
-(`probes.snmp_usm.privacy_help`) raise ProbeError naming what to install or
+(`probes.snmp_v3_keys.privacy_help`) raise ProbeError naming what to install or
 change; the whole round is reported as unable to run, no node is marked.
 - ``no_such_object``: sysUpTime.0 or a custom OID is missing
   (noSuchObject/noSuchInstance, or v1 noSuchName).
@@ -54,7 +57,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from prometheus_client.core import Metric
 
@@ -62,13 +65,12 @@ from monitor.config.daemon import SnmpAuthConfig, SnmpProbeConfig
 from monitor.config.inventory import NodeConfig
 from monitor.runtime.metrics import counter
 from probes.base import ProbeError, ProbeResult
-from probes.snmp_community import V1, V2C, CommunityClient, CommunitySession, WireStats
+from probes.snmp_community import V1, V2C, CommunityClient, CommunitySession
 from probes.snmp_judge import judge
 from probes.snmp_poll import NodeMemory, poll_node
 from probes.snmp_session import Reply, Session, SnmpError
-
-if TYPE_CHECKING:  # pysnmp (~30 MiB) is imported only when a v3 device is polled
-    from probes.snmp_usm import UsmClient
+from probes.snmp_udp import WireStats
+from probes.snmp_v3_client import V3Client, V3Session
 
 KIND = "snmp"
 log = logging.getLogger(__name__)
@@ -84,7 +86,7 @@ class SnmpStats:
     errors: Counter[str] = field(default_factory=Counter)  # node polls by error kind
     rounds: int = 0
     last_round_seconds: float = 0.0
-    wire: WireStats = field(default_factory=WireStats)  # the v1/v2c sockets
+    wire: WireStats = field(default_factory=WireStats)  # the sockets, every version
 
     def count(self, error: str | None) -> None:
         if error is None:
@@ -166,7 +168,7 @@ class SnmpProbe:
         self._memory: dict[str, NodeMemory] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._community: CommunityClient | None = None
-        self._usm: UsmClient | None = None
+        self._v3: V3Client | None = None
         self._limit: asyncio.Semaphore | None = None
 
     def metric_families(self) -> Iterator[Metric]:
@@ -180,9 +182,9 @@ class SnmpProbe:
                 "SNMPv3 authentication failures (a config problem)",
                 stats.auth_failures,
             ),
-            ("retransmits", "SNMP v1/v2c requests sent again after a timeout", wire.retransmits),
-            ("stray_datagrams", "SNMP datagrams that matched no request (v1/v2c)", wire.stray),
-            ("socket_errors", "Errors reported on the SNMP v1/v2c sockets", wire.socket_errors),
+            ("retransmits", "SNMP requests sent again after a timeout", wire.retransmits),
+            ("stray_datagrams", "SNMP datagrams that matched no request", wire.stray),
+            ("socket_errors", "Errors reported on the SNMP sockets", wire.socket_errors),
         ):
             yield counter(f"commwatch_snmp_{name}", doc, {(): value}, [])
         yield counter(
@@ -199,7 +201,7 @@ class SnmpProbe:
             self._close_clients()
             self._loop = loop
             self._community = CommunityClient(self.config.receive_buffer, self.stats.wire)
-            self._usm = None  # created with the first v3 session
+            self._v3 = V3Client(self.config.receive_buffer, self.stats.wire)
             self._limit = asyncio.Semaphore(self.config.max_concurrency)
         return self._limit
 
@@ -212,13 +214,9 @@ class SnmpProbe:
             return CommunitySession(
                 self._community, address, model, community, self._timeout, self.config.retries
             )
-        from probes.snmp_usm import UsmClient, UsmSession  # pysnmp, lazily
-
-        if self._usm is None:
-            self._usm = UsmClient(self.config.receive_buffer)
-        slot, user = self._usm.user(node.snmp_auth or "", auth)
-        target = await self._usm.target(slot, address, self._timeout, self.config.retries)
-        return UsmSession(self._usm, slot, user, target, auth.context)
+        assert self._v3 is not None
+        credential = self._v3.credential(node.snmp_auth or "", auth)
+        return V3Session(self._v3, address, credential, self._timeout, self.config.retries)
 
     def _memory_for(self, node: NodeConfig) -> NodeMemory:
         key = (node.address, node.snmp_port, node.snmp_auth or "")
@@ -304,15 +302,17 @@ class SnmpProbe:
         return list(results)
 
     def _close_clients(self) -> None:
-        for client in (self._community, self._usm):
+        clients: tuple[CommunityClient | V3Client | None, ...] = (self._community, self._v3)
+        for client in clients:
             if client is None:
                 continue
             with contextlib.suppress(RuntimeError):  # its loop is closed: nothing to release
                 client.close()
-        self._community = self._usm = None
+        self._community = None
+        self._v3 = None
 
     async def close(self) -> None:
-        """Close sockets and the pysnmp engine; a later round opens new ones."""
+        """Close the sockets; a later round opens new ones."""
         self._close_clients()
         self._limit = None
         self._loop = None

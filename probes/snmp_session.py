@@ -1,8 +1,8 @@
 """What polling needs from an SNMP session, whatever the version: GET, bulk, walk.
 
 A Session is one node seen through one credential. Two kinds exist:
-`probes.snmp_community` (v1/v2c, the in-house codec) and `probes.snmp_usm`
-(v3, pysnmp). Both raise SnmpError with a documented kind for a request that
+`probes.snmp_community` (v1/v2c) and `probes.snmp_v3_client` (v3, USM), both
+on the in-house codec. Both raise SnmpError with a documented kind for a request that
 got no usable answer, and return agent error statuses in the Reply; the helpers
 here turn those into values, missing markers or an `agent_error`.
 """

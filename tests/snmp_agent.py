@@ -19,26 +19,26 @@ from probes.snmp_ber import (
     BerError,
     Message,
     Oid,
-    _integer,
-    _tlv,
     decode_message,
+    encode_int,
     encode_oid,
+    tlv,
 )
 
 
 def integer(value: int) -> bytes:
     """An INTEGER TLV of any size."""
-    return _integer(value)
+    return encode_int(value)
 
 
 def timeticks(value: int) -> bytes:
     """A TimeTicks TLV."""
-    return _tlv(0x43, value.to_bytes(max(1, (value.bit_length() + 8) // 8), "big"))
+    return tlv(0x43, value.to_bytes(max(1, (value.bit_length() + 8) // 8), "big"))
 
 
 def octets(value: bytes) -> bytes:
     """An OCTET STRING TLV."""
-    return _tlv(0x04, value)
+    return tlv(0x04, value)
 
 
 NO_SUCH_OBJECT = b"\x80\x00"
@@ -93,9 +93,9 @@ class ScriptedAgent:
 
     def _reply(self, request: Message) -> bytes:
         binds = b"".join(
-            _tlv(0x30, encode_oid(oid) + self.values.get(oid, NO_SUCH_OBJECT))
+            tlv(0x30, encode_oid(oid) + self.values.get(oid, NO_SUCH_OBJECT))
             for oid, _ in request.varbinds
         )
-        pdu = _integer(request.request_id) + _integer(0) + _integer(0) + _tlv(0x30, binds)
-        body = _integer(request.version) + octets(request.community) + _tlv(RESPONSE, pdu)
-        return _tlv(0x30, body)
+        pdu = encode_int(request.request_id) + encode_int(0) + encode_int(0) + tlv(0x30, binds)
+        body = encode_int(request.version) + octets(request.community) + tlv(RESPONSE, pdu)
+        return tlv(0x30, body)

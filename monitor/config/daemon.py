@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from datetime import timedelta
@@ -77,6 +78,31 @@ class ConsoleConfig(Listener):
     login_failures: int = Field(default=5, ge=1, le=100)  # per person within login_window
     address_failures: int = Field(default=20, ge=1, le=1000)  # per client address
     login_window: Duration = timedelta(minutes=15)
+    # how people reach the console from outside (e.g. "https://duty.example.org"): the signed
+    # 收到 links in notice emails land on <public_url>/ack/<link>
+    public_url: str | None = None
+    # reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or networks)
+    trusted_proxies: list[str] = []
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"public_url must start with http:// or https://, not {value!r}")
+        return value.rstrip("/") if value else value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"trusted_proxies: {entry!r} is not an IP address or network "
+                    '(e.g. "127.0.0.1" or "10.0.0.0/24")'
+                ) from None
+        return value
 
     @field_validator("state_dir")
     @classmethod

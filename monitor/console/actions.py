@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from monitor.config import Config
-from monitor.incidents import lifecycle, tracking
+from monitor.incidents import duty_log, lifecycle, tracking
 from monitor.incidents.authority import Actor, RefusedError, Roster, roster_of
 from monitor.incidents.engine import IncidentEngine
 from monitor.incidents.lifecycle import Incident, Step
@@ -82,16 +82,21 @@ def _source(body: Mapping[str, Any]) -> str:
     return str(value)
 
 
-def parse(spec: ActionSpec, body: Any) -> dict[str, Any]:
-    """Check a JSON body against an action's fields; the acting person is never a field."""
-    if not isinstance(body, dict):
-        raise BadRequestError("请求体须为 JSON 对象")
+def refuse_behalf(body: Mapping[str, Any]) -> None:
+    """RefusedError when a body names who acts: the acting person is the signed-in one."""
     behalf = ON_BEHALF & set(body)
     if behalf:
         fields = "、".join(sorted(behalf))
         raise RefusedError(
             f"拒绝：操作人总是登录者本人，不能代他人操作（字段 {fields}；§4.2 记录每一步由谁操作）"
         )
+
+
+def parse(spec: ActionSpec, body: Any) -> dict[str, Any]:
+    """Check a JSON body against an action's fields; the acting person is never a field."""
+    if not isinstance(body, dict):
+        raise BadRequestError("请求体须为 JSON 对象")
+    refuse_behalf(body)
     unknown = set(body) - set(spec.fields)
     if unknown:
         raise BadRequestError(
@@ -108,6 +113,9 @@ def parse(spec: ActionSpec, body: Any) -> dict[str, Any]:
         values["hq_decision"] = _text(body, "hq_decision")
     if "source" in spec.fields:
         values["source"] = _source(body)
+        values["text"] = _text(body, "text", required=True)
+    if "field" in spec.fields:
+        values["field"] = _text(body, "field", required=True)
         values["text"] = _text(body, "text", required=True)
     return values
 
@@ -191,6 +199,22 @@ ACTIONS: dict[str, ActionSpec] = {
             lambda e, i, by, v: e.submit_report(i, by, v["note"]),
             lambda inc, by, c, now, v: lifecycle.submit_report(
                 inc, by, now, c.plan.report.deadline, v["note"]
+            ),
+        ),
+        ActionSpec(
+            "report/follow-up",
+            "书面续报已报送",
+            ("note",),
+            lambda e, i, by, v: e.submit_follow_up(i, by, v["note"]),
+            lambda inc, by, c, now, v: duty_log.follow_up_step(inc, by, now, v["note"]),
+        ),
+        ActionSpec(
+            "report/edit",
+            "填写调查评估报告",
+            ("field", "text"),
+            lambda e, i, by, v: e.edit_report(i, by, v["field"], v["text"]),
+            lambda inc, by, c, now, v: duty_log.edit_report_step(
+                inc, by, now, v["field"], v["text"]
             ),
         ),
         ActionSpec(

@@ -28,6 +28,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from dispatch.acks import DeliveryNotFoundError
+from dispatch.calls import CallNotFoundError
 from monitor.console.actions import ACTIONS, BadRequestError, parse
 from monitor.console.context import Console
 from monitor.console.notices import retry_failed
@@ -39,6 +41,7 @@ from monitor.incidents.engine import IncidentNotFoundError
 from monitor.incidents.listing import incident_json, to_json
 
 Handler = Callable[[Request], Awaitable[Response]]
+NOT_FOUND = (IncidentNotFoundError, DeliveryNotFoundError, CallNotFoundError)  # → 404
 log = logging.getLogger(__name__)
 
 
@@ -47,7 +50,8 @@ def error(status: int, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": message, **extra}, status_code=status)
 
 
-async def _body(request: Request) -> Any:
+async def read_body(request: Request) -> Any:
+    """The request's JSON body ({} when empty; BadRequestError when not JSON)."""
     raw = await request.body()
     if not raw:
         return {}
@@ -55,10 +59,6 @@ async def _body(request: Request) -> Any:
         return json.loads(raw)
     except ValueError as exc:
         raise BadRequestError(f"请求体不是 JSON：{exc}") from exc
-
-
-def _client(request: Request) -> str:
-    return request.client.host if request.client is not None else "-"
 
 
 class Api:
@@ -110,7 +110,7 @@ class Api:
                 return error(400, str(exc))
             except RefusedError as exc:
                 return error(403, str(exc.args[0]) if exc.args else str(exc))
-            except IncidentNotFoundError as exc:
+            except NOT_FOUND as exc:
                 return error(404, str(exc.args[0]) if exc.args else str(exc))
 
         return guarded
@@ -121,14 +121,14 @@ class Api:
         if not self.c.same_origin(request):
             return error(403, "跨站请求被拒绝（Origin）")
         try:
-            body = await _body(request)
+            body = await read_body(request)
         except BadRequestError as exc:
             return error(400, str(exc))
         person = body.get("person") if isinstance(body, dict) else None
         password = body.get("password") if isinstance(body, dict) else None
         if not isinstance(person, str) or not isinstance(password, str):
             return error(400, '请求体须为 {"person": 人员编号, "password": 密码}')
-        address = _client(request)
+        address = self.c.client(request)
         wait = self.c.limiter.locked_for(person, address)
         if wait > 0:
             log.warning(
@@ -164,7 +164,7 @@ class Api:
             max_age=int(self.c.sessions.lifetime),
             httponly=True,
             samesite="strict",
-            secure=self.c.secure,
+            secure=self.c.https(request),
             path="/",
         )
         return response
@@ -214,7 +214,7 @@ class Api:
         spec = ACTIONS.get(request.path_params["action"])
         if spec is None:
             return error(404, f"没有这个操作：{request.path_params['action']}")
-        values = parse(spec, await _body(request))
+        values = parse(spec, await read_body(request))
         actor = self.c.actor(session)
         incident = await asyncio.to_thread(
             spec.run, self.c.incidents(), request.path_params["id"], actor, values
@@ -224,7 +224,7 @@ class Api:
         return JSONResponse(incident_json(incident))
 
     async def report(self, request: Request, session: Session) -> Response:
-        values = parse(ACTIONS["information"], await _body(request))
+        values = parse(ACTIONS["information"], await read_body(request))
         actor = self.c.actor(session)
         incident = await asyncio.to_thread(
             self.c.incidents().add_event, values["source"], values["text"], actor

@@ -19,6 +19,7 @@ from monitor.console.feed import Feed
 from monitor.console.limits import LoginLimiter
 from monitor.console.live import Live
 from monitor.console.passwords import PasswordError, PasswordStore
+from monitor.console.proxy import Proxies
 from monitor.console.sessions import COOKIE, Session, SessionTable
 from monitor.incidents.authority import Actor, actor_of
 from monitor.incidents.engine import IncidentEngine
@@ -83,6 +84,18 @@ class Console:
     def actor(self, session: Session) -> Actor:
         """The signed-in person as the engine's Actor."""
         return actor_of(self.config().people[session.person])
+
+    def client(self, request: Request) -> str:
+        """The client's address (through trusted proxies: `monitor.console.proxy`)."""
+        return self.proxies().client(request)
+
+    def https(self, request: Request) -> bool:
+        """True under TLS here, or when a trusted proxy says the browser used HTTPS."""
+        return self.secure or self.proxies().https(request)
+
+    def proxies(self) -> Proxies:
+        """`[console] trusted_proxies` as the config stands now (a reload applies it)."""
+        return Proxies.of(self.config().daemon.console.trusted_proxies)
 
     def same_origin(self, request: Request) -> bool:
         """False when a browser says the request comes from another site."""

@@ -1,9 +1,10 @@
 """Live updates: one poller notices any change and wakes every server-sent-events stream.
 
 Every `period` (0.5 s) the poller takes a fingerprint of what the pages show —
-node statuses, the Assessment, the incidents and their timelines, the
-deliveries — in one cheap pass (three aggregate queries, whatever the number
-of browsers). A different fingerprint bumps `version`; each open stream then
+the node table's change sequence (bumped by every status or flapping change:
+O(1), not a pass over the nodes), the Assessment, the incidents and their
+timelines, the deliveries — in one cheap pass (three aggregate queries,
+whatever the number of browsers). A different fingerprint bumps `version`; each open stream then
 sends `event: change`, and the page fetches its live part again. A state
 change therefore reaches the screen within period + one fetch (well under 2 s).
 """
@@ -59,9 +60,8 @@ class Feed:
 
     def fingerprint(self, stored: Hashable) -> Hashable:
         """What the pages show, in one hashable value."""
-        statuses = self.live.statuses()
         return (
-            hash(tuple(statuses.values())),
+            self.live.sequence(),
             self.live.assessment(),
             self.live.uplink_ok(),
             stored,

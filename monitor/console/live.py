@@ -23,6 +23,10 @@ class Live(Protocol):
 
     def uplink_ok(self) -> bool: ...
 
+    def sequence(self) -> int:
+        """A number that changes whenever any node's status or flapping changes (O(1))."""
+        ...
+
 
 class DaemonLive:
     """The running daemon's node table and plan loop, read-only."""
@@ -42,3 +46,6 @@ class DaemonLive:
 
     def uplink_ok(self) -> bool:
         return not self.plan.self_monitor.state.blind
+
+    def sequence(self) -> int:
+        return self.table.sequence

@@ -12,10 +12,12 @@ import re
 from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from dispatch.acks import MEANS_NAMES
 from dispatch.official_pdf import html_to_pdf_async
 from dispatch.render import Renderer
 from dispatch.report_records import load_brief, load_final
@@ -23,7 +25,8 @@ from monitor.console.context import Console
 from monitor.console.notices import outbox_view
 from monitor.console.sessions import Session
 from monitor.console.views import BoardCache, board_now, incident_detail
-from monitor.console.windows import windows_view
+from monitor.console.windows import stored_windows, windows_view
+from monitor.incidents.duty_log import REPORT_FIELDS
 from monitor.incidents.engine import IncidentNotFoundError
 from monitor.plan.names import SOURCE_NAMES, event_name, level_name, scenario_label, status_name
 
@@ -51,6 +54,7 @@ class Pages:
             status_name=status_name,
             source_names=SOURCE_NAMES,
             reports=REPORTS,
+            ack_means=MEANS_NAMES,
         )
 
     def routes(self) -> list[Route]:
@@ -132,13 +136,18 @@ class Pages:
         except IncidentNotFoundError as exc:
             return self.c.page("missing.html.j2", request, 404, session=session, text=exc.args[0])
         html = Renderer.for_config(self.c.config()).document(kind, "html", view)
+        found = _BODY.search(html)  # the document's body (its values escaped by the renderer);
+        body = Markup(found.group(1) if found else html)  # its <style> is the print stylesheet's
+        incident = await asyncio.to_thread(self.c.incidents().get, incident_id)
         return self.c.page(
             "report.html.j2",
             request,
             session=session,
             kind=kind,
             incident_id=incident_id,
-            body=html,
+            incident=incident,
+            body=body,
+            fields=REPORT_FIELDS,
         )
 
     async def download(self, request: Request, session: Session) -> Response:
@@ -165,7 +174,10 @@ class Pages:
         )
 
     async def windows(self, request: Request, session: Session) -> Response:
-        view = windows_view(self.c.config(), self.c.clock())
+        stored = await asyncio.to_thread(self.c.incidents().guarantees)
+        maintained = await asyncio.to_thread(stored_windows, self.c.engine)
+        config = self.c.config()
+        view = windows_view(config, self.c.clock(), stored, maintained)
         return self.c.page("windows.html.j2", request, session=session, view=view)
 
     async def notices(self, request: Request, session: Session) -> Response:

@@ -26,7 +26,9 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from monitor.config import Config
+from monitor.console.ack_page import AckPages
 from monitor.console.api import Api
+from monitor.console.api_follow import FollowApi
 from monitor.console.context import Console, template_environment
 from monitor.console.feed import Feed, database_digest
 from monitor.console.limits import LoginLimiter
@@ -83,10 +85,13 @@ def build_app(console: Console) -> ASGIApp:
         return Response(openapi_document(), media_type="application/json")
 
     static = StaticFiles(packages=[("monitor.console", "static")])
+    api = Api(console)
     routes = [
         Route("/api/openapi.json", openapi, methods=["GET"]),
-        *Api(console).routes(),
+        *api.routes(),
+        *FollowApi(api).routes(),
         *Pages(console).routes(),
+        *AckPages(console).routes(),
         Mount("/static", app=static, name="static"),
     ]
     return SecurityHeaders(Starlette(routes=routes), console.secure)

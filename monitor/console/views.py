@@ -10,6 +10,7 @@ from dispatch.status import DeliveryStatus, deliveries_for
 from monitor.console.actions import Choice, preview
 from monitor.console.board import Board, build_board
 from monitor.console.context import Console
+from monitor.console.followups import Call, Line, follow_ups
 from monitor.incidents.authority import Actor
 from monitor.incidents.lifecycle import Incident
 from monitor.incidents.store import EventRecord
@@ -43,6 +44,8 @@ class Detail:
     deliveries: list[DeliveryStatus]
     choices: list[Choice]
     clocks: list[Clock]
+    lines: list[Line]  # each delivery's state per recipient, with this person's 收到
+    calls: list[Call]
 
 
 def clocks(incident: Incident, deadline: timedelta) -> list[Clock]:
@@ -64,7 +67,7 @@ class BoardCache:
 
     Every browser re-fetches the board after a change; the first fetch builds
     it, the others (and repeated page loads) reuse it. The key holds the
-    config object, the node statuses, the Assessment, the uplink flag and the
+    config object, the node table's change sequence, the Assessment, the uplink flag and the
     minute (maintenance windows and guarantee periods start and end with time).
     """
 
@@ -74,10 +77,9 @@ class BoardCache:
     def get(self, console: Console, now: datetime) -> Board:
         config = console.config()
         live = console.live
-        statuses = live.statuses()
         key = (
             id(config),
-            hash(tuple(statuses.items())),
+            live.sequence(),  # the node table's change sequence: O(1) on a cached board
             live.assessment(),
             live.uplink_ok(),
             now.replace(second=0, microsecond=0),
@@ -86,7 +88,7 @@ class BoardCache:
         if entry is not None and entry[0] == key:
             return entry[1]
         board = build_board(
-            config, statuses, live.flaps(), live.assessment(), now, live.uplink_ok()
+            config, live.statuses(), live.flaps(), live.assessment(), now, live.uplink_ok()
         )
         self._entry = (key, board)
         return board
@@ -113,10 +115,13 @@ def incident_detail(console: Console, incident_id: int, actor: Actor) -> Detail:
     engine = console.incidents()
     incident = engine.get(incident_id)
     config = console.config()
+    lines, calls = follow_ups(console, incident_id, actor)
     return Detail(
         incident,
         engine.timeline(incident_id),
         deliveries_for(console.engine, incident_id),
         preview(incident, actor, config, console.clock()),
         clocks(incident, config.plan.report.deadline),
+        lines,
+        calls,
     )

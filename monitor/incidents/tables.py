@@ -7,6 +7,8 @@
 - `notice_requests`: the durable hand-off to dispatch (see `monitor.incidents.engine`).
 - `guarantee_periods`: 保障期 entered by `commwatch guarantee add` (§3.1.2 (4)),
   merged with plan.toml's [[guarantee]]; never incidents.
+- `maintenance_windows`: maintenance windows entered on duty (the console),
+  merged with nodes.toml's [[maintenance]].
 - `incident_queries`: 上级催报/核实 and their answers, each with its §4.1 clock.
 - `phone_reports`: 电话快报 (§4.1): who called whom, when, what was said.
 - `drills`: 演练 periods (§6.1); incidents opened during one are drill incidents.
@@ -122,6 +124,25 @@ guarantee_periods = Table(
     Column("ended_by_name", Text),
 )
 Index("ix_guarantee_periods_end", guarantee_periods.c.end_at)
+
+maintenance_windows = Table(
+    "maintenance_windows",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False),
+    Column("start_at", UtcDateTime, nullable=False),
+    Column("end_at", UtcDateTime, nullable=False),
+    Column("nodes", JSON, nullable=False),  # node ids
+    Column("systems", JSON, nullable=False),  # system ids
+    Column("streets", JSON, nullable=False),  # street names
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(64)),
+    Column("created_by_name", Text),
+    Column("ended_at", UtcDateTime),  # ended early
+    Column("ended_by", String(64)),
+    Column("ended_by_name", Text),
+)
+Index("ix_maintenance_windows_end", maintenance_windows.c.end_at)
 
 incident_queries = Table(
     "incident_queries",

@@ -13,7 +13,7 @@ import re
 import socket
 from pathlib import Path
 
-from probes.snmp_ber import _integer, _tlv, encode_oid
+from probes.snmp_ber import encode_int, encode_oid, tlv
 from tests.daemon_harness import DaemonProcess, daemon_toml, free_port, make_config
 from tests.requirements import require_root
 from tests.snmp_agent import octets, timeticks
@@ -38,11 +38,11 @@ address = "127.0.0.1"
 
 
 def _trap(community: str, trap_oid: tuple[int, ...], request_id: int) -> bytes:
-    binds = _tlv(0x30, encode_oid((1, 3, 6, 1, 2, 1, 1, 3, 0)) + timeticks(100)) + _tlv(
+    binds = tlv(0x30, encode_oid((1, 3, 6, 1, 2, 1, 1, 3, 0)) + timeticks(100)) + tlv(
         0x30, encode_oid((1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0)) + encode_oid(trap_oid)
     )
-    pdu = _integer(request_id) + _integer(0) + _integer(0) + _tlv(0x30, binds)
-    return _tlv(0x30, _integer(1) + octets(community.encode()) + _tlv(0xA7, pdu))
+    pdu = encode_int(request_id) + encode_int(0) + encode_int(0) + tlv(0x30, binds)
+    return tlv(0x30, encode_int(1) + octets(community.encode()) + tlv(0xA7, pdu))
 
 
 def test_trap_storm_is_bounded(tmp_path: Path) -> None:

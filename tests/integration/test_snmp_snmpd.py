@@ -263,8 +263,9 @@ async def test_reboot_is_detected_and_interfaces_reresolved(tmp_path: Path) -> N
 async def test_v3_device_with_a_new_engine_id_is_rediscovered_in_the_same_round(
     tmp_path: Path,
 ) -> None:
-    """pysnmp caches a peer's snmpEngineID for 300 s and times out on a changed one;
-    the prober flushes that entry after a timeout and asks once more."""
+    """A cached snmpEngineID that changed must not mean a false DOWN (pysnmp kept it
+    for 300 s): the agent's unknownEngineID report carries the new ID, and a timeout
+    also forgets the cached engine before the one retry."""
     probe = SnmpProbe(SnmpProbeConfig(timeout="300ms", retries=1), AUTHS)
     with Snmpd(tmp_path) as agent:
         v3 = node("v3-sha256-aes256", agent.port, "v3")

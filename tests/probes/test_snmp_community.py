@@ -174,7 +174,7 @@ async def test_unroutable_address_is_a_transport_error() -> None:
 
 
 def test_prebuilt_varbinds_are_reused() -> None:
-    from probes.snmp_community import _varbinds
+    from probes.snmp_ber import request_varbinds as _varbinds
 
     assert _varbinds(((1, 3, 6, 1),)) is _varbinds(((1, 3, 6, 1),))
     assert _varbinds(((1, 3, 6, 1),)) == encode_varbinds([(1, 3, 6, 1)])

@@ -23,10 +23,10 @@ from probes.snmp_ber import (
     Oid,
     Special,
     Value,
-    _integer,
-    _tlv,
     decode_message,
+    encode_int,
     encode_oid,
+    tlv,
 )
 from probes.snmp_judge import IF_ADMIN, IF_DESCR, IF_OPER, SYS_NAME, SYS_UPTIME, Poll, judge
 
@@ -58,20 +58,20 @@ def _encode_value(value: Value) -> bytes:
     if isinstance(value, Special):
         return bytes((value.value, 0))
     if isinstance(value, ipaddress.IPv4Address):
-        return _tlv(0x40, value.packed)
+        return tlv(0x40, value.packed)
     if isinstance(value, bytes):
-        return _tlv(0x04, value)
+        return tlv(0x04, value)
     if isinstance(value, tuple):
         return encode_oid(value)
     if value is None:
         return b"\x05\x00"
-    return _integer(value)
+    return encode_int(value)
 
 
 def _response(binds: list[tuple[Oid, Value]], request_id: int) -> bytes:
-    body = b"".join(_tlv(0x30, encode_oid(o) + _encode_value(v)) for o, v in binds)
-    pdu = _integer(request_id) + _integer(0) + _integer(0) + _tlv(0x30, body)
-    return _tlv(0x30, _integer(1) + _tlv(0x04, b"public") + _tlv(RESPONSE, pdu))
+    body = b"".join(tlv(0x30, encode_oid(o) + _encode_value(v)) for o, v in binds)
+    pdu = encode_int(request_id) + encode_int(0) + encode_int(0) + tlv(0x30, body)
+    return tlv(0x30, encode_int(1) + tlv(0x04, b"public") + tlv(RESPONSE, pdu))
 
 
 @PROPERTY

@@ -28,7 +28,7 @@
 
   function fields(form) {
     const body = {};
-    for (const el of form.querySelectorAll("input[name], select[name]")) body[el.name] = el.value;
+    for (const el of form.querySelectorAll("input[name], select[name], textarea[name]")) body[el.name] = el.value;
     return body;
   }
 
@@ -85,8 +85,9 @@
     const result = await call(url, fields(form));
     if (button) button.disabled = false;
     if (result.ok) {
-      message("已完成：" + (button ? button.textContent : "操作"), true);
-      if (document.getElementById("live")) await refresh(true); else location.reload();
+      const done = "已完成：" + (button ? button.textContent : "操作");
+      if (document.getElementById("live")) { await refresh(true); message(done, true); }
+      else { sessionStorage.setItem("cw-message", done); location.reload(); }  /* shown after it */
     } else {
       message(result.data.error || ("操作失败（HTTP " + result.status + "）"), false);
     }
@@ -111,6 +112,8 @@
   }
 
   document.addEventListener("DOMContentLoaded", () => {
+    const kept = sessionStorage.getItem("cw-message");
+    if (kept) { sessionStorage.removeItem("cw-message"); message(kept, true); }
     ticks();
     setInterval(ticks, 1000);
     listen();

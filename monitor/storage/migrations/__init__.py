@@ -28,8 +28,8 @@ from sqlalchemy import Connection, Engine, inspect, text
 
 from monitor.storage.engine import describe_database
 
-HEAD = "0003"
-REVISIONS = ("0001", "0002", "0003")  # oldest first
+HEAD = "0004"
+REVISIONS = ("0001", "0002", "0003", "0004")  # oldest first
 SCRIPTS = Path(__file__).parent
 VERSION_TABLE = "alembic_version"
 TABLES_0_1_0 = frozenset(

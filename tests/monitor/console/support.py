@@ -48,11 +48,16 @@ class FakeLive:
     def uplink_ok(self) -> bool:
         return True
 
+    def sequence(self) -> int:
+        """Changes with the statuses (tests set `node_statuses` directly; O(nodes) here)."""
+        return hash(tuple(self.node_statuses.items()))
 
-def console_config(tmp_path: Path, base: Path = SHIPPED_CONFIG) -> Config:
-    """The shipped config with the console's state directory under tmp_path."""
+
+def console_config(tmp_path: Path, base: Path = SHIPPED_CONFIG, **settings: object) -> Config:
+    """The shipped config (or `base`) with the console's state directory under tmp_path."""
     config = load_config(base)
-    console = config.daemon.console.model_copy(update={"state_dir": str(tmp_path / "state")})
+    update = {"state_dir": str(tmp_path / "state"), **settings}
+    console = config.daemon.console.model_copy(update=update)
     daemon = config.daemon.model_copy(update={"console": console})
     return Config(config.directory, daemon, config.plan, config.contacts, config.inventory)
 
@@ -74,20 +79,32 @@ def _hashes() -> bytes:
         return path.read_bytes()
 
 
-def make_console(tmp_path: Path, live: FakeLive | None = None) -> Console:
-    """A console with every shipped person's password set to PASSWORD."""
-    config = console_config(tmp_path)
+def make_console(
+    tmp_path: Path,
+    live: FakeLive | None = None,
+    config: Config | None = None,
+    engine: Engine | None = None,
+    extra_people: tuple[str, ...] = (),
+) -> Console:
+    """A console with every shipped person's password (and `extra_people`'s) set to PASSWORD."""
+    config = config or console_config(tmp_path)
     path = password_path(config.daemon.console.state_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(_hashes())
     path.chmod(0o600)
-    console = build_console(lambda: config, database(tmp_path), live or FakeLive())
-    console.passwords = PasswordStore(path, FAST)
+    store = PasswordStore(path, FAST)
+    for person in extra_people:
+        store.set(person, PASSWORD)
+    console = build_console(lambda: config, engine or database(tmp_path), live or FakeLive())
+    console.passwords = store
     return console
 
 
-def client(console: Console) -> TestClient:
-    return TestClient(build_app(console), base_url="http://console.test")
+def client(console: Console, peer: str | None = None) -> TestClient:
+    """A test client; `peer` sets the address the console sees the request come from."""
+    if peer is None:
+        return TestClient(build_app(console), base_url="http://console.test")
+    return TestClient(build_app(console), base_url="http://console.test", client=(peer, 40000))
 
 
 def login(http: TestClient, person: str, password: str = PASSWORD) -> str:

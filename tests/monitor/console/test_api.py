@@ -269,10 +269,12 @@ def test_reports_render_and_download(console: Console) -> None:
 def test_every_api_route_and_action_is_documented(console: Console) -> None:
     from monitor.console.actions import ACTIONS
     from monitor.console.api import Api
+    from monitor.console.api_follow import FollowApi
 
     documented = set(client(console).get("/api/openapi.json").json()["paths"])
     routes = set()
-    for route in Api(console).routes():
+    api = Api(console)
+    for route in [*api.routes(), *FollowApi(api).routes()]:
         path = route.path.replace("{id:int}", "{id}")
         if "{action:path}" in path:
             routes |= {path.replace("{action:path}", name) for name in ACTIONS}

@@ -85,7 +85,9 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         engine = open_engine(f"sqlite:///{tmp_path / 'commwatch.db'}")
     else:
         engine = open_engine(request.getfixturevalue("pg_url"))
-        with engine.begin() as connection:  # every table gone (dispatch's too): made again from 0001
+        with (
+            engine.begin() as connection
+        ):  # every table gone (dispatch's too): made again from 0001
             connection.execute(text("DROP SCHEMA public CASCADE"))
             connection.execute(text("CREATE SCHEMA public"))
     create_schema(engine)

@@ -122,3 +122,20 @@ def test_a_steady_round_reuses_the_nodes_state_and_flap_objects(tmp_path: Path) 
     assert failed.state is not state  # a failure still counts at once
     assert failed.state.failed_streak == 1
     assert failed.state_changed
+
+
+def test_the_change_sequence_moves_with_status_changes_only(tmp_path: Path) -> None:
+    nodes = table(tmp_path)
+    start = nodes.sequence
+    nodes.apply(result(True), T0)  # UNKNOWN → UP
+    after_up = nodes.sequence
+    assert after_up > start
+    nodes.apply(result(True), T0 + timedelta(seconds=1))  # still UP: nothing to show
+    assert nodes.sequence == after_up
+    nodes.apply(result(False), T0 + timedelta(seconds=2))  # one failure: not DOWN yet
+    assert nodes.sequence == after_up
+    nodes.apply(result(False), T0 + timedelta(seconds=3))  # fail_after 2 → DOWN
+    assert nodes.sequence > after_up
+    down = nodes.sequence
+    nodes.reconfigure(nodes._config)  # a reload: readers look again
+    assert nodes.sequence > down

@@ -120,7 +120,9 @@ def test_gateways_from_a_routing_table(tmp_path: Path) -> None:
         "eth0\t00000000\t016433C6\t0003\t0\t0\t0\t00000000\t0\t0\t0\n",
         encoding="ascii",
     )
-    assert detect_gateways(tmp_path) == ["198.51.100.1"]  # TEST-NET-2: read from the file, never contacted
+    assert detect_gateways(tmp_path) == [
+        "198.51.100.1"
+    ]  # TEST-NET-2: read from the file, never contacted
     assert detect_gateways(tmp_path / "missing") == []
 
 
