@@ -10,8 +10,10 @@ One loop task runs cycles: take requests (submitted ones, the `notice_requests`
 table written by the incident engine and the CLI, the §4.1 report clock) into
 the outbox; route the notices now due; claim due deliveries per channel up to
 `[dispatch] concurrency` and send each in its own task under the notifier's
-timeout; record the outcome. Every database step runs in a worker thread, so
-the event loop — and probing — never waits on the database or a gateway.
+timeout; record the outcome (`dispatch.sending`). Every CLOCK_EVERY, recipients
+not reached within `fallback_after` get their next channel too and the HQ office
+duty is told (`dispatch.fallthrough`). Every database step runs in a worker
+thread, so the event loop — and probing — never waits on the database or a gateway.
 """
 
 from __future__ import annotations
@@ -22,21 +24,20 @@ import random
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
-from typing import Any
 
 import httpx
 from prometheus_client.core import Metric
 from sqlalchemy import Engine
 
-from dispatch import policy
-from dispatch.base import Message, Notifier, NotifyError
+from dispatch.base import Notifier
 from dispatch.duty_clocks import duty_clock_requests
 from dispatch.events import EventSink
-from dispatch.outbox import Claimed, Outbox, Snapshot
+from dispatch.outbox import Outbox, Snapshot
 from dispatch.planner import plan_notice
 from dispatch.registry import Notifiers
 from dispatch.render import Renderer
 from dispatch.report_clock import clock_requests
+from dispatch.sending import CHANNELS, Sender
 from dispatch.smpp_metrics import smpp_families
 from dispatch.sms_smpp import SmppNotifier
 from dispatch.stats import DispatchStats
@@ -46,11 +47,7 @@ from monitor.incidents.tables import utcnow
 
 log = logging.getLogger(__name__)
 
-CHANNELS = ("email", "sms", "robot", "voice", "fax")
-LEASE_MARGIN = timedelta(seconds=60)
 CLOCK_EVERY = timedelta(seconds=5)
-RECORD_ATTEMPTS = 5  # tries to record "sent" before giving up to the lease
-RECORD_PAUSE = 0.5  # seconds, growing linearly between those tries
 
 
 class Dispatcher:
@@ -85,8 +82,8 @@ class Dispatcher:
         self._drained = asyncio.Event()
         self._draining = False
         self._task: asyncio.Task[None] | None = None
-        self._sending: set[asyncio.Task[None]] = set()
-        self._busy = dict.fromkeys(CHANNELS, 0)
+        self.sender = Sender(config, self.outbox, self.stats, clock, self.rng, self._wake.set)
+        self._sending = self.sender.tasks  # sends, and notifiers closing after a reload
         self._last_clock: datetime | None = None
         self._last_fall_through: datetime | None = None
 
@@ -97,16 +94,17 @@ class Dispatcher:
         self._loop = asyncio.get_running_loop()
         if self._client is None:
             self._client = httpx.AsyncClient()
-        self.notifiers = self._build_notifiers(self.config)
+        self.notifiers = self.sender.notifiers = self._build_notifiers(self.config)
         self._task = self._loop.create_task(self._run(), name="dispatcher")
 
     def reconfigure(self, config: Config) -> None:
         """Adopt a reloaded config: routes and templates now, notifiers rebuilt if changed."""
         old = self.config
-        self.config = config
+        self.config = self.sender.config = config
         self.renderer = Renderer.for_config(config)
         if self.notifiers is not None and old.daemon.notifier != config.daemon.notifier:
             stale, self.notifiers = self.notifiers, self._build_notifiers(config)
+            self.sender.notifiers = self.notifiers
             if self._loop is not None:
                 closing = self._loop.create_task(stale.close())
                 self._sending.add(closing)  # awaited by stop() like a send
@@ -162,7 +160,7 @@ class Dispatcher:
     # -- the loop ---------------------------------------------------------------------
 
     async def _run(self) -> None:
-        recovered = await asyncio.to_thread(self.outbox.recover, self.clock())
+        recovered = await self._recover()
         if recovered:
             log.warning(
                 "deliveries in flight at the last stop: sending again",
@@ -180,6 +178,17 @@ class Dispatcher:
                 self._drained.set()
                 return
             await self._sleep(snapshot)
+
+    async def _recover(self) -> int:
+        """Deliveries left `sending` are due again; a database error here is retried (before:
+        it ended the loop task, and nothing was sent until a restart)."""
+        while True:
+            try:
+                return await asyncio.to_thread(self.outbox.recover, self.clock())
+            except Exception:
+                self.stats.errors += 1
+                log.exception("dispatch could not recover the outbox at start; retrying")
+                await self._sleep(None)
 
     async def cycle(self) -> Snapshot:
         """One pass: intake, routing, claiming (sends continue in their own tasks)."""
@@ -201,25 +210,28 @@ class Dispatcher:
         self.stats.deliveries_created += created
         await self._fall_through(now)
         for channel in CHANNELS:
-            await self._claim_and_send(channel, now)
+            await self.sender.claim_and_send(channel, now)
         snapshot = await asyncio.to_thread(self.outbox.snapshot, self.clock())
         self.stats.queued = snapshot.queued
         self.stats.oldest_pending_age_seconds = snapshot.oldest_pending_age_seconds
         return snapshot
 
     async def _fall_through(self, now: datetime) -> None:
-        """Every CLOCK_EVERY: recipients not reached within fallback_after: next channel too."""
+        """Every CLOCK_EVERY: recipients not reached within fallback_after: next channel too,
+        and the HQ office duty is told (one 通知改发 per incident, `dispatch.fallthrough`)."""
         if self._last_fall_through is not None and now - self._last_fall_through < CLOCK_EVERY:
             return
         self._last_fall_through = now
-        after = self.config.daemon.dispatch.fallback_after
-        opened = await asyncio.to_thread(self.outbox.fall_through, now, after)
+        settings = self.config.daemon.dispatch
+        after, window = settings.fallback_after, settings.coalesce_window
+        opened, told = await asyncio.to_thread(self.outbox.fall_through, now, after, window)
         if not opened:
             return
         self.stats.fallbacks += opened
+        self.stats.notices += told
         log.warning(
             "first channel still failing: the recipients' next channel is tried too",
-            extra={"fields": {"opened": opened, "after_s": after.total_seconds()}},
+            extra={"fields": {"opened": opened, "after_s": after.total_seconds(), "told": told}},
         )
 
     def _intake(self, batch: list[NoticeRequest], now: datetime, window: timedelta) -> None:
@@ -244,113 +256,6 @@ class Dispatcher:
                 await self._wake.wait()
         except TimeoutError:
             pass
-
-    # -- sending ----------------------------------------------------------------------
-
-    async def _claim_and_send(self, channel: str, now: datetime) -> None:
-        assert self.notifiers is not None
-        free = self.config.daemon.dispatch.concurrency - self._busy[channel]
-        notifier = self.notifiers.for_channel(channel)
-        lease = self.notifiers.config_of(notifier).timeout + LEASE_MARGIN
-        claimed = await asyncio.to_thread(self.outbox.claim, now, channel, free, lease)
-        assert self._loop is not None
-        for item in claimed:
-            self._busy[channel] += 1
-            chosen = self.notifiers.by_name.get(item.notifier or "", notifier)  # fate-sharing
-            task = self._loop.create_task(self._deliver(item, chosen))
-            self._sending.add(task)
-            task.add_done_callback(self._sending.discard)
-
-    async def _deliver(self, item: Claimed, notifier: Notifier) -> None:
-        """Send one delivery and record the outcome; never raises (a task nobody awaits)."""
-        try:
-            await self._attempt(item, notifier)
-        except Exception:  # recording failed (database down): the lease brings it back
-            self.stats.errors += 1
-            log.exception(
-                "delivery outcome not recorded; it is retried when its lease ends",
-                extra={"fields": {"delivery": item.id, "channel": item.channel}},
-            )
-        finally:
-            self._busy[item.channel] -= 1
-            self._wake.set()
-
-    async def _attempt(self, item: Claimed, notifier: Notifier) -> None:
-        assert self.notifiers is not None
-        settings = self.notifiers.config_of(notifier)
-        message = Message(
-            item.notice_id, item.address, item.subject, item.body, item.html, item.key
-        )
-        try:
-            async with asyncio.timeout(settings.timeout.total_seconds() + 5):
-                delivery = await notifier.send(message)
-        except NotifyError as exc:
-            reason = policy.failure_reason(str(exc), exc.permanent)
-            await self._failed(item, notifier.name, str(exc), exc.permanent, reason)
-            return
-        except TimeoutError:
-            await self._failed(item, notifier.name, "timed out", False, "timeout")
-            return
-        except Exception as exc:  # a notifier bug must not kill the outbox
-            log.exception("notifier raised", extra={"fields": {"notifier": notifier.name}})
-            await self._failed(item, notifier.name, repr(exc), False, "internal")
-            return
-        self.stats.on_sent(item.channel)
-        await self._record_sent(item, notifier.name, delivery.gateway_id, delivery.detail)
-        fields = {"delivery": item.id, "channel": item.channel, "notifier": notifier.name}
-        log.info("notice sent", extra={"fields": fields})
-        released = await asyncio.to_thread(self.outbox.release_backoff, item.channel, self.clock())
-        if released:
-            log.info(
-                "channel answers again: queued deliveries go now",
-                extra={"fields": {"channel": item.channel, "released": released}},
-            )
-
-    async def _record_sent(
-        self, item: Claimed, notifier: str, gateway_id: str | None, detail: str
-    ) -> None:
-        """Record a gateway's acceptance, retrying the database (a resend is worse than a wait)."""
-        for attempt in range(RECORD_ATTEMPTS):
-            try:
-                await asyncio.to_thread(
-                    self.outbox.record_sent, item.id, self.clock(), notifier, gateway_id, detail
-                )
-                return
-            except Exception:
-                if attempt + 1 == RECORD_ATTEMPTS:
-                    raise
-                await asyncio.sleep(RECORD_PAUSE * (attempt + 1))
-
-    async def _failed(
-        self, item: Claimed, notifier: str, error: str, permanent: bool, reason: str
-    ) -> None:
-        now = self.clock()
-        fields: dict[str, Any] = {
-            "delivery": item.id,
-            "channel": item.channel,
-            "attempt": item.attempts,
-            "reason": reason,
-            "error": error,
-        }
-        settings = self.config.daemon.dispatch
-        if policy.should_retry(permanent, item.created_at, now, settings.retry_horizon):
-            delay = policy.backoff(item.attempts, settings.retry_base, settings.retry_max, self.rng)
-            await asyncio.to_thread(
-                self.outbox.record_failure, item.id, now, notifier, error, False, now + delay
-            )
-            self.stats.on_retry(item.channel, delay.total_seconds(), reason)
-            log.warning(
-                "delivery failed; will retry",
-                extra={"fields": {**fields, "in_s": round(delay.total_seconds(), 1)}},
-            )
-            return
-        if not permanent:
-            reason = fields["reason"] = "expired"
-        opened = await asyncio.to_thread(
-            self.outbox.record_failure, item.id, now, notifier, error, permanent, None
-        )
-        self.stats.on_failed(item.channel, permanent, opened, reason)
-        log.error("delivery failed for good", extra={"fields": {**fields, "fallbacks": opened}})
 
     def _build_notifiers(self, config: Config) -> Notifiers:
         if self._injected is not None:

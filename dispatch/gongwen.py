@@ -111,7 +111,7 @@ def addressee(
         return TO_UNITS
     if kind in ("closed", "test"):
         return TO_UNITS
-    if kind.endswith(("_reminder", "_overdue")) or kind in ("query", "detection"):
+    if kind.endswith(("_reminder", "_overdue")) or kind in ("query", "detection", "fallthrough"):
         return f"{config.contacts.hq.office_name}值班室"
     return config.contacts.hq.name
 
@@ -173,6 +173,7 @@ def doc_title(view: Mapping[str, Any]) -> str:
         "lift": f"关于解除{view['warning_scenario_name']}预警的通知",
         "closed": f"关于{event}处置情况的通报",
         "test": "关于通知渠道测试的通知",
+        "fallthrough": "关于部分通知未按时送达已改由其他通道发送的报告",
     }
     if kind in ("upgrade", "downgrade"):
         if view["adjusted_by_person"]:

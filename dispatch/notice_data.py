@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dispatch import gongwen
+from dispatch.fallthrough_view import missed_view
 from monitor.config import Config
 from monitor.config.contacts import INCIDENT_SITE
 from monitor.incidents.notices import NoticeKind, NoticeRequest
@@ -56,6 +57,7 @@ TITLES: dict[str, str] = {
     NoticeKind.FLAPPING_START: "节点频繁变化",
     NoticeKind.FLAPPING_END: "节点恢复稳定",
     NoticeKind.PARTIAL: "部分业务受影响（知悉）",
+    NoticeKind.FALLTHROUGH: "通知改发",
     "test": "测试",
 }
 WARNING_ACTIONS = (
@@ -116,6 +118,9 @@ def build_view(
         "response_level_name": level_name(context.get("response_level")),
         "status_name": status_name(context.get("status")),
         "restored": bool(context.get("restored")),
+        **missed_view(
+            context.get("missed"), duration_name(config.daemon.dispatch.fallback_after), TITLES
+        ),
         "drill": bool(context.get("drill")),
         "actions": WARNING_ACTIONS,
         "merged": int(context.get("coalesced", 1) or 1),

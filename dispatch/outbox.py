@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, or_, select, update
 
+from dispatch.fallthrough import OVERDUE, open_after_failure, open_next_stage, tell_duty
 from dispatch.models import (
     FAILED,
     NOTICE_HELD,
@@ -42,7 +43,6 @@ from dispatch.outbox_rows import (
     claimed_of,
     delivery_row,
     insert_delivery,
-    open_fallback,
     request_of,
     same_recipient,
     same_recipient_select,
@@ -74,35 +74,62 @@ class Outbox:
             results = [accept_one(connection, r, now, window) for r in requests]
         return sum(r[0] for r in results), sum(r[1] for r in results)
 
-    def take_table(self, now: datetime, window: timedelta, limit: int = 200) -> tuple[int, int]:
-        """Move pending `notice_requests` rows into the outbox atomically; (new, coalesced)."""
-        with self.engine.begin() as connection:
-            incident_store.lock_for_write(connection)
-            stored = incident_store.pending_requests(connection, limit)
-            results = [accept_one(connection, item.request, now, window) for item in stored]
-            incident_store.mark_taken(connection, [item.id for item in stored], now)
-        return sum(r[0] for r in results), sum(r[1] for r in results)
+    def take_table(
+        self, now: datetime, window: timedelta, limit: int = 200, batch: int = 5
+    ) -> tuple[int, int]:
+        """Move pending `notice_requests` rows into the outbox; (new, coalesced).
+
+        At most `batch` per transaction (accepted and marked taken together): short
+        transactions, so a database that drops connections still lets intake progress.
+        """
+        new = merged = taken = 0
+        while taken < limit:
+            with self.engine.begin() as connection:
+                incident_store.lock_for_write(connection)
+                stored = incident_store.pending_requests(connection, min(batch, limit - taken))
+                results = [accept_one(connection, item.request, now, window) for item in stored]
+                incident_store.mark_taken(connection, [item.id for item in stored], now)
+            new += sum(r[0] for r in results)
+            merged += sum(r[1] for r in results)
+            taken += len(stored)
+            if len(stored) < batch:
+                break
+        return new, merged
 
     # -- routing -----------------------------------------------------------------
 
-    def route_due(self, now: datetime, plan: Planner) -> tuple[int, int]:
-        """Create the deliveries of every held notice now due; returns (notices, deliveries)."""
-        with self.engine.begin() as connection:
-            incident_store.lock_for_write(connection)
-            query = (
-                select(notices)
-                .where(notices.c.status == NOTICE_HELD, notices.c.due_at <= now)
-                .order_by(notices.c.id)
-            )
+    def route_due(self, now: datetime, plan: Planner, limit: int = 200) -> tuple[int, int]:
+        """Create the deliveries of every held notice now due; returns (notices, deliveries).
+
+        Notices are read, then planned (routed and rendered: the slow part) outside any
+        transaction, then written one transaction per notice — a short one, so a database
+        that drops connections (a killed backend) still lets routing progress. A notice
+        coalesced into a newer one meanwhile (no longer held) is left alone.
+        """
+        query = (
+            select(notices)
+            .where(notices.c.status == NOTICE_HELD, notices.c.due_at <= now)
+            .order_by(notices.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
             rows = list(connection.execute(query))
-            created = 0
-            for row in rows:
-                planned = plan(request_of(row))
-                for item in planned:
-                    created += insert_delivery(connection, row, item, now)
-                changes = {"status": NOTICE_ROUTED, "routed_at": now, "deliveries": len(planned)}
-                connection.execute(update(notices).where(notices.c.id == row.id).values(changes))
-        return len(rows), created
+        routed = created = 0
+        for row in rows:
+            planned = plan(request_of(row))
+            changes = {"status": NOTICE_ROUTED, "routed_at": now, "deliveries": len(planned)}
+            with self.engine.begin() as connection:
+                incident_store.lock_for_write(connection)
+                still_held = connection.execute(
+                    update(notices)
+                    .where(notices.c.id == row.id, notices.c.status == NOTICE_HELD)
+                    .values(changes)
+                )
+                if not still_held.rowcount:
+                    continue
+                created += sum(insert_delivery(connection, row, item, now) for item in planned)
+            routed += 1
+        return routed, created
 
     def recover(self, now: datetime) -> int:
         """At start: deliveries left `sending` by a previous process are due again.
@@ -184,8 +211,12 @@ class Outbox:
         error: str,
         permanent: bool,
         retry_at: datetime | None,
+        window: timedelta = timedelta(0),
     ) -> int:
-        """A failed attempt: pending again at `retry_at`, or failed; returns fallbacks opened."""
+        """A failed attempt: pending again at `retry_at`, or failed; returns fallbacks opened.
+
+        A fallback opened after a final failure is told to the HQ office duty (coalesced
+        over `window`, `dispatch.fallthrough`)."""
         with self.engine.begin() as connection:
             incident_store.lock_for_write(connection)
             row = delivery_row(connection, delivery_id)
@@ -207,10 +238,17 @@ class Outbox:
             )
             if retry_at is not None:
                 return 0
-            return open_fallback(connection, row, now)
+            opened = open_after_failure(connection, row, now)
+            if opened is None:
+                return 0
+            tell_duty(connection, [opened], now, window)
+            return opened.count
 
-    def fall_through(self, now: datetime, after: timedelta, limit: int = 500) -> int:
-        """Open the next stage of recipients whose delivery is still pending after `after`."""
+    def fall_through(
+        self, now: datetime, after: timedelta, window: timedelta, limit: int = 500
+    ) -> tuple[int, int]:
+        """Open the next stage of recipients whose delivery is still pending after `after`,
+        and tell the HQ office duty (`dispatch.fallthrough`); returns (opened, notices)."""
         overdue = (
             select(deliveries)
             .where(
@@ -221,18 +259,15 @@ class Outbox:
             .order_by(deliveries.c.id)
             .limit(limit)
         )
-        opened = 0
         with self.engine.begin() as connection:
             incident_store.lock_for_write(connection)
-            for row in list(connection.execute(overdue)):
-                nxt = same_recipient(row).where(
-                    deliveries.c.stage == row.stage + 1, deliveries.c.status == STANDBY
-                )
-                result = connection.execute(
-                    nxt.values(status=PENDING, next_attempt_at=now, updated_at=now)
-                )
-                opened += int(result.rowcount or 0)
-        return opened
+            opened = [
+                item
+                for row in list(connection.execute(overdue))
+                if (item := open_next_stage(connection, row, now, OVERDUE)) is not None
+            ]
+            told = tell_duty(connection, opened, now, window)
+        return sum(item.count for item in opened), told
 
     def release_backoff(self, channel: str, now: datetime) -> int:
         """The channel works again: its deliveries waiting out a backoff are due now."""

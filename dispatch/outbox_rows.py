@@ -19,8 +19,6 @@ from dispatch.models import (
     NOTICE_ROUTED,
     NOTICE_SUPERSEDED,
     PENDING,
-    SENDING,
-    SENT,
     STANDBY,
     aware,
     deliveries,
@@ -151,20 +149,6 @@ def insert_delivery(connection: Connection, notice: Row[Any], item: Planned, now
     }
     stmt = insert_new(connection, deliveries, values, DELIVERY_KEY)
     return int(connection.execute(stmt).rowcount or 0)
-
-
-def open_fallback(connection: Connection, row: Row[Any], now: datetime) -> int:
-    """When every delivery of the recipient's stage failed, open the next stage."""
-    alive = same_recipient_select(row).where(
-        deliveries.c.stage == row.stage, deliveries.c.status.in_((PENDING, SENDING, SENT))
-    )
-    if connection.execute(alive).first() is not None:
-        return 0
-    nxt = same_recipient(row).where(
-        deliveries.c.stage == row.stage + 1, deliveries.c.status == STANDBY
-    )
-    result = connection.execute(nxt.values(status=PENDING, next_attempt_at=now, updated_at=now))
-    return int(result.rowcount or 0)
 
 
 def same_recipient(row: Row[Any]) -> Any:

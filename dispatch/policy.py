@@ -6,7 +6,8 @@ Assessment wins, the first "from" scenario is kept, and the merged kind says
 where the situation went overall (upgrade, downgrade or follow-up). The first
 notice of a burst goes out at once (leading edge); the merged rest goes out
 when the window ends (trailing edge). Proposals are coalesced the same way,
-each kind on its own. Every other kind (detection, warning, lift, response,
+each kind on its own, and so are the HQ duty's fall-through notices (通知改发), whose
+lists of recipients not reached add up. Every other kind (detection, warning, lift, response,
 reports, close) is a distinct act and is never merged.
 """
 
@@ -28,6 +29,7 @@ COALESCE_GROUPS: dict[str, str] = {
     NoticeKind.DOWNGRADE: SITUATION,
     NoticeKind.WARNING_PROPOSAL: NoticeKind.WARNING_PROPOSAL,
     NoticeKind.RESPONSE_PROPOSAL: NoticeKind.RESPONSE_PROPOSAL,
+    NoticeKind.FALLTHROUGH: NoticeKind.FALLTHROUGH,
 }
 
 
@@ -40,6 +42,8 @@ def group_key(
     the situation: it is never merged into (or replaced by) a situation notice.
     """
     group = COALESCE_GROUPS.get(kind)
+    if kind == NoticeKind.FALLTHROUGH and incident_id is None:
+        return f"{NoticeKind.FALLTHROUGH}"  # of notices outside any incident: one group
     if group is None or incident_id is None:
         return None
     data = (context or {}).get("data")
@@ -69,6 +73,9 @@ def merge(
     """Coalesce a held notice into a newer one of the same group (the newer one wins)."""
     count = int(held_context.get("coalesced", 1) or 1) + 1
     merged = {**context, "coalesced": count}
+    if kind == NoticeKind.FALLTHROUGH:  # every recipient not reached, in order
+        merged["missed"] = [*held_context.get("missed", []), *context.get("missed", [])]
+        merged["drill"] = bool(held_context.get("drill")) or bool(context.get("drill"))
     if COALESCE_GROUPS.get(kind) != SITUATION:
         return Merged(kind, merged)
     first = _start_scenario(held_kind, held_context)

@@ -30,9 +30,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, select, update
 
+from dispatch.fallthrough import RECEIPT_WINDOW, open_after_failure, tell_duty
 from dispatch.followup_tables import contact_flags
 from dispatch.models import FAILED, SENT, deliveries
-from dispatch.outbox_rows import claimed_of, open_fallback
+from dispatch.outbox_rows import claimed_of
 from monitor.incidents import store as incident_store
 from monitor.incidents.tables import utcnow
 from monitor.storage.engine import dialect_insert
@@ -106,7 +107,8 @@ def _apply(
         return
     failed = {"status": FAILED, "last_error": f"receipt: {reason}"[:500], "permanent": True}
     connection.execute(this.values(**failed))
-    open_fallback(connection, row, at)
+    opened = open_after_failure(connection, row, at)
+    tell_duty(connection, [opened] if opened is not None else [], at, RECEIPT_WINDOW)
 
 
 def flag_address(connection: Connection, row: Row[Any], reason: str, at: datetime) -> None:

@@ -18,26 +18,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, get_args
+from typing import Any
 
 from dispatch.fate import ChannelRoute, channel_routes, down_systems
 from dispatch.numbers import sms_addresses, voice_address
 from dispatch.registry import channel_of
+from dispatch.route_rules import rules_for
 from monitor.config import Config
 from monitor.config.contacts import INCIDENT_SITE, PersonConfig, UnitConfig
-from monitor.config.notifiers import ChannelName, RouteConfig
+from monitor.config.notifiers import RouteConfig
 from monitor.incidents.authority import COMMANDER, DUTY_OFFICER, OFFICE_HEAD, SYSTEM_ID
 from monitor.incidents.notices import NoticeKind, NoticeRequest
 
 __all__ = ["NoticeFacts", "Recipient", "Target", "facts_of", "route", "rules_for"]
 
 _WARNING_KINDS = (NoticeKind.WARNING, NoticeKind.LIFT)
-# The monitor's own blindness goes to the HQ office duty only, on every channel at once
-# (whichever still works), whatever [[dispatch.route]] says.
-_OFFICE_DUTY_ONLY = (NoticeKind.MONITOR_BLIND, NoticeKind.MONITOR_SIGHTED)
-_OFFICE_DUTY = RouteConfig(
-    name="监测系统自身状态：指挥部办公室值班", hq_office=True, channels=list(get_args(ChannelName))
-)
 _RESPONSE_KINDS = (NoticeKind.RESPONSE_START, NoticeKind.RESPONSE_END)
 
 
@@ -152,24 +147,6 @@ def route(request: NoticeRequest, config: Config) -> list[Target]:
             plan.channels += [c for c in rule.channels if c not in plan.channels]
             plan.fallback = plan.fallback and rule.fallback
     return _targets(plans.values(), routes)
-
-
-def rules_for(request: NoticeRequest, config: Config) -> list[RouteConfig]:
-    """The rules a notice is routed by: the configured ones, a drill's one rule (§6.1), or
-    the HQ office duty on every channel for the monitor's own blindness."""
-    if request.context.get("drill"):
-        return [drill_rule(config)]
-    if request.kind in _OFFICE_DUTY_ONLY:
-        return [_OFFICE_DUTY]
-    return list(config.daemon.dispatch.route)
-
-
-def drill_rule(config: Config) -> RouteConfig:
-    """The one rule of a drill: `[dispatch] drill_people`/`drill_units`, else the HQ office."""
-    dispatch = config.daemon.dispatch
-    if not (dispatch.drill_people or dispatch.drill_units):
-        return RouteConfig(name="演练：指挥部办公室", hq_office=True)
-    return RouteConfig(name="演练接收人", people=dispatch.drill_people, units=dispatch.drill_units)
 
 
 def matches(rule: RouteConfig, facts: NoticeFacts) -> bool:

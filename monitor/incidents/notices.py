@@ -47,6 +47,8 @@ class NoticeKind(StrEnum):
     FLAPPING_START = "flapping_start"  # 节点频繁变化 (one per episode)
     FLAPPING_END = "flapping_end"  # 节点恢复稳定
     PARTIAL = "partial"  # 部分业务受影响: information to the system's own unit
+    FALLTHROUGH = "fallthrough"  # 通知改发: a recipient not reached in time, tried by its next
+    # channel (dispatch tells the HQ office duty; never itself falls through)
 
 
 @dataclass(frozen=True)

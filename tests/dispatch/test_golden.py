@@ -86,9 +86,19 @@ CONTEXTS: dict[str, dict[str, Any]] = {
     "flapping_start": {"note": FLAP, "title": "移动东街汇聚交换机状态频繁变化"},
     "flapping_end": {"note": STEADY, "title": "移动东街汇聚交换机恢复稳定"},
     "partial": {"note": PARTIAL_LINE, "title": "移动城区分公司网络部分业务受影响（知悉）"},
+    "fallthrough": {"missed": [
+        {"recipient": "移动城区分公司", "notice": "warning", "from": "email", "to": ["sms"],
+         "why": "overdue"},
+        {"recipient": "区工信局局长（兼指挥部办公室主任）", "notice": "warning",
+         "from": "email", "to": ["sms"], "why": "overdue"},
+        {"recipient": "区应急局", "notice": "detection", "from": "sms", "to": ["email"],
+         "why": "failed"},
+    ], "coalesced": 2},
     "test": {},
 }  # fmt: skip
-NO_ASSESSMENT = {"test", "monitor_blind", "monitor_sighted", "flapping_start", "flapping_end"}
+NO_ASSESSMENT = {
+    "test", "monitor_blind", "monitor_sighted", "flapping_start", "flapping_end", "fallthrough"
+}  # fmt: skip
 
 
 @pytest.fixture(scope="module")

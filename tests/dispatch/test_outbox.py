@@ -46,6 +46,7 @@ timeout = "2s"
 """
 OFFICE_EMAILS = {"gxj@example.org", "director@example.org", "duty@example.org"}
 OFFICE_MOBILES = {"13800000010", "13800000003", "13800000004"}
+DUTY_MOBILES = ["13800000010", "13800000004"]  # 区工信局's duty mobile, the 值班员
 
 
 def configured(
@@ -225,12 +226,13 @@ fallback = true
     rig.mail.refuse = lambda _m: NotifyError("550 mailbox unavailable", permanent=True)
     rig.dispatcher.start()
     rig.dispatcher.submit(request(NoticeKind.WARNING, "k-fallback", ONE_OPERATOR, 1))
-    await eventually(lambda: rig.dispatcher.stats.sent == 1)
+    await eventually(lambda: len(rig.sms.sent) == 3)  # the unit, then the HQ duty told
     await rig.dispatcher.stop(2)
-    assert [m.address for m in rig.sms.sent] == ["13800000020"]
+    assert [m.address for m in rig.sms.sent] == ["13800000020", *DUTY_MOBILES]
     assert rig.dispatcher.stats.fallbacks == 1
-    rows = {(r.channel, r.status) for r in deliveries_for(engine, 1)}
+    rows = {(r.channel, r.status) for r in deliveries_for(engine, 1) if r.notice == "warning"}
     assert rows == {("email", "failed"), ("sms", "sent")}
+    assert "移动城区分公司的邮件通知未送达，已改发短信" in rig.sms.sent[1].text
     engine.dispose()
 
 
@@ -247,17 +249,24 @@ fallback = true
     rig.dispatcher.start()
     try:
         rig.dispatcher.submit(request(NoticeKind.WARNING, "k-through", ONE_OPERATOR, 1))
-        await eventually(lambda: rig.dispatcher.stats.sent == 1, within=10)
-        tried = len(rig.mail.attempts)
+        await eventually(lambda: len(rig.sms.sent) == 3, within=10)
+        unit = [m for m in rig.mail.attempts if m.address == "noc-cmcc@example.org"]
         await asyncio.sleep(1.5)
     finally:
         await rig.dispatcher.stop(2)
-    assert [m.address for m in rig.sms.sent] == ["13800000020"]
-    assert len(rig.mail.attempts) == tried, "reached by SMS: the email stops retrying"
+    assert [m.address for m in rig.sms.sent] == ["13800000020", *DUTY_MOBILES]
+    again = [m for m in rig.mail.attempts if m.address == "noc-cmcc@example.org"]
+    assert again == unit, "reached by SMS: the email stops retrying"
     assert rig.dispatcher.stats.fallbacks == 1
     assert rig.dispatcher.stats.failed_exhausted == 0
-    rows = {(r.channel, r.status) for r in deliveries_for(engine, 1)}
+    rows = {(r.channel, r.status) for r in deliveries_for(engine, 1) if r.notice == "warning"}
     assert rows == {("email", "skipped"), ("sms", "sent")}
+    told = [r for r in deliveries_for(engine, 1) if r.notice == "fallthrough"]
+    assert {(r.channel, r.address) for r in told} == {
+        ("email", "gxj@example.org"),
+        ("email", "duty@example.org"),
+        *(("sms", m) for m in DUTY_MOBILES),
+    }, "the HQ office duty, every channel at once, once"
     engine.dispose()
 
 
@@ -273,15 +282,21 @@ async def test_after_a_fall_through_the_first_to_arrive_wins(tmp_path: Path, db:
         rig.dispatcher.submit(request(NoticeKind.WARNING, "k-race", ONE_OPERATOR, 1))
         await eventually(lambda: rig.dispatcher.stats.fallbacks == 1, within=10)
         rig.mail.refuse = lambda _m: None  # email comes back first
-        await eventually(lambda: rig.dispatcher.stats.sent == 1, within=10)
+        await eventually(lambda: len(rig.mail.to("noc-cmcc@example.org")) == 1, within=10)
         await asyncio.sleep(1.5)
     finally:
         await rig.dispatcher.stop(2)
     assert rig.sms.sent == []
-    assert {(r.channel, r.status) for r in deliveries_for(engine, 1)} == {
+    assert {(r.channel, r.status) for r in deliveries_for(engine, 1) if r.notice == "warning"} == {
         ("email", "sent"),
         ("sms", "skipped"),
     }
+    assert {m.address for m in rig.mail.sent} == {
+        "noc-cmcc@example.org",
+        "gxj@example.org",  # the HQ duty was told of the fall-through (once)
+        "duty@example.org",
+    }
+    assert len(rig.mail.sent) == 3
     engine.dispose()
 
 
