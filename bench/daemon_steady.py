@@ -2,8 +2,10 @@
 
 Run as root from the repository root (a benchmark, not a test):
 
-    sudo .venv/bin/python bench/daemon_steady.py --nodes 10000 --interval 30 --intervals 5
-    sudo .venv/bin/python bench/daemon_steady.py --nodes 100000 --interval 60 --intervals 4 --no-outage
+    sudo .venv/bin/python bench/daemon_steady.py --nodes 10000 --interval 30 --intervals 4
+    sudo .venv/bin/python bench/daemon_steady.py --nodes 100000 --interval 60 --intervals 3 --no-outage
+    sudo .venv/bin/python bench/daemon_steady.py --nodes 0 --snmp-nodes 10000 --interval 30 \
+        --intervals 3 --no-outage         # SNMP v2c nodes, snmp_exporter beside (bench/steady_snmp.py)
 
 What happens, all inside a throw-away network lab (tests/netns.py), so only
 addresses of this machine's loopback and of the lab are probed:
@@ -14,7 +16,9 @@ addresses of this machine's loopback and of the lab are probed:
    lab; `commwatch run` starts in the lab's monitor namespace;
 2. start-up ends when the database holds all N+1 nodes UP (node_states, read
    every 3 s with sqlite3 from this process: polling /metrics would cost the
-   daemon a 100k-node scrape each time);
+   daemon a 100k-node scrape each time); then `--warmup` intervals (default 3)
+   are not measured: a node's streaks grow for fail_after + 1 rounds and its
+   state row is rewritten until then;
 3. for `--intervals` intervals the daemon's CPU (utime+stime from
    /proc/PID/stat, the whole process: loop, writer thread, metrics thread) is
    read at each interval boundary; at each interval's start `fping -C1 -q -i 0
@@ -52,6 +56,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.steady_snmp import AUTH, SnmpLab
+from bench.steady_snmp import cpu_seconds as _cpu
+from bench.steady_snmp import nodes_toml as snmp_nodes_toml
 from tests.daemon_harness import (
     DaemonProcess,
     daemon_toml,
@@ -97,6 +104,15 @@ def cpu_seconds(pid: int) -> float:
     """utime + stime of a process, in seconds."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def runqueue_wait_s(pid: int) -> float:
+    """Seconds the daemon's main thread (the event loop) waited for a CPU (schedstat).
+
+    On a shared machine this is loop lag no code can remove: the loop was ready
+    to run and the kernel ran something else.
+    """
+    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
 
 
 def memory_mib(pid: int) -> dict[str, float]:
@@ -182,12 +198,12 @@ def counted(body: str, phase: str) -> float:
     )
 
 
-def phases(body: str) -> dict[str, float]:
-    """Mean loop seconds per round for each phase of the icmp rounds."""
+def phases(body: str, probe: str = "icmp") -> dict[str, float]:
+    """Mean loop seconds per round for each phase of one probe's rounds."""
     sums: dict[str, float] = {}
     counts: dict[str, float] = {}
     pattern = re.compile(
-        r'commwatch_round_phase_seconds_(sum|count)\{phase="(\w+)",probe="icmp"\} (\S+)'
+        r'commwatch_round_phase_seconds_(sum|count)\{phase="(\w+)",probe="' + probe + r'"\} (\S+)'
     )
     for match in pattern.finditer(body):
         target = sums if match.group(1) == "sum" else counts
@@ -196,24 +212,36 @@ def phases(body: str) -> dict[str, float]:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    n, interval = args.nodes, args.interval
-    report: dict[str, Any] = {"nodes": n, "interval_s": interval, "loadavg_start": os.getloadavg()}
+    n, interval, k = args.nodes, args.interval, args.snmp_nodes
+    report: dict[str, Any] = {
+        "nodes": n,
+        "snmp_nodes": k,
+        "interval_s": interval,
+        "warmup_intervals": args.warmup,
+        "loadavg_start": os.getloadavg(),
+    }
     with NetnsLab(hosts=1) as lab, tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         targets = work / "targets.txt"
         targets.write_text("".join(f"{loopback_address(i)}\n" for i in range(n)))
         smtp = SmtpServer()
         lab.call_in(lab.monitor_ns, smtp.start)
+        snmp = SnmpLab(lab, work, args.agents) if k else None
+        if snmp is not None:
+            snmp.start(free_port())
         port = free_port()
         toml = daemon_toml(
             f"sqlite:///{work}/cw.db",
             port,
             interval=f"{interval:g}s",
             fail_after=FAIL_AFTER,
-            extra=NOTIFIER.format(port=smtp.port),
+            extra=NOTIFIER.format(port=smtp.port) + AUTH.format(interval=f"{interval:g}s"),
         )
         nodes = loopback_nodes_toml(n) + LAB_NODE.format(address=lab.addresses[0])
+        if snmp is not None:
+            nodes += snmp_nodes_toml(k, snmp.ports)
         config = make_config(work / "config", toml, nodes)
+        n += k  # every node counts for start-up
         started = time.monotonic()
         daemon = DaemonProcess(config, port, work / "daemon.log", netns=lab.monitor_ns)
         pid = daemon.process.pid
@@ -229,20 +257,32 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             )
             report["startup_s"] = round(time.monotonic() - started, 1)
             report["startup_cpu_s"] = round(cpu_seconds(pid), 2)
-            time.sleep(min(5.0, interval / 4))  # the last first-round rows settle
+            # the last first-round rows settle; then --warmup intervals, not measured, in
+            # which the nodes' streaks reach the cap (fail_after + 1 rounds) and their
+            # state rows stop being rewritten: what follows is the steady state
+            time.sleep(min(5.0, interval / 4) + args.warmup * interval)
             first = scrape()
             daemon_cpu, fping_cpu, fping_wall, alive = [], [], [], []
+            exporter_cpu, exporter_ok = [], []
             before = cpu_seconds(pid)
+            waited = runqueue_wait_s(pid)
             for _ in range(args.intervals):
                 boundary = time.monotonic() + interval
-                cpu, wall, up = fping_round(lab.host_ns(0), targets)
-                fping_cpu.append(cpu)
-                fping_wall.append(wall)
-                alive.append(up)
+                if args.nodes:
+                    cpu, wall, up = fping_round(lab.host_ns(0), targets)
+                    fping_cpu.append(cpu)
+                    fping_wall.append(wall)
+                    alive.append(up)
+                if snmp is not None and snmp.exporter is not None:
+                    started_cpu = _cpu(snmp.exporter.pid)
+                    answered, _ = snmp.exporter_round(k)
+                    exporter_cpu.append(_cpu(snmp.exporter.pid) - started_cpu)
+                    exporter_ok.append(answered)
                 time.sleep(max(0.0, boundary - time.monotonic()))
                 after = cpu_seconds(pid)
                 daemon_cpu.append(after - before)
                 before = after
+            waited = runqueue_wait_s(pid) - waited
             memory = memory_mib(pid)
             body = scrape()
             report["during_intervals"] = {
@@ -266,14 +306,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             report.update(
                 daemon_cpu_s_per_interval=[round(c, 3) for c in daemon_cpu],
                 fping_cpu_s_per_round=[round(c, 3) for c in fping_cpu],
-                fping_wall_s=round(statistics.median(fping_wall), 3),
-                fping_alive=min(alive),
+                fping_wall_s=round(statistics.median(fping_wall), 3) if fping_wall else None,
+                fping_alive=min(alive) if alive else None,
                 daemon_cpu_median_s=round(statistics.median(daemon_cpu), 3),
                 daemon_cpu_share=round(statistics.median(daemon_cpu) / interval, 4),
-                fping_cpu_median_s=round(statistics.median(fping_cpu), 3),
+                fping_cpu_median_s=round(statistics.median(fping_cpu or [0.0]), 3),
                 ratio_to_fping=round(
                     statistics.median(daemon_cpu) / statistics.median(fping_cpu), 1
-                ),
+                )
+                if fping_cpu
+                else None,
+                loop_runqueue_wait_ms_per_s=round(1000 * waited / (args.intervals * interval), 2),
                 rss_mib=round(memory["VmRSS"], 1),
                 peak_rss_mib=round(memory["VmHWM"], 1),
                 loop_lag_p50_ms=round(
@@ -298,6 +341,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     if line.startswith("commwatch_probe_rounds_skipped_total{")
                 ),
             )
+            if exporter_cpu:
+                report.update(
+                    snmp_exporter_cpu_s_per_round=[round(c, 3) for c in exporter_cpu],
+                    snmp_exporter_cpu_median_s=round(statistics.median(exporter_cpu), 3),
+                    snmp_exporter_answered=min(exporter_ok),
+                    ratio_to_snmp_exporter=round(
+                        statistics.median(daemon_cpu) / statistics.median(exporter_cpu), 2
+                    ),
+                    snmp_phase_ms_per_round={
+                        k: round(v * 1000, 2) for k, v in phases(body, "snmp").items()
+                    },
+                )
             if args.outage:
                 report.update(outage(lab, smtp, interval))
             report["loadavg_end"] = os.getloadavg()
@@ -305,6 +360,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             daemon.stop()
             lab.link_up(0)
             lab.call_in(lab.monitor_ns, smtp.stop)
+            if snmp is not None:
+                snmp.stop()
         report["log_lines"] = len(daemon.log().splitlines())
     return report
 
@@ -326,7 +383,21 @@ def main() -> int:
     parser.add_argument("--nodes", type=int, default=10_000)
     parser.add_argument("--interval", type=float, default=30.0)
     parser.add_argument("--intervals", type=int, default=5)
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=3,
+        help="intervals after start-up that are not measured (streaks reach their cap)",
+    )
     parser.add_argument("--no-outage", dest="outage", action="store_false")
+    parser.add_argument(
+        "--snmp-nodes",
+        type=int,
+        default=0,
+        help="SNMP v2c nodes beside the ICMP ones (snmpd agents in the lab; "
+        "snmp_exporter, scraped once per node and interval, as the reference)",
+    )
+    parser.add_argument("--agents", type=int, default=4, help="snmpd agents for --snmp-nodes")
     report = run(parser.parse_args())
     for key, value in report.items():
         print(f"{key:28} {value}")

@@ -29,7 +29,7 @@ from monitor.config.inventory import PROBE_KINDS, NodeConfig
 from monitor.config.masking import secret_values
 from monitor.config.sources import CONTROL_SOCKET, expand_env
 from monitor.nodes.state import Transition
-from monitor.nodes.table import Applied, NodeTable
+from monitor.nodes.table import Applied, NodeTable, streak_cap
 from monitor.plan.priority import nodes_first
 from monitor.runtime import sdnotify
 from monitor.runtime.change_log import log_changes
@@ -38,6 +38,7 @@ from monitor.runtime.control import ControlServer
 from monitor.runtime.guarantee_sync import GuaranteeSync
 from monitor.runtime.logs import remember_secrets, setup_logging
 from monitor.runtime.loop_health import LoopLag, RoundPhases, Stopwatch
+from monitor.runtime.memory import MemoryTrimmer
 from monitor.runtime.metrics import DaemonMetrics, MetricsServer
 from monitor.runtime.plan_loop import PlanRuntime
 from monitor.runtime.restore import seed_spread
@@ -71,6 +72,8 @@ class Daemon:
         self.scheduler = ProbeScheduler(self.metrics, self._run_round)
         self.loop_lag = LoopLag()
         self.phases = RoundPhases()
+        # streaks reach their cap after streak_cap rounds: then the GC is settled once
+        self.trimmer = MemoryTrimmer(first=_longest_interval(config) * (streak_cap(config) + 1))
         self.probes: dict[str, Probe] = {}
         self.engine = open_engine(
             config.daemon.storage.url, config.daemon.storage.busy_timeout.total_seconds()
@@ -138,6 +141,7 @@ class Daemon:
         # a 100k-node daemon ran ~12 full collections a minute of up to 0.3 s each
         # (the loop-lag p99). 10,000 keeps young collections short and full ones rare.
         gc.set_threshold(*GC_THRESHOLDS)
+        self.trimmer.start()  # freed heap back to the OS; the GC settled after the first rounds
         watchdog = asyncio.create_task(self._watchdog())
         sdnotify.ready(f"probing {len(self.config.nodes)} nodes")
         log.info(
@@ -302,7 +306,9 @@ class Daemon:
         if changes:
             log_changes(kind, changes, self.config.nodes)
         monitor.settle(self.table)
-        merged = await asyncio.to_thread(self.guarantees.refresh, self.config, now)
+        merged = None
+        if self.guarantees.due(self.config, now):  # every 15 s, not every bucket
+            merged = await asyncio.to_thread(self.guarantees.refresh, self.config, now)
         if merged is not None:  # 保障期 entered on duty (or a reload): stricter thresholds
             self.table.reconfigure(merged)
             self.plan.reconfigure(merged)
@@ -365,8 +371,8 @@ class Daemon:
         """
         outcomes: Counter[str] = Counter()
         scored_changed = False
+        self.writer.submit_samples([result for result, _ in applied])
         for result, step in applied:
-            self.writer.submit_sample(result)
             outcomes["ok" if result.ok else result.error or "failed"] += 1
             if step is None:
                 continue
@@ -458,6 +464,7 @@ class Daemon:
         log.info("commwatch stopping")
         await self.control.stop()  # from now on `status` reads the database
         await self.loop_lag.stop()
+        await self.trimmer.stop()
         if self.console is not None:
             await self.console.stop()
         await self.scheduler.shutdown()
@@ -482,6 +489,13 @@ def listen_error(section: str, address: str, exc: OSError) -> OSError:
     return OSError(
         f"cannot listen on {address} ([{section}] listen in commwatch.toml): {why}"
         " — another process has it, or the address is not on this host"
+    )
+
+
+def _longest_interval(config: Config) -> float:
+    """Seconds of the longest probe interval (when every node has had its first round)."""
+    return max(
+        float(getattr(config.daemon.probes, kind).interval.total_seconds()) for kind in PROBE_KINDS
     )
 
 

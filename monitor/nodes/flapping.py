@@ -77,7 +77,20 @@ def change_share(changes: tuple[bool, ...], window: int) -> float:
 
 
 def track(flap: FlapState, outcome: Outcome, status: Status, limits: FlapLimits) -> FlapState:
-    """The flap state after one round: its outcome and the node's status after `step`."""
+    """The flap state after one round: its outcome and the node's status after `step`.
+
+    A steady node (same outcome and status, a full window without change) gets
+    the same FlapState back: nothing to compute or allocate.
+    """
+    if (
+        status is flap.last_status
+        and outcome is flap.last_outcome
+        and not flap.flapping
+        and flap.share == 0.0
+        and len(flap.changes) == limits.window
+        and flap.held is status
+    ):
+        return flap
     changes = flap.changes
     if flap.last_status is not None:
         changed = flap.last_status is not Status.UNKNOWN and status is not flap.last_status

@@ -94,11 +94,20 @@ class Transition:
 
 
 def step(
-    state: NodeState, observation: Observation, limits: Thresholds, now: datetime
+    state: NodeState,
+    observation: Observation,
+    limits: Thresholds,
+    now: datetime,
+    cap: int | None = None,
 ) -> NodeState:
-    """The next state of a node after one round."""
+    """The next state of a node after one round.
+
+    With `cap` (above every threshold that can apply) streaks stop growing
+    there: a steady node then gets back the very same state object, so a
+    steady round allocates nothing for it and callers can compare by identity.
+    """
     outcome = observation.outcome
-    state = _count(state, outcome)
+    state = _count(state, outcome, cap)
     target = _target(state, outcome, limits)
     if target is None or target == state.status:
         if state.status is not Status.UP and observation.reason:
@@ -115,15 +124,30 @@ def transition(node: str, before: NodeState, after: NodeState) -> Transition | N
     return Transition(node, before.status, after.status, after.since, after.reason)
 
 
-def _count(state: NodeState, outcome: Outcome) -> NodeState:
+def _count(state: NodeState, outcome: Outcome, cap: int | None = None) -> NodeState:
     failed = outcome is Outcome.FAILED
     good = outcome is Outcome.OK
+    counts = (
+        state.failed_streak + 1 if failed else 0,
+        0 if good else state.bad_streak + 1,
+        state.good_streak + 1 if good else 0,
+        0 if failed else state.answered_streak + 1,
+    )
+    if cap is not None:
+        counts = tuple(min(c, cap) for c in counts)  # type: ignore[assignment]
+        if counts == (
+            state.failed_streak,
+            state.bad_streak,
+            state.good_streak,
+            state.answered_streak,
+        ):
+            return state
     return replace(
         state,
-        failed_streak=state.failed_streak + 1 if failed else 0,
-        bad_streak=0 if good else state.bad_streak + 1,
-        good_streak=state.good_streak + 1 if good else 0,
-        answered_streak=0 if failed else state.answered_streak + 1,
+        failed_streak=counts[0],
+        bad_streak=counts[1],
+        good_streak=counts[2],
+        answered_streak=counts[3],
     )
 
 

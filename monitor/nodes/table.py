@@ -37,7 +37,6 @@ from monitor.runtime.metrics import NodeView
 from probes.base import ProbeResult
 
 CONFIG_ERRORS = frozenset({"auth"})
-NODE_LIMIT_MAX = 100  # fail_after / recover_after of [state] and of a node are at most 100
 BLIND_REASON = "监测系统自身上联中断，无法判断（非确认中断）"
 
 
@@ -217,7 +216,7 @@ class NodeTable:
             if change is not None:
                 self.sequence += 1
             return Applied(entry.state, stored, change, change is not None)
-        entry.state = step(before, observation, limits, now)
+        entry.state = step(before, observation, limits, now, self._cap)
         if entry.unseen and entry.state.status is not Status.UNKNOWN:
             entry.unseen = False
             self._unseen.discard(entry.config.id)
@@ -298,14 +297,22 @@ def _scored_down(entry: NodeEntry) -> bool:
 
 
 def streak_cap(config: Config) -> int:
-    """A streak length above every threshold the config can apply (guarantees included)."""
-    periods = [
-        limit
-        for g in config.plan.guarantee
-        for limit in (g.fail_after, g.recover_after)
-        if limit is not None
-    ]
-    return max([NODE_LIMIT_MAX, *periods]) + 1
+    """A streak length above every threshold this config applies (guarantees included).
+
+    Past it a streak decides nothing: a node UP, DOWN or DEGRADED for that long
+    stays so whatever the streak's exact length, so stored streaks stop at it.
+    After a restart with larger thresholds the same holds (a status is only
+    left through a streak that restarts from zero). The config's own limits,
+    not the schema's maximum (100): with [state] fail_after = 3 a healthy node
+    stops rewriting its row after 4 rounds instead of 101.
+    """
+    defaults = config.daemon.state
+    limits = {defaults.fail_after, defaults.recover_after}
+    for node in config.inventory.node:
+        limits.update(v for v in (node.fail_after, node.recover_after) if v is not None)
+    for g in config.plan.guarantee:
+        limits.update(v for v in (g.fail_after, g.recover_after) if v is not None)
+    return max(limits) + 1
 
 
 def _worth_storing(before: NodeState, after: NodeState, cap: int) -> bool:
@@ -315,6 +322,8 @@ def _worth_storing(before: NodeState, after: NodeState, cap: int) -> bool:
     one's failed streak too); past every threshold they decide nothing, so a
     steady node stops rewriting its row, and restoring it at start behaves the same.
     """
+    if after is before:  # a steady node (streaks at the cap): nothing moved
+        return False
     return (
         after.status != before.status
         or after.since != before.since

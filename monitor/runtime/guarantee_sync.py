@@ -33,9 +33,13 @@ class GuaranteeSync:
         self._base: Config | None = None
         self._last: tuple[Config, Config] | None = None  # (base, merged): replaced whole
 
+    def due(self, base: Config, now: datetime) -> bool:
+        """True when `refresh` would read the database (cheap: callers skip a thread hop)."""
+        return self._next is None or now >= self._next or base is not self._base
+
     def refresh(self, base: Config, now: datetime) -> Config | None:
         """The merged config when something changed since the last call; None otherwise."""
-        if self._next is not None and now < self._next and base is self._base:
+        if not self.due(base, now):
             return None
         self._next = now + self.every
         with self.engine.connect() as connection:

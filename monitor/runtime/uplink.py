@@ -85,10 +85,15 @@ class SelfMonitor:
         read again at most every GATEWAY_EVERY seconds, not on every round)."""
         now = time.monotonic()
         if self._uplink is None or now - self._uplink_at >= GATEWAY_EVERY:
+            gateways = self._gateways
             if self.config.daemon.self_monitor.detect_gateway:
-                self._gateways = detect_gateways() or self._gateways
-            self._uplink, self._uplink_at = uplink_of(self.config, self._gateways), now
-            self._uplink_config = self.config
+                gateways = detect_gateways() or self._gateways
+            # uplink_of reads every node's address: only when the gateways or the config
+            # changed (reconfigure drops the cached uplink), not every GATEWAY_EVERY
+            if self._uplink is None or gateways != self._gateways:
+                self._uplink = uplink_of(self.config, gateways)
+                self._uplink_config = self.config
+            self._gateways, self._uplink_at = gateways, now
         return self._uplink
 
     @property

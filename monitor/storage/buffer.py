@@ -13,7 +13,7 @@ database that is unavailable (put the batch back; the writer retries).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
@@ -66,6 +66,11 @@ class PendingRows:
     def add_sample(self, result: ProbeResult) -> None:
         """Queue a sample; beyond the cap the oldest one is dropped (and counted)."""
         self.samples.append(result)
+        self._trim()
+
+    def add_samples(self, results: Iterable[ProbeResult]) -> None:
+        """Queue several samples at once (one bucket's chunk); the cap applies as above."""
+        self.samples.extend(results)
         self._trim()
 
     def add_change(self, change: Transition, state: NodeState | None) -> None:

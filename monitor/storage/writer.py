@@ -20,7 +20,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,7 +40,7 @@ BACKOFF_MAX_S = 30.0
 PRUNE_EVERY_S = 3600.0
 PRUNE_RETRY_S = 300.0
 
-_SAMPLE, _CHANGE, _STATE, _FLUSH, _STOP = range(5)
+_SAMPLE, _SAMPLES, _CHANGE, _STATE, _FLUSH, _STOP = range(6)
 _Item = tuple[int, int, Any]  # (sequence number or 0 for control items, kind, payload)
 
 
@@ -121,6 +121,16 @@ class StoreWriter:
         if not self._submit(_SAMPLE, result):
             self._late_dropped += 1
 
+    def submit_samples(self, results: Sequence[ProbeResult]) -> None:
+        """Queue several probe results as one hand-off (one lock, one queue item).
+
+        The daemon submits a bucket's results in chunks: per result this is a
+        list append instead of a lock, a queue put and a wake-up of the writer
+        thread (which then competed with the loop for the GIL once per result).
+        """
+        if results and not self._submit(_SAMPLES, list(results), len(results)):
+            self._late_dropped += len(results)
+
     def submit_transition(self, change: Transition, state: NodeState | None = None) -> None:
         """Queue a state change and, when given, the node state it led to."""
         if not self._submit(_CHANGE, (change, state)):
@@ -132,11 +142,12 @@ class StoreWriter:
         """Queue a node's latest state (it replaces a pending earlier one)."""
         self._submit(_STATE, (node_id, state))
 
-    def _submit(self, kind: int, payload: Any) -> bool:
+    def _submit(self, kind: int, payload: Any, rows: int = 1) -> bool:
+        """Queue one item; its sequence number counts `rows` submissions."""
         with self._lock:
             if self._closed:
                 return False
-            self._submitted += 1
+            self._submitted += rows
             self._queue.put((self._submitted, kind, payload))
         return True
 
@@ -217,6 +228,8 @@ class StoreWriter:
             return
         if kind == _SAMPLE:
             self._pending.add_sample(payload)
+        elif kind == _SAMPLES:
+            self._pending.add_samples(payload)
         elif kind == _CHANGE:
             self._pending.add_change(*payload)
         else:

@@ -94,6 +94,36 @@ def test_metrics_read_the_compact_icmp_figures(tmp_path: Path) -> None:
     assert views["n0"].status == "UP"
 
 
+def test_the_cap_follows_the_configs_own_thresholds(tmp_path: Path) -> None:
+    nodes = table(tmp_path)  # [state] fail_after = 2, recover_after = 1; shipped guarantees
+    config = nodes._config
+    periods = [
+        v for g in config.plan.guarantee for v in (g.fail_after, g.recover_after) if v is not None
+    ]
+    assert streak_cap(config) == max([2, 1, *periods]) + 1
+    assert streak_cap(config) < 100  # not the schema's maximum: steady rows stop early
+
+
+def test_a_steady_round_reuses_the_nodes_state_and_flap_objects(tmp_path: Path) -> None:
+    nodes = table(tmp_path)
+    window = nodes._flap_limits.window
+    for i in range(max(streak_cap(nodes._config), window) + 1):
+        nodes.apply(result(True), T0 + timedelta(seconds=i))
+    entry = nodes._entries["n0"]
+    state, flap = entry.state, entry.flap
+    again = nodes.apply(result(True), T0 + timedelta(hours=1))
+    assert again is not None
+    assert again.state is state  # nothing allocated, nothing to store
+    assert entry.flap is flap
+    assert not again.state_changed
+    assert again.transition is None
+    failed = nodes.apply(result(False), T0 + timedelta(hours=1, seconds=1))
+    assert failed is not None
+    assert failed.state is not state  # a failure still counts at once
+    assert failed.state.failed_streak == 1
+    assert failed.state_changed
+
+
 def test_the_change_sequence_moves_with_status_changes_only(tmp_path: Path) -> None:
     nodes = table(tmp_path)
     start = nodes.sequence

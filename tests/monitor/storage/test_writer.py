@@ -98,6 +98,26 @@ def test_many_submits_become_few_transactions(
     assert writer.errors == 0
 
 
+def test_samples_submitted_in_chunks_are_all_written_and_counted(
+    db: Db, store: Store, writers: list[StoreWriter]
+) -> None:
+    counting = CountingStore(store.engine)
+    writer = StoreWriter(counting, config(db, batch_size=400))
+    writers.append(writer)
+    for start in range(0, 1000, 200):  # the daemon hands a bucket over in chunks
+        writer.submit_samples([sample(f"n{i}") for i in range(start, start + 200)])
+    writer.submit_samples([])  # nothing: no queue item
+    assert writer.pending == 1000  # every row counts before the thread runs
+    writer.start()
+    assert writer.flush(timeout=10)
+    assert counting.batches == 3  # still split at batch_size, not per chunk
+    assert count(store, probe_samples) == 1000
+    assert writer.pending == 0
+    assert writer.close(timeout=5)
+    writer.submit_samples([sample(), sample()])  # after close: dropped and counted
+    assert writer.dropped_samples == 2
+
+
 def test_flush_interval_writes_without_being_asked(
     db: Db, store: Store, writers: list[StoreWriter]
 ) -> None:

@@ -1,0 +1,84 @@
+"""Give freed heap memory back to the OS (glibc `malloc_trim`), now and then; settle the GC.
+
+Start-up has a high-water mark the steady daemon never reaches again: the TOML
+parse of every node, the first round's N state rows, the first scoring. glibc
+keeps the freed pages mapped; `malloc_trim(0)` returns the free ones (≈ 7 MiB
+of 120 at 10,000 nodes). It runs in a worker thread (ctypes releases the GIL),
+right after start-up and then every `every` seconds; elsewhere than glibc
+(musl, macOS) it does nothing.
+
+Once, `first` seconds after start (when every node's streaks have reached
+their cap and steady rounds allocate nothing that lives on), the collector is
+run in full and its survivors frozen (`gc.freeze()`), as start-up's were: the
+N node states and flap states of the first rounds then stay out of every later
+full collection (at 100,000 nodes one such collection holds the GIL for
+hundreds of milliseconds). Frozen objects are still freed by reference
+counting when replaced; only garbage *cycles* among them would stay, and the
+full collection right before the freeze leaves none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import ctypes.util
+import gc
+from collections.abc import Callable
+
+TRIM_EVERY_S = 300.0
+
+
+def _load_trim() -> Callable[[int], int] | None:
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return None
+    return trim
+
+
+_TRIM = _load_trim()
+
+
+def settle_collector() -> None:
+    """One full collection, then freeze what survived (long-lived per-node state)."""
+    gc.collect()
+    gc.freeze()
+
+
+def release_freed_memory() -> bool:
+    """One `malloc_trim(0)`; True when the C library has it (and it released something)."""
+    return bool(_TRIM(0)) if _TRIM is not None else False
+
+
+class MemoryTrimmer:
+    """A background task: trim at start, settle the GC and trim at `first`, trim every `every`."""
+
+    def __init__(self, first: float = 60.0, every: float = TRIM_EVERY_S) -> None:
+        self.first = first
+        self.every = every
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start the task."""
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        await asyncio.to_thread(release_freed_memory)  # start-up's transients
+        await asyncio.sleep(self.first)  # the first rounds' (all nodes' first states)
+        settle_collector()  # on the loop: one pause, instead of one per full collection
+        while True:
+            await asyncio.to_thread(release_freed_memory)
+            await asyncio.sleep(self.every)
+
+    async def stop(self) -> None:
+        """Cancel the task."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
