@@ -22,7 +22,9 @@ if TYPE_CHECKING:  # imported when the command runs, not when the parser is buil
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the status command."""
-    parser = subparsers.add_parser("status", help="show every node's state from the database")
+    parser = subparsers.add_parser(
+        "status", help="show every node's state (asks the running daemon, else the database)"
+    )
     add_config_option(parser)
     parser.add_argument("--json", action="store_true", help="one JSON object per node")
     parser.add_argument("--problems", action="store_true", help="only nodes that are not UP")
@@ -33,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds,
         default=2.0,
         metavar="SECONDS",
         help="how long to wait for the daemon's answer before reading the database (default 2)",
@@ -42,6 +44,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--verbose", action="store_true", help="say on stderr where the answer came from"
     )
     parser.set_defaults(handler=run)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 600:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds in (0, 600]")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,10 +66,10 @@ def run(args: argparse.Namespace) -> int:
     if not args.offline:
         from monitor.commands.status_client import ask_daemon
 
-        answer = ask_daemon(args.config, as_json=args.json, problems=args.problems,
-                            timeout=args.timeout, verbose=args.verbose)  # fmt: skip
-        if answer is not None:
-            code, out, err = answer
+        reply = ask_daemon(args.config, as_json=args.json, problems=args.problems,
+                           timeout=args.timeout, verbose=args.verbose)  # fmt: skip
+        if reply is not None:
+            code, out, err = reply
             sys.stderr.write(err)
             sys.stdout.write(out)
             return code

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from monitor.cli import main
 from monitor.commands.database import open_current
 from monitor.commands.status import answer
 from monitor.commands.status_client import socket_path
@@ -161,3 +162,11 @@ def test_asking_the_daemon_imports_no_asyncio_sqlalchemy_or_pydantic(
     assert _answered(daemon) == before + 1
     assert "cmcc-core-1" in done.stdout
     assert done.stderr.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon", "nan"])
+def test_a_timeout_that_is_not_a_positive_number_of_seconds_is_a_usage_error(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["status", f"--timeout={value}"]) == 2
+    assert "is not a number of seconds" in capsys.readouterr().err
