@@ -27,7 +27,7 @@ from monitor.config import Config, ConfigError, load_config
 from monitor.config.cache import record as record_config
 from monitor.config.inventory import PROBE_KINDS, NodeConfig
 from monitor.config.masking import secret_values
-from monitor.config.sources import CONTROL_SOCKET, expand_env
+from monitor.config.sources import CONTROL_SOCKET
 from monitor.nodes.state import Transition
 from monitor.nodes.table import Applied, NodeTable, streak_cap
 from monitor.plan.priority import nodes_first
@@ -89,9 +89,7 @@ class Daemon:
         self.server: MetricsServer | None = None
         self.traps: TrapReceiver | None = None
         self.console: ConsoleServer | None = None
-        # [console] state_dir (a change needs a restart); expanded here too because a
-        # default that was not written in the file reaches us unexpanded
-        state_dir = Path(expand_env(config.daemon.console.state_dir))
+        state_dir = Path(config.daemon.console.state_dir)  # a change needs a restart
         self.control = ControlServer(state_dir / CONTROL_SOCKET, self._answer)
         self._reloading = asyncio.Lock()
         self._scorer: asyncio.Task[None] | None = None

@@ -89,6 +89,18 @@ def _pg_lock(url: str, schema: str | None) -> Iterator[None]:
         conn.rollback()
 
 
+@pytest.fixture(autouse=True)
+def state_directory(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Each test's own $STATE_DIRECTORY (as systemd gives the daemon), inherited by daemons
+    it starts: defaults such as `[console] state_dir` and the file notifier's outbox never
+    land in the checkout's ./var, and two tests never share a control socket."""
+    state = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("STATE_DIRECTORY", str(state))
+    return state
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[URL]:
     """A throwaway database on the PostgreSQL server, dropped at the end."""

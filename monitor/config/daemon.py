@@ -27,7 +27,10 @@ from monitor.config.types import (
 class StorageConfig(StrictModel):
     """Where state lives: SQLite by default, PostgreSQL by URL."""
 
-    url: str = "sqlite:///${STATE_DIRECTORY:-var}/commwatch.db"
+    # validate_default: the default is expanded too (STATE_DIRECTORY under systemd)
+    url: str = Field(
+        default="sqlite:///${STATE_DIRECTORY:-var}/commwatch.db", validate_default=True
+    )
     retention: Duration = timedelta(days=30)
     flush_interval: Interval = timedelta(seconds=2)
     batch_size: int = Field(default=5000, ge=1, le=100_000)
@@ -56,7 +59,9 @@ class ConsoleConfig(Listener):
     enabled: bool = True
     tls_cert: Path | None = None  # PEM certificate chain; with tls_key: HTTPS and Secure cookies
     tls_key: Path | None = None
-    state_dir: str = DEFAULT_STATE_DIR  # passwords and the session key (mode 0600)
+    state_dir: str = Field(
+        default=DEFAULT_STATE_DIR, validate_default=True
+    )  # passwords and the session key (mode 0600)
     session_lifetime: Duration = timedelta(hours=12)
     login_failures: int = Field(default=5, ge=1, le=100)  # per person within login_window
     address_failures: int = Field(default=20, ge=1, le=1000)  # per client address
@@ -254,9 +259,9 @@ class SelfMonitorConfig(StrictModel):
 class DaemonConfig(StrictModel):
     """commwatch.toml."""
 
-    storage: StorageConfig = StorageConfig()
+    storage: StorageConfig = Field(default_factory=StorageConfig)  # expanded at load time
     metrics: MetricsConfig = MetricsConfig()
-    console: ConsoleConfig = ConsoleConfig()
+    console: ConsoleConfig = Field(default_factory=ConsoleConfig)
     logging: LoggingConfig = LoggingConfig()
     probes: ProbesConfig = ProbesConfig()
     state: StateConfig = StateConfig()

@@ -113,3 +113,24 @@ def test_secrets_load_from_env_file_and_credentials(
     assert auth.community.get_secret_value() == expected
     assert expected not in repr(auth)
     assert expected not in str(auth.model_dump())
+
+
+def test_state_directory_defaults_are_expanded_when_the_keys_are_left_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without [storage] url or [console] state_dir, both follow $STATE_DIRECTORY (systemd)."""
+    config_dir = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config_dir)
+    toml = config_dir / "commwatch.toml"
+    kept = [
+        line
+        for line in toml.read_text(encoding="utf-8").splitlines()
+        if not line.strip().startswith(("url =", "state_dir ="))
+    ]
+    toml.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    monkeypatch.setenv("STATE_DIRECTORY", "/var/lib/commwatch")
+    config = load_config(config_dir)
+    assert config.daemon.storage.url == "sqlite:////var/lib/commwatch/commwatch.db"
+    assert config.daemon.console.state_dir == "/var/lib/commwatch"
+    monkeypatch.delenv("STATE_DIRECTORY")
+    assert load_config(config_dir).daemon.console.state_dir == "var"
