@@ -92,7 +92,7 @@ class Dispatcher:
         self._sending = self.sender.tasks  # sends, and notifiers closing after a reload
         self._last_clock: datetime | None = None
         self._last_fall_through: datetime | None = None
-        self._incidents_open = True  # until the first signal() says otherwise: clocks every 5 s
+        self._incidents_open = False  # as the last signal() saw: clocks every 5 s while open
         self.on_cycle: list[Callable[[], None]] = []  # told after every cycle (the follow-up)
 
     # -- lifecycle -------------------------------------------------------------------

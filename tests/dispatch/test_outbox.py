@@ -201,8 +201,10 @@ async def test_in_flight_deliveries_are_recovered_at_start(setup: tuple[Config, 
     # (mails, or an SMS whose "sent" was not recorded yet) is "in flight" for the next start
     # (the database, not the counter: an outcome is counted just before its commit)
     await eventually(
-        lambda: count(made.engine, deliveries, deliveries.c.status == SENT) >= 3
-        and not made.mail.failures
+        lambda: (
+            count(made.engine, deliveries, deliveries.c.status == SENT) >= 3
+            and not made.mail.failures
+        )
     )
     await made.dispatcher.stop(0.01)
     with made.engine.begin() as connection:  # as if the process died while sending
