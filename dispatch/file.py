@@ -19,8 +19,8 @@ from pathlib import Path
 
 from dispatch.base import Delivery, Message, NotifyError
 from dispatch.mime import build_mime
-from monitor.config.daemon import expand_env
 from monitor.config.notifiers import FileNotifierConfig
+from monitor.config.sources import expand_env
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9@._+-]+")
 

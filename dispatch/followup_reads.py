@@ -15,7 +15,6 @@ from sqlalchemy import Engine, Row, func, select
 
 from dispatch.followup_tables import call_tasks, contact_flags, escalations
 from dispatch.models import aware
-from dispatch.numbers import sms_addresses
 from monitor.config import Config
 
 
@@ -85,6 +84,8 @@ def open_counts(engine: Engine) -> dict[str, int]:
 
 def listed_addresses(config: Config) -> set[tuple[str, str]]:
     """Every (channel, address) contacts.toml lists now, as deliveries carry them."""
+    from dispatch.numbers import sms_addresses  # phonenumbers: only when a flag is there
+
     found: set[tuple[str, str]] = set()
     lists = [(u.emails, u.mobiles) for u in config.contacts.unit]
     lists += [(p.emails, p.mobiles) for p in config.contacts.person]
@@ -108,13 +109,15 @@ class FailingContact:
 
 def failing_contacts(engine: Engine, config: Config) -> list[FailingContact]:
     """Flagged addresses not cleared and still listed (fixing contacts.toml unflags them)."""
-    listed = listed_addresses(config)
     with engine.connect() as connection:
         rows = connection.execute(
             select(contact_flags)
             .where(contact_flags.c.cleared_at.is_(None))
             .order_by(contact_flags.c.last_at)
         ).all()
+    if not rows:
+        return []
+    listed = listed_addresses(config)
     return [
         FailingContact(r.channel, r.address, r.recipient, r.reason, r.failures, r.last_at)
         for r in rows

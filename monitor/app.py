@@ -23,6 +23,7 @@ from dispatch.event_records import record_events
 from dispatch.followup import FollowUp
 from dispatch.receiver import Receiver
 from monitor.config import Config, ConfigError, load_config
+from monitor.config.cache import record as record_config
 from monitor.config.inventory import PROBE_KINDS, NodeConfig
 from monitor.config.masking import secret_values
 from monitor.nodes.state import Transition
@@ -119,6 +120,7 @@ class Daemon:
         await self._restore_spread()
         await self.plan.start(self.table.statuses())
         await self._start_console()
+        await asyncio.to_thread(record_config, self.config)  # for a fast `commwatch status`
         self.followup.start()
         await self.receiver.start()
         self.probes = build_probes(self.config)
@@ -397,6 +399,7 @@ class Daemon:
                 log.exception("config reload failed while applying it", extra={"fields": fields})
                 return self._reload_failed()
             self.metrics.config_loaded(True)
+            await asyncio.to_thread(record_config, config)
             sdnotify.ready(f"probing {len(config.nodes)} nodes")
             log.info("config reloaded", extra={"fields": {"nodes": len(config.nodes)}})
             return True

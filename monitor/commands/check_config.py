@@ -33,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Load everything, print errors (exit 2) or a summary and warnings (exit 0)."""
-    config = load_or_report(args.config)
+    config = load_or_report(args.config, record=True)
     if config is None:
         return 2
     if args.quiet:

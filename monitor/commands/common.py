@@ -17,12 +17,16 @@ class CommandError(Exception):
         self.code = code
 
 
-def load_or_report(directory: str) -> Config | None:
-    """Load the config, or print every problem to stderr and return None."""
+def load_or_report(directory: str, *, record: bool = False) -> Config | None:
+    """Load the config, or print every problem to stderr and return None.
+
+    With `record`, a config that passed is written to the validated-config
+    cache (`monitor.config.cache`) for `load_cached_or_report`.
+    """
     from monitor.config import ConfigError, load_config
 
     try:
-        return load_config(directory)
+        config = load_config(directory)
     except ConfigError as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
@@ -30,3 +34,20 @@ def load_or_report(directory: str) -> Config | None:
     except (RecursionError, OverflowError, ValueError, OSError) as exc:  # a bug, not a crash
         print(f"error: {directory}: cannot load the config ({type(exc).__name__})", file=sys.stderr)
         return None
+    if record:
+        from monitor.config.cache import record as record_cache
+
+        record_cache(config)
+    return config
+
+
+def load_cached_or_report(directory: str) -> Config | None:
+    """The cached config when it is valid for the files as they are now, else `load_or_report`.
+
+    For commands that only read the config and must start fast (`status`): the
+    cached config needs no pydantic; an edited file is validated (and its errors
+    reported) as by `load_or_report`.
+    """
+    from monitor.config.cache import load_cached
+
+    return load_cached(directory) or load_or_report(directory)

@@ -46,7 +46,7 @@ def _guarded(args: argparse.Namespace, body: object) -> int:
     from monitor.storage.engine import redact_url
     from monitor.storage.migrations import SchemaError
 
-    config = load_or_report(args.config)
+    config = load_or_report(args.config, record=True)
     if config is None:
         return EXIT_USAGE
     assert callable(body)

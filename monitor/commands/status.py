@@ -8,7 +8,7 @@ import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from monitor.commands.common import CommandError, load_or_report
+from monitor.commands.common import CommandError, load_cached_or_report
 from monitor.commands.support import add_config_option
 
 if TYPE_CHECKING:  # imported when the command runs, not when the parser is built
@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Print the node table; exit 1 when the database cannot be read."""
-    config = load_or_report(args.config)
+    config = load_cached_or_report(args.config)
     if config is None:
         return 2
     url = config.daemon.storage.url

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -13,6 +12,7 @@ from pydantic import Field, field_validator, model_validator
 
 from monitor.config.followup import CallsConfig, EscalationConfig, ReceiverConfig
 from monitor.config.notifiers import CloudConfig, DispatchConfig, NotifierConfig
+from monitor.config.sources import DEFAULT_STATE_DIR, expand_env
 from monitor.config.types import (
     Duration,
     Identifier,
@@ -22,23 +22,6 @@ from monitor.config.types import (
     Secret,
     StrictModel,
 )
-
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-
-
-def expand_env(text: str) -> str:
-    """Expand ${VAR} and ${VAR:-default} (systemd's $STATE_DIRECTORY, for one)."""
-
-    def substitute(match: re.Match[str]) -> str:
-        name, default = match.group(1), match.group(2)
-        value = os.environ.get(name)
-        if value:
-            return value
-        if default is not None:
-            return default
-        raise ValueError(f"environment variable {name} is not set and has no default")
-
-    return _ENV_REF.sub(substitute, text)
 
 
 class StorageConfig(StrictModel):
@@ -73,7 +56,7 @@ class ConsoleConfig(Listener):
     enabled: bool = True
     tls_cert: Path | None = None  # PEM certificate chain; with tls_key: HTTPS and Secure cookies
     tls_key: Path | None = None
-    state_dir: str = "${STATE_DIRECTORY:-var}"  # passwords and the session key (mode 0600)
+    state_dir: str = DEFAULT_STATE_DIR  # passwords and the session key (mode 0600)
     session_lifetime: Duration = timedelta(hours=12)
     login_failures: int = Field(default=5, ge=1, le=100)  # per person within login_window
     address_failures: int = Field(default=20, ge=1, le=1000)  # per client address

@@ -8,8 +8,6 @@ range are ConfigProblems naming the file and key.
 
 from __future__ import annotations
 
-import os
-import stat
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,11 +22,11 @@ from monitor.config.inventory import InventoryConfig
 from monitor.config.model import Config
 from monitor.config.plan import PlanConfig
 from monitor.config.references import check_references
+from monitor.config.sources import FILES, SourceError, read_regular
 
-FILES = ("commwatch.toml", "plan.toml", "contacts.toml", "nodes.toml")
-MAX_BYTES = 16 * 1024 * 1024  # far above any real config (20,000 nodes ≈ 4 MB)
 _ALLOWED_CONTROLS = frozenset("\t\n\r")
 ModelT = TypeVar("ModelT", bound=BaseModel)
+__all__ = ["FILES", "load_config"]
 
 
 def load_config(directory: str | Path) -> Config:
@@ -92,39 +90,10 @@ def _read_toml(path: Path, problems: list[ConfigProblem]) -> dict[str, Any] | No
 def _read_regular(path: Path, problems: list[ConfigProblem]) -> bytes | None:
     """The file's bytes; a problem for a missing, special (FIFO, device) or oversized file."""
     try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except FileNotFoundError:
-        problems.append(ConfigProblem(path.name, "", f"file not found in {path.parent}"))
+        return read_regular(path)
+    except SourceError as exc:
+        problems.append(ConfigProblem(path.name, "", str(exc)))
         return None
-    except OSError as exc:
-        problems.append(ConfigProblem(path.name, "", f"cannot read: {exc.strerror}"))
-        return None
-    try:
-        info = os.fstat(descriptor)
-        if not stat.S_ISREG(info.st_mode):
-            problems.append(ConfigProblem(path.name, "", "not a regular file"))
-            return None
-        if info.st_size > MAX_BYTES:
-            problems.append(ConfigProblem(path.name, "", f"larger than {MAX_BYTES} bytes"))
-            return None
-        return _read_all(descriptor)
-    except OSError as exc:
-        problems.append(ConfigProblem(path.name, "", f"cannot read: {exc.strerror}"))
-        return None
-    finally:
-        os.close(descriptor)
-
-
-def _read_all(descriptor: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while size <= MAX_BYTES:
-        chunk = os.read(descriptor, 1 << 20)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-    return b"".join(chunks)
 
 
 def _control_characters(data: Any, path: str = "") -> Iterator[tuple[str, str]]:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from monitor.config.contacts import ContactsConfig, PersonConfig, UnitConfig
-from monitor.config.daemon import DaemonConfig
-from monitor.config.inventory import InventoryConfig, NodeConfig, SystemConfig
-from monitor.config.plan import PlanConfig
+if TYPE_CHECKING:  # a cached config (monitor.config.cache) is read without pydantic
+    from monitor.config.contacts import ContactsConfig, PersonConfig, UnitConfig
+    from monitor.config.daemon import DaemonConfig
+    from monitor.config.inventory import InventoryConfig, NodeConfig, SystemConfig
+    from monitor.config.plan import PlanConfig
 
 
 @dataclass(frozen=True)

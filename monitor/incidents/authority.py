@@ -34,9 +34,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from monitor.config.contacts import PersonConfig
 from monitor.plan.names import level_name
+
+if TYPE_CHECKING:  # annotations only: `status` reads a cached config without pydantic
+    from monitor.config.contacts import PersonConfig
 
 COMMANDER = "总指挥"
 DEPUTY = "副总指挥"

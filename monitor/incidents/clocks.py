@@ -17,10 +17,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from monitor.config.plan import ReportConfig
 from monitor.incidents.lifecycle import Incident
 from monitor.incidents.notices import NoticeKind
+
+if TYPE_CHECKING:  # annotations only: `status` reads a cached config without pydantic
+    from monitor.config.plan import ReportConfig
 
 BRIEF, FOLLOW_UP, QUERY = "brief", "follow_up", "query"
 CLOCK_NAMES = {BRIEF: "书面报告", FOLLOW_UP: "续报", QUERY: "答复催报/核实"}

@@ -14,13 +14,16 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, insert, select, update
 
 from monitor.config import Config
-from monitor.config.windows import GuaranteePeriod
 from monitor.incidents.authority import Actor, RefusedError, check_duty
 from monitor.incidents.tables import guarantee_periods
+
+if TYPE_CHECKING:
+    from monitor.config.windows import GuaranteePeriod
 
 CLAUSE = "§3.1.2 (4) 重要集会或重大活动保障"
 MARKERS = ("保障期", "保障")  # how a report names a guarantee requirement
@@ -126,6 +129,8 @@ def records(connection: Connection) -> list[GuaranteeRecord]:
 
 def periods(config: Config, stored: Sequence[GuaranteeRecord]) -> list[GuaranteePeriod]:
     """plan.toml's periods and the stored ones not ended early, as GuaranteePeriods."""
+    from monitor.config.windows import GuaranteePeriod  # pydantic: `status` imports this module
+
     merged = list(config.plan.guarantee)
     every = list(config.systems)
     for record in stored:

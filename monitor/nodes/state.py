@@ -16,8 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from probes.base import ProbeResult
+if TYPE_CHECKING:  # probes.base loads prometheus_client and the config models
+    from probes.base import ProbeResult
 
 
 class Status(StrEnum):

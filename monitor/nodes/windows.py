@@ -20,12 +20,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from monitor.config import Config
-from monitor.config.inventory import NodeConfig
-from monitor.config.windows import GuaranteePeriod, MaintenanceWindow, WindowSchedule
 from monitor.nodes.state import Thresholds
+
+if TYPE_CHECKING:  # annotations only: `status` reads a cached config without pydantic
+    from monitor.config.inventory import NodeConfig
+    from monitor.config.windows import GuaranteePeriod, MaintenanceWindow, WindowSchedule
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 

@@ -15,10 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from monitor.config import Config
-from monitor.config.inventory import NodeConfig, SystemConfig
 from monitor.nodes.state import Status, is_out
+
+if TYPE_CHECKING:  # annotations only: `status` reads a cached config without pydantic
+    from monitor.config.inventory import NodeConfig, SystemConfig
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from monitor.config import Config
-from monitor.config.windows import GuaranteePeriod
 from monitor.nodes.state import Status
 from monitor.nodes.topology import parents_of
 from monitor.nodes.windows import active_guarantees, maintained_nodes, maintenance_windows
+
+if TYPE_CHECKING:  # annotations only: `status` reads a cached config without pydantic
+    from monitor.config.windows import GuaranteePeriod
 
 FLAG_REASON = "命令行 --maintenance 指定"
 

@@ -13,9 +13,12 @@ decides order everywhere, never a scenario:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from monitor.config import Config
-from monitor.config.inventory import NodeConfig
+
+if TYPE_CHECKING:  # annotations only: `status` reads a cached config without pydantic
+    from monitor.config.inventory import NodeConfig
 
 
 def is_priority(config: Config, system_id: str) -> bool:

@@ -12,11 +12,13 @@ import logging
 import math
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from monitor.config.inventory import NodeConfig
 from monitor.nodes.state import NodeState, Status, Transition
-from probes.base import ProbeResult
+
+if TYPE_CHECKING:  # annotations only: `status` starts without the models and probes
+    from monitor.config.inventory import NodeConfig
+    from probes.base import ProbeResult
 
 log = logging.getLogger(__name__)
 

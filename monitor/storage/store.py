@@ -16,11 +16,10 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, RowMapping, Table, delete, insert, select, update
 
-from monitor.config.inventory import NodeConfig
 from monitor.nodes.state import NodeState, Status, Transition
 from monitor.storage.engine import redact_url
 from monitor.storage.rows import (
@@ -32,7 +31,10 @@ from monitor.storage.rows import (
     status_of,
 )
 from monitor.storage.tables import node_states, nodes, probe_samples, state_changes
-from probes.base import ProbeResult
+
+if TYPE_CHECKING:  # annotations only: `status` reads a cached config without pydantic
+    from monitor.config.inventory import NodeConfig
+    from probes.base import ProbeResult
 
 log = logging.getLogger(__name__)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from monitor.config.cache import load_cached
 from tests.daemon_harness import ROOT, DaemonProcess, daemon_toml, free_port, make_config
 from tests.requirements import require_binary, require_root
 
@@ -113,3 +114,31 @@ def test_a_node_added_by_sighup_is_probed_at_once_not_after_an_interval(tmp_path
         assert "probing new nodes now" in daemon.log()
     finally:
         daemon.stop()
+
+
+def test_run_and_reload_record_the_config_status_reads(tmp_path: Path) -> None:
+    """The validated-config cache (monitor.config.cache): written at start and on reload."""
+    require_root()
+    port = free_port()
+    state = tmp_path / "state"
+    state.mkdir()
+    console = f'enabled = false\nstate_dir = "{state}"'
+    toml = daemon_toml(f"sqlite:///{tmp_path}/cw.db", port, console=console)
+    config = make_config(tmp_path / "config", toml)
+    daemon = DaemonProcess(config, port, tmp_path / "daemon.log")
+    try:
+        daemon.wait_for("config recorded at start", lambda: load_cached(config) is not None)
+        nodes = config / "nodes.toml"
+        extra = '\n[[node]]\nid = "extra-1"\nname = "新增节点"\nsystem = "cmcc"\naddress = "127.0.1.99"\n'
+        nodes.write_text(nodes.read_text(encoding="utf-8") + extra, encoding="utf-8")
+        assert load_cached(config) is None  # edited: validated again, never the old cache
+        daemon.signal(signal.SIGHUP)
+        daemon.wait_for("reload recorded", lambda: "extra-1" in _cached_nodes(config))
+        assert daemon.stop() == 0
+    finally:
+        daemon.stop()
+
+
+def _cached_nodes(config_dir: Path) -> set[str]:
+    cached = load_cached(config_dir)
+    return set(cached.nodes) if cached is not None else set()

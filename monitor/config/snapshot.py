@@ -1,0 +1,183 @@
+"""A validated Config as JSON and back, without pydantic: what the config cache stores.
+
+`dump(config)` turns every model into its fields (and the values of its own
+properties, such as `NodeConfig.parents`: properties of config models must be
+pure functions of their fields), keeping Python types by tags
+(tuple, dict, timedelta, date, time, datetime, Path, enum, zone). `load(data,
+directory)` gives back a `Config` whose parts are `Frozen` objects answering
+the same attributes with equal values, so code that reads a config (the plan's
+scorer, the clocks, `status`) gives the same answers on either.
+
+Secrets are never written: a SecretStr becomes `WITHHELD`, which has no value.
+A value of a type not listed here makes `dump` raise SnapshotError (then no
+cache is written and the config is validated as usual).
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib
+from datetime import date, datetime, time, timedelta
+from pathlib import Path, PurePath
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from monitor.config.model import Config
+
+PARTS = ("daemon", "plan", "contacts", "inventory")
+_ENUM_HOMES = ("monitor.", "dispatch.", "probes.")  # enums are loaded only from these packages
+
+
+class SnapshotError(Exception):
+    """The config holds a value the snapshot cannot keep exactly (or the data is not one)."""
+
+
+class Withheld:
+    """A secret left out of the snapshot: commands that need its value validate the config."""
+
+    def get_secret_value(self) -> str:
+        raise SnapshotError("a secret is not kept in the config cache")
+
+    def __repr__(self) -> str:
+        return "SecretStr('**********')"
+
+
+WITHHELD = Withheld()
+
+
+class Frozen:
+    """A validated model as read back: its fields and properties, read-only."""
+
+    __slots__ = ("_kind", "_values")
+
+    def __init__(self, kind: str, values: dict[str, Any]) -> None:
+        object.__setattr__(self, "_kind", kind)
+        object.__setattr__(self, "_values", values)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(f"{self._kind} has no attribute {name!r}") from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{self._kind} is frozen")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Frozen):
+            return NotImplemented
+        return (self._kind, self._values) == (other._kind, other._values)
+
+    def __hash__(self) -> int:
+        return hash((self._kind, tuple(self._values)))
+
+    def __repr__(self) -> str:
+        return f"{self._kind}({', '.join(f'{k}={v!r}' for k, v in self._values.items())})"
+
+
+def dump(config: Config) -> dict[str, Any]:
+    """The config's four parts as JSON-able data (secrets withheld)."""
+    return {part: _encode(getattr(config, part)) for part in PARTS}
+
+
+def load(data: Any, directory: Path) -> Config:
+    """A Config from `dump`'s data; SnapshotError when `data` is not such data."""
+    try:
+        parts = {part: _decode(data[part]) for part in PARTS}
+    except (KeyError, TypeError, ValueError, AttributeError, ImportError) as exc:
+        raise SnapshotError(f"not a config snapshot ({type(exc).__name__}: {exc})") from None
+    return Config(directory=directory, **parts)
+
+
+def _encode(value: Any) -> Any:
+    from pydantic import BaseModel, SecretBytes, SecretStr  # loaded already: config validated
+
+    if isinstance(value, enum.Enum):
+        return _encode_scalar(value)
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, BaseModel):
+        fields = {name: _encode(getattr(value, name)) for name in type(value).model_fields}
+        props = {name: _encode(getattr(value, name)) for name in _properties(type(value))}
+        return {"$": "model", "kind": type(value).__name__, "fields": fields, "props": props}
+    if isinstance(value, SecretStr | SecretBytes):
+        return {"$": "secret"}
+    if isinstance(value, list):
+        return [_encode(item) for item in value]
+    if isinstance(value, tuple | frozenset | set):
+        kind = {tuple: "tuple", frozenset: "frozenset", set: "set"}[type(value)]
+        return {"$": kind, "v": [_encode(item) for item in value]}
+    if isinstance(value, dict):
+        return {"$": "dict", "v": [[_encode(k), _encode(v)] for k, v in value.items()]}
+    return _encode_scalar(value)
+
+
+def _encode_scalar(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        home = type(value).__module__
+        if not home.startswith(_ENUM_HOMES):
+            raise SnapshotError(f"enum {type(value).__qualname__} from {home}")
+        return {"$": "enum", "cls": f"{home}:{type(value).__qualname__}", "v": value.value}
+    if isinstance(value, timedelta):
+        return {"$": "timedelta", "v": [value.days, value.seconds, value.microseconds]}
+    if isinstance(value, ZoneInfo):
+        return {"$": "zone", "v": value.key}
+    if type(value) in (datetime, date, time):
+        if getattr(value, "tzinfo", None) is not None:  # read back, its tzinfo would differ
+            raise SnapshotError(f"aware {type(value).__name__} {value!r}")
+        return {"$": type(value).__name__, "v": value.isoformat()}
+    if isinstance(value, PurePath):
+        return {"$": "path", "v": str(value)}
+    raise SnapshotError(f"cannot keep a {type(value).__module__}.{type(value).__qualname__}")
+
+
+def _properties(model: type) -> list[str]:
+    """Properties the project's model classes define (not pydantic's own)."""
+    names: list[str] = []
+    for klass in model.__mro__:
+        if not klass.__module__.startswith("monitor."):
+            continue
+        names += [n for n, v in vars(klass).items() if isinstance(v, property) and n not in names]
+    return names
+
+
+_SCALARS: dict[str, Any] = {
+    "timedelta": lambda v: timedelta(days=v[0], seconds=v[1], microseconds=v[2]),
+    "zone": ZoneInfo,
+    "datetime": datetime.fromisoformat,
+    "date": date.fromisoformat,
+    "time": time.fromisoformat,
+    "path": Path,
+    "secret": None,
+}
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_decode(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    tag = value["$"]
+    if tag == "model":
+        values = {k: _decode(v) for k, v in value["fields"].items()}
+        values.update((k, _decode(v)) for k, v in value["props"].items())
+        return Frozen(str(value["kind"]), values)
+    if tag == "secret":
+        return WITHHELD
+    if tag in ("tuple", "frozenset", "set"):
+        return {"tuple": tuple, "frozenset": frozenset, "set": set}[tag](map(_decode, value["v"]))
+    if tag == "dict":
+        return {_decode(k): _decode(v) for k, v in value["v"]}
+    if tag == "enum":
+        return _enum(value["cls"])(value["v"])
+    return _SCALARS[tag](value["v"])
+
+
+def _enum(where: str) -> type[enum.Enum]:
+    home, _, name = where.partition(":")
+    if not home.startswith(_ENUM_HOMES):
+        raise ValueError(f"enum from {home}")
+    found = getattr(importlib.import_module(home), name)
+    if not (isinstance(found, type) and issubclass(found, enum.Enum)):
+        raise ValueError(f"{where} is not an enum")
+    return found
