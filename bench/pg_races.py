@@ -28,33 +28,24 @@ import os
 import secrets
 import sys
 import tempfile
-import threading
 import time
-from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg
-from sqlalchemy import URL, Engine, func, make_url, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import URL, make_url
 
 from monitor.config import Config
-from monitor.incidents.engine import IncidentEngine
-from monitor.incidents.tables import incident_events, incidents
 from monitor.plan.assessment import Assessment
 from monitor.storage.migrations import upgrade as create_schema
-from tests.dispatch.support import base_toml, load, write_config
-from tests.pg_kill import Killer, drain_under_kills, engine_for, libpq
+from tests.dispatch.support import UNREACHABLE_CHANNELS, base_toml, load, write_config
+from tests.pg_kill import drain_under_kills, engine_for, incident_steps, libpq, race_writers
 
 SERVER = os.environ.get(
     "COMMWATCH_TEST_PG", "postgresql+psycopg://root:hunter2@127.0.0.1:5432/test"
 )
-WRITERS = 4
-TRIAL_LIMIT_S = 20.0
-FLAP_S = 1.0
-CLEAR = Assessment()
 OUTAGE = Assessment(
     3,
     "II",
@@ -63,68 +54,6 @@ OUTAGE = Assessment(
     reasons=("移动城区分公司网络全部业务中断（§3.3 情形3）",),
     nodes_down=("cmcc-core-1",),
 )
-CHANNELS = """
-[[notifier]]
-name = "mail"
-type = "email"
-host = "127.0.0.1"
-sender = "commwatch@example.org"
-timeout = "2s"
-
-[[notifier]]
-name = "sms"
-type = "sms_http"
-url = "http://127.0.0.1:9/"
-timeout = "2s"
-"""
-
-
-def writer(
-    engine: Engine, config: Config, errors: list[BaseException], go: threading.Event
-) -> None:
-    incident_engine = IncidentEngine(engine, config)
-    go.wait(5)
-    flapping_until = time.monotonic() + FLAP_S
-    deadline = time.monotonic() + TRIAL_LIMIT_S
-    rounds = 0
-    while time.monotonic() < deadline:
-        flapping = time.monotonic() < flapping_until
-        assessment = CLEAR if flapping and rounds % 2 else OUTAGE
-        try:
-            incident_engine.apply_assessment(assessment, datetime.now(UTC))
-        except DBAPIError:  # our backend was terminated: as the daemon's next round would
-            time.sleep(0.01)
-            continue
-        except BaseException as exc:
-            errors.append(exc)
-            return
-        rounds += 1
-        if not flapping:
-            return
-    errors.append(TimeoutError("writer never got through"))
-
-
-def race_incidents(server: URL, schema: str, config: Config) -> tuple[int, int]:
-    """Step 1; returns (backends killed, writer errors)."""
-    app = f"cw-race-{schema}"
-    engine = engine_for(server, schema, app)
-    errors: list[BaseException] = []
-    go = threading.Event()
-    threads = [
-        threading.Thread(target=writer, args=(engine, config, errors, go)) for _ in range(WRITERS)
-    ]
-    try:
-        with Killer(server, app) as killer:
-            for thread in threads:
-                thread.start()
-            go.set()
-            for thread in threads:
-                thread.join(TRIAL_LIMIT_S + 5)
-    finally:
-        engine.dispose()
-    for exc in errors:
-        print(f"    writer error: {exc!r}", flush=True)
-    return killer.killed, len(errors)
 
 
 def trial(server: URL, index: int, config: Config) -> dict[str, int]:
@@ -133,16 +62,11 @@ def trial(server: URL, index: int, config: Config) -> dict[str, int]:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     setup = engine_for(server, schema, "cw-setup")
     create_schema(setup)
-    killed, errors = race_incidents(server, schema, config)
-    with setup.connect() as connection:
-        opened = connection.execute(
-            select(func.count()).where(incidents.c.source == "monitor")
-        ).scalar_one()
-        steps = list(
-            connection.execute(select(incident_events.c.kind).order_by(incident_events.c.id))
-            .scalars()
-            .all()
-        )
+    killed, writer_errors = race_writers(server, schema, config, OUTAGE)
+    for exc in writer_errors:
+        print(f"    writer error: {exc!r}", flush=True)
+    errors = len(writer_errors)
+    opened, steps = incident_steps(setup)
     repeated = sum(1 for a, b in pairwise(steps[1:]) if a == b)
     drained = asyncio.run(drain_under_kills(server, schema, config, setup))
     setup.dispose()
@@ -179,7 +103,9 @@ def main() -> int:
     started = time.monotonic()
     try:
         with tempfile.TemporaryDirectory(prefix="cw-pg-races-") as tmp:
-            config = load(write_config(Path(tmp) / "c", base_toml(Path(tmp) / "x.db", CHANNELS)))
+            config = load(
+                write_config(Path(tmp) / "c", base_toml(Path(tmp) / "x.db", UNREACHABLE_CHANNELS))
+            )
             for index in range(args.trials):
                 result = trial(admin.set(database=name), index, config)
                 results.append(result)

@@ -1,3 +1,3 @@
 """commwatch: communication-network monitoring for the 晋城市城区 emergency plan."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

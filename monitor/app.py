@@ -14,6 +14,7 @@ import signal
 from collections import Counter
 from collections.abc import Coroutine, Iterator, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client.core import Metric
@@ -26,12 +27,14 @@ from monitor.config import Config, ConfigError, load_config
 from monitor.config.cache import record as record_config
 from monitor.config.inventory import PROBE_KINDS, NodeConfig
 from monitor.config.masking import secret_values
+from monitor.config.sources import CONTROL_SOCKET, expand_env
 from monitor.nodes.state import Transition
 from monitor.nodes.table import Applied, NodeTable, streak_cap
 from monitor.plan.priority import nodes_first
 from monitor.runtime import sdnotify
 from monitor.runtime.change_log import log_changes
 from monitor.runtime.clock_metrics import ClockSource
+from monitor.runtime.control import ControlServer
 from monitor.runtime.guarantee_sync import GuaranteeSync
 from monitor.runtime.logs import remember_secrets, setup_logging
 from monitor.runtime.loop_health import LoopLag, RoundPhases, Stopwatch
@@ -87,6 +90,10 @@ class Daemon:
         self.server: MetricsServer | None = None
         self.traps: TrapReceiver | None = None
         self.console: ConsoleServer | None = None
+        # [console] state_dir (a change needs a restart); expanded here too because a
+        # default that was not written in the file reaches us unexpanded
+        state_dir = Path(expand_env(config.daemon.console.state_dir))
+        self.control = ControlServer(state_dir / CONTROL_SOCKET, self._answer)
         self._reloading = asyncio.Lock()
         self._scorer: asyncio.Task[None] | None = None
         self._rescore = False
@@ -121,6 +128,7 @@ class Daemon:
         await self.plan.start(self.table.statuses())
         await self._start_console()
         await asyncio.to_thread(record_config, self.config)  # for a fast `commwatch status`
+        await self._start_control()
         self.followup.start()
         await self.receiver.start()
         self.probes = build_probes(self.config)
@@ -164,7 +172,7 @@ class Daemon:
         """Every component exports its own figures into the one registry."""
         for source in (
             self.writer, self.plan, self.dispatcher, self.followup, self.receiver,
-            ClockSource(self.plan.incidents), self.loop_lag, self.phases,
+            ClockSource(self.plan.incidents), self.loop_lag, self.phases, self.control,
         ):  # fmt: skip
             self.metrics.register(source)
         self.metrics.collector.add_source(self._probe_families)
@@ -209,6 +217,19 @@ class Daemon:
             log.error("console not started", extra={"fields": {"error": str(exc)}})
             return
         self.console = server
+
+    async def _start_control(self) -> None:
+        """The control socket (`commwatch status`); one that cannot be made is logged, not fatal."""
+        try:
+            await self.control.start()  # in the state directory, never made here
+        except OSError as exc:
+            log.error("control socket not started", extra={"fields": {"error": str(exc)}})
+
+    def _answer(self, request: dict[str, Any]) -> dict[str, Any]:
+        """A control-socket request, answered by the CLI's own renderer (worker thread)."""
+        from monitor.commands.status import answer
+
+        return answer(self.config, self.engine, request)
 
     async def _start_traps(self) -> None:
         traps = self.config.daemon.traps
@@ -442,6 +463,7 @@ class Daemon:
 
     async def _shutdown(self) -> None:
         log.info("commwatch stopping")
+        await self.control.stop()  # from now on `status` reads the database
         await self.loop_lag.stop()
         await self.trimmer.stop()
         if self.console is not None:

@@ -29,7 +29,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "validate the config files and the references between them",
     ),
     "probe-once": ("monitor.commands.probe_once", "run one probe round and print the results"),
-    "status": ("monitor.commands.status", "show every node's state from the database"),
+    "status": (
+        "monitor.commands.status",
+        "show every node's state (asks the running daemon, else the database)",
+    ),
     "assess": (
         "monitor.commands.assess",
         "what-if: the 预警情形 and 响应级别 if these nodes were down now",

@@ -16,22 +16,30 @@ import gc
 import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 from sqlalchemy import URL, Engine, func, select
+from sqlalchemy.exc import DBAPIError
 
 from dispatch.base import Delivery, Message
 from dispatch.dispatcher import Dispatcher
 from dispatch.models import NOTICE_HELD, OPEN_DELIVERY, deliveries, notices
 from monitor.config import Config
-from monitor.incidents.tables import notice_requests
+from monitor.incidents.engine import IncidentEngine
+from monitor.incidents.tables import incident_events, incidents, notice_requests
+from monitor.plan.assessment import Assessment
 from monitor.storage.engine import open_engine
 from tests.dispatch.fakes import FakeChannel
 
 KILL_EVERY_S = 0.1
 SEND_S = 0.1
+WRITERS = 4  # the daemon's overlapping ICMP and SNMP rounds
+TRIAL_LIMIT_S = 20.0
+FLAP_S = 1.0
 DRAIN_LIMIT_S = 90.0  # a claim whose commit answer was lost waits for its lease (timeout + 60 s)
 
 
@@ -73,6 +81,73 @@ class Killer:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join(10)
+
+
+def _writer(
+    engine: Engine,
+    config: Config,
+    outage: Assessment,
+    errors: list[BaseException],
+    go: threading.Event,
+) -> None:
+    """The outage goes and comes back for FLAP_S, then stays: every step raced and killed."""
+    incident_engine = IncidentEngine(engine, config)
+    go.wait(5)
+    flapping_until = time.monotonic() + FLAP_S
+    deadline = time.monotonic() + TRIAL_LIMIT_S
+    rounds = 0
+    while time.monotonic() < deadline:
+        flapping = time.monotonic() < flapping_until
+        assessment = Assessment() if flapping and rounds % 2 else outage
+        try:
+            incident_engine.apply_assessment(assessment, datetime.now(UTC))
+        except DBAPIError:  # our backend was terminated: as the daemon's next round would
+            time.sleep(0.01)
+            continue
+        except BaseException as exc:
+            errors.append(exc)
+            return
+        rounds += 1
+        if not flapping:
+            return
+    errors.append(TimeoutError("writer never got through"))
+
+
+def race_writers(
+    server: URL, schema: str, config: Config, outage: Assessment
+) -> tuple[int, list[BaseException]]:
+    """WRITERS threads apply `outage` at once while their backends are killed.
+
+    Returns (backends killed, the writers' errors).
+    """
+    engine = engine_for(server, schema, f"cw-race-{schema}")
+    errors: list[BaseException] = []
+    go = threading.Event()
+    threads = [
+        threading.Thread(target=_writer, args=(engine, config, outage, errors, go))
+        for _ in range(WRITERS)
+    ]
+    try:
+        with Killer(server, f"cw-race-{schema}") as killer:
+            for thread in threads:
+                thread.start()
+            go.set()
+            for thread in threads:
+                thread.join(TRIAL_LIMIT_S + 5)
+    finally:
+        engine.dispose()
+    return killer.killed, errors
+
+
+def incident_steps(setup: Engine) -> tuple[int, Sequence[str]]:
+    """(monitor incidents opened, every lifecycle step in order)."""
+    with setup.connect() as connection:
+        opened = connection.execute(
+            select(func.count()).where(incidents.c.source == "monitor")
+        ).scalar_one()
+        query = select(incident_events.c.kind).order_by(incident_events.c.id)
+        steps = list(connection.execute(query).scalars().all())
+    return int(opened), steps
 
 
 class SlowChannel(FakeChannel):

@@ -14,6 +14,7 @@ from pathlib import Path
 FILES = ("commwatch.toml", "plan.toml", "contacts.toml", "nodes.toml")
 MAX_BYTES = 16 * 1024 * 1024  # far above any real config (20,000 nodes ≈ 4 MB)
 DEFAULT_STATE_DIR = "${STATE_DIRECTORY:-var}"  # [console] state_dir when not set
+CONTROL_SOCKET = "control.sock"  # in state_dir: the daemon answers `status` there
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 

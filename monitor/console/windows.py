@@ -9,7 +9,6 @@ CLI; `add_window` through `monitor.incidents.maintenance`.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -54,7 +53,10 @@ def _when(window: WindowSchedule) -> str:
     return f"每周 {days} {window.at} 起 {window.duration}（{window.timezone}）"
 
 
-def _stored(record: GuaranteeRecord, now: datetime, zone: ZoneInfo) -> WindowRow:
+def _entered(
+    record: GuaranteeRecord | MaintenanceRecord, now: datetime, zone: ZoneInfo
+) -> WindowRow:
+    """A 保障期 or maintenance window entered on duty, as a row naming who entered or ended it."""
     active = record.active(now)
     state = "生效中" if active else "未开始" if now < record.start_at else "已结束"
     when = (
@@ -64,6 +66,9 @@ def _stored(record: GuaranteeRecord, now: datetime, zone: ZoneInfo) -> WindowRow
     by = record.created_by_name or record.created_by or ""
     if record.ended_at is not None:
         by += f"；{record.ended_by_name or record.ended_by}提前结束"
+    if isinstance(record, MaintenanceRecord):
+        scope = "、".join(record.scope)
+        return WindowRow("维护", record.name, when, scope, active, None, state, by, record.id)
     scope = "、".join(record.systems) or "全部系统"
     return WindowRow("保障期", record.name, when, scope, active, record.id, state, by)
 
@@ -100,23 +105,9 @@ def windows_view(
         )
         for g in config.plan.guarantee
     ]
-    rows += [_stored(r, now, zone) for r in stored]
-    rows += [_maintained(r, now, zone) for r in maintained]
+    entered: list[GuaranteeRecord | MaintenanceRecord] = [*stored, *maintained]
+    rows += [_entered(r, now, zone) for r in entered]
     return sorted(rows, key=lambda r: not r.active)
-
-
-def _maintained(record: MaintenanceRecord, now: datetime, zone: ZoneInfo) -> WindowRow:
-    active = record.active(now)
-    state = "生效中" if active else "未开始" if now < record.start_at else "已结束"
-    when = (
-        f"{record.start_at.astimezone(zone):%Y-%m-%d %H:%M} — "
-        f"{record.end_at.astimezone(zone):%Y-%m-%d %H:%M}（{zone.key}）"
-    )
-    by = record.created_by_name or record.created_by or ""
-    if record.ended_at is not None:
-        by += f"；{record.ended_by_name or record.ended_by}提前结束"
-    row = WindowRow("维护", record.name, when, "、".join(record.scope), active, None, state, by)
-    return dataclasses.replace(row, window=record.id)
 
 
 def _time(body: Mapping[str, Any], key: str, zone: ZoneInfo) -> datetime:

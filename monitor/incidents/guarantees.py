@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert
 
 from monitor.config import Config
+from monitor.incidents import duty_periods
 from monitor.incidents.authority import Actor, RefusedError, check_duty
 from monitor.incidents.tables import guarantee_periods
 
@@ -101,30 +102,20 @@ def add(
 def end(connection: Connection, period_id: int, by: Actor, now: datetime) -> GuaranteeRecord:
     """End a period early (or record that it is over); refused when unknown or already ended."""
     check_duty(by, "结束保障期")
-    record = load(connection, period_id)
-    if record is None:
-        raise RefusedError(f"拒绝：没有保障期#{period_id}（commwatch guarantee list）")
-    if record.ended_at is not None or record.end_at <= now:
-        raise RefusedError(f"拒绝：保障期#{period_id}（{record.name}）已结束", CLAUSE)
-    stmt = update(guarantee_periods).where(guarantee_periods.c.id == period_id)
-    connection.execute(stmt.values(ended_at=now, ended_by=by.id, ended_by_name=by.name))
-    ended = load(connection, period_id)
-    assert ended is not None
-    return ended
+    return duty_periods.end_now(
+        connection, guarantee_periods, period_id, (by, now), _record,
+        what="保障期", clause=CLAUSE, hint="（commwatch guarantee list）",
+    )  # fmt: skip
 
 
 def load(connection: Connection, period_id: int) -> GuaranteeRecord | None:
     """One period by id."""
-    row = connection.execute(
-        select(guarantee_periods).where(guarantee_periods.c.id == period_id)
-    ).first()
-    return _record(row._mapping) if row else None
+    return duty_periods.load_one(connection, guarantee_periods, period_id, _record)
 
 
 def records(connection: Connection) -> list[GuaranteeRecord]:
     """Every stored period, newest start first."""
-    query = select(guarantee_periods).order_by(guarantee_periods.c.start_at.desc())
-    return [_record(row._mapping) for row in connection.execute(query)]
+    return duty_periods.load_all(connection, guarantee_periods, _record)
 
 
 def periods(config: Config, stored: Sequence[GuaranteeRecord]) -> list[GuaranteePeriod]:

@@ -19,10 +19,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert
 
 from monitor.config import Config
 from monitor.config.windows import MaintenanceWindow
+from monitor.incidents import duty_periods
 from monitor.incidents.authority import DUTY_CLAUSE, Actor, RefusedError, check_duty
 from monitor.incidents.tables import maintenance_windows
 
@@ -115,30 +116,20 @@ def end(engine: Engine, window_id: int, by: Actor, now: datetime) -> Maintenance
     """End a stored window now; refused when unknown or already over."""
     check_duty(by, "结束维护窗口")
     with engine.begin() as connection:
-        record = load(connection, window_id)
-        if record is None:
-            raise RefusedError(f"拒绝：没有维护窗口#{window_id}", CLAUSE)
-        if record.ended_at is not None or record.end_at <= now:
-            raise RefusedError(f"拒绝：维护窗口#{window_id}（{record.name}）已结束", CLAUSE)
-        stmt = update(maintenance_windows).where(maintenance_windows.c.id == window_id)
-        connection.execute(stmt.values(ended_at=now, ended_by=by.id, ended_by_name=by.name))
-        ended = load(connection, window_id)
-    assert ended is not None
-    return ended
+        return duty_periods.end_now(
+            connection, maintenance_windows, window_id, (by, now), _record,
+            what="维护窗口", clause=CLAUSE, hint="（commwatch window list）",
+        )  # fmt: skip
 
 
 def load(connection: Connection, window_id: int) -> MaintenanceRecord | None:
     """One window by id."""
-    row = connection.execute(
-        select(maintenance_windows).where(maintenance_windows.c.id == window_id)
-    ).first()
-    return _record(row._mapping) if row else None
+    return duty_periods.load_one(connection, maintenance_windows, window_id, _record)
 
 
 def records(connection: Connection) -> list[MaintenanceRecord]:
     """Every stored window, newest start first."""
-    query = select(maintenance_windows).order_by(maintenance_windows.c.start_at.desc())
-    return [_record(row._mapping) for row in connection.execute(query)]
+    return duty_periods.load_all(connection, maintenance_windows, _record)
 
 
 def windows(config: Config, stored: Sequence[MaintenanceRecord]) -> list[MaintenanceWindow]:

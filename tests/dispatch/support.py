@@ -40,6 +40,22 @@ ONE_OPERATOR = Assessment(
 )
 
 
+UNREACHABLE_CHANNELS = """
+[[notifier]]
+name = "mail"
+type = "email"
+host = "127.0.0.1"
+sender = "commwatch@example.org"
+timeout = "2s"
+
+[[notifier]]
+name = "sms"
+type = "sms_http"
+url = "http://127.0.0.1:9/"
+timeout = "2s"
+"""  # email and SMS notifiers pointing nowhere: for tests that send at the Notifier seam
+
+
 def write_config(directory: Path, commwatch_toml: str) -> Path:
     """A config directory: the shipped plan, contacts and nodes, and the given commwatch.toml."""
     directory.mkdir(parents=True, exist_ok=True)

@@ -26,23 +26,16 @@ from monitor.incidents.notices import NoticeKind
 from monitor.storage.migrations import upgrade as create_schema
 from tests.conftest import Db, _libpq
 from tests.dispatch.fakes import FakeChannel, eventually
-from tests.dispatch.support import ONE_OPERATOR, base_toml, load, request, write_config
+from tests.dispatch.support import (
+    ONE_OPERATOR,
+    UNREACHABLE_CHANNELS,
+    base_toml,
+    load,
+    request,
+    write_config,
+)
 
 HOLD_S = 3.0
-CHANNELS = """
-[[notifier]]
-name = "mail"
-type = "email"
-host = "127.0.0.1"
-sender = "commwatch@example.org"
-timeout = "2s"
-
-[[notifier]]
-name = "sms"
-type = "sms_http"
-url = "http://127.0.0.1:9/"
-timeout = "2s"
-"""
 
 
 @contextmanager
@@ -78,7 +71,9 @@ def _hold(db: Db, taken: threading.Event, failures: list[BaseException]) -> None
 async def test_a_failed_sent_record_is_retried_not_resent(
     tmp_path: Path, db: Db, caplog: pytest.LogCaptureFixture
 ) -> None:
-    config = load(write_config(tmp_path / "conf", base_toml(tmp_path / "cw.db", CHANNELS)))
+    config = load(
+        write_config(tmp_path / "conf", base_toml(tmp_path / "cw.db", UNREACHABLE_CHANNELS))
+    )
     engine = db.engine(busy_timeout_s=0.5)
     create_schema(engine)
     mail, sms = FakeChannel("mail", "email"), FakeChannel("sms", "sms")

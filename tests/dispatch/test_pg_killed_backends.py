@@ -25,6 +25,7 @@ from monitor.storage.migrations import upgrade as create_schema
 from tests.dispatch.support import (
     ONE_OPERATOR,
     TWO_OPERATORS,
+    UNREACHABLE_CHANNELS,
     base_toml,
     load,
     request,
@@ -32,20 +33,6 @@ from tests.dispatch.support import (
 )
 from tests.pg_kill import drain_under_kills, engine_for, libpq
 
-CHANNELS = """
-[[notifier]]
-name = "mail"
-type = "email"
-host = "127.0.0.1"
-sender = "commwatch@example.org"
-timeout = "2s"
-
-[[notifier]]
-name = "sms"
-type = "sms_http"
-url = "http://127.0.0.1:9/"
-timeout = "2s"
-"""
 INCIDENTS = 12
 
 
@@ -56,7 +43,7 @@ async def test_killed_backends_never_make_a_duplicate_or_a_lost_task(
     schema = f"kill_{secrets.token_hex(4)}"
     with psycopg.connect(libpq(pg_server), autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
-    config = load(write_config(tmp_path / "c", base_toml(tmp_path / "x.db", CHANNELS)))
+    config = load(write_config(tmp_path / "c", base_toml(tmp_path / "x.db", UNREACHABLE_CHANNELS)))
     setup = engine_for(pg_server, schema, "cw-setup")
     create_schema(setup)
     notices = []

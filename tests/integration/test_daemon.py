@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
+import stat
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -142,3 +145,67 @@ def test_run_and_reload_record_the_config_status_reads(tmp_path: Path) -> None:
 def _cached_nodes(config_dir: Path) -> set[str]:
     cached = load_cached(config_dir)
     return set(cached.nodes) if cached is not None else set()
+
+
+def test_status_is_answered_by_the_running_daemon_over_its_control_socket(tmp_path: Path) -> None:
+    """The installed `commwatch status`, from a neutral directory, asks the daemon (0600 socket)."""
+    require_root()
+    port = free_port()
+    state = tmp_path / "state"
+    state.mkdir()
+    console = f'enabled = false\nstate_dir = "{state}"'
+    toml = daemon_toml(f"sqlite:///{tmp_path}/cw.db", port, console=console)
+    config = make_config(tmp_path / "config", toml)
+    control = state / "control.sock"
+    daemon = DaemonProcess(config, port, tmp_path / "daemon.log")
+    try:
+        daemon.wait_for("control socket", control.exists)
+        assert stat.S_IMODE(os.lstat(control).st_mode) == 0o600
+        daemon.wait_for("states flushed", lambda: _all_up_in_db(config))
+        neutral = tmp_path / "elsewhere"
+        neutral.mkdir()
+        asked = daemon.sample("commwatch_control_requests_total", 'result="answered"') or 0.0
+        via = _installed(neutral, "status", "-c", str(config), "--verbose")
+        assert via.returncode == 0, via.stderr
+        assert via.stderr == f"status: answered by the daemon on {control}\n"
+        answered = daemon.sample("commwatch_control_requests_total", 'result="answered"')
+        assert answered == asked + 1
+        for argv in ((), ("--json",), ("--problems",)):  # bytes: tests/monitor/commands/
+            for _ in range(3):  # test_status_socket.py; here the live columns aside
+                via = _installed(neutral, "status", "-c", str(config), *argv)
+                direct = _installed(neutral, "status", "-c", str(config), *argv, "--offline")
+                if _said(via) == _said(direct):
+                    break
+            assert _said(via) == _said(direct)
+        assert daemon.stop() == 0
+        assert not control.exists()  # removed on a clean stop
+        after = _installed(neutral, "status", "-c", str(config), "--verbose")
+        assert after.returncode == 0
+        assert after.stderr.startswith(f"status: no answer on {control} (No such file")
+    finally:
+        daemon.stop()
+
+
+def _installed(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The console script of this environment (as installed), run from `cwd`."""
+    script = Path(sys.executable).parent / "commwatch"
+    return subprocess.run([str(script), *args], cwd=cwd, capture_output=True, text=True, timeout=60)
+
+
+def _said(result: subprocess.CompletedProcess[str]) -> tuple[int, list[Any], str]:
+    """What status said, without what the live daemon changes each round (ages, RTT, loss)."""
+    said: list[Any] = []
+    table = True
+    for line in result.stdout.splitlines():
+        if line.startswith("{"):
+            record = json.loads(line)
+            said.append({k: v for k, v in record.items() if k not in _LIVE})
+        elif table and line:
+            said.append(line.split()[:4] + line.split()[7:])  # NODE … STATE, REASON
+        else:
+            table = False
+            said.append(line)
+    return result.returncode, said, result.stderr
+
+
+_LIVE = {"last_probe_at", "rtt_ms", "loss"}
