@@ -6,7 +6,11 @@
     dispatcher.nudge()                           # wake now (e.g. after the incident engine ran)
     await dispatcher.stop(drain_timeout=10)      # SIGTERM: drain for a bounded time
 
-One loop task runs cycles: take requests (submitted ones, the `notice_requests`
+One loop task runs cycles, woken by work rather than by a clock (`dispatch.wakeups`:
+a submit or reload wakes it at once, a retry or held notice at its due time, work
+another process wrote within `[dispatch] poll_interval` through one cheap read,
+and a full cycle runs at least every 30 s idle, 5 s while deliveries or incidents
+are open). A cycle: take requests (submitted ones, the `notice_requests`
 table written by the incident engine and the CLI, the §4.1 report clock) into
 the outbox; route the notices now due; claim due deliveries per channel up to
 `[dispatch] concurrency` and send each in its own task under the notifier's
@@ -29,6 +33,7 @@ import httpx
 from prometheus_client.core import Metric
 from sqlalchemy import Engine
 
+from dispatch import wakeups
 from dispatch.base import Notifier
 from dispatch.duty_clocks import duty_clock_requests
 from dispatch.events import EventSink
@@ -41,6 +46,7 @@ from dispatch.sending import CHANNELS, Sender
 from dispatch.smpp_metrics import smpp_families
 from dispatch.sms_smpp import SmppNotifier
 from dispatch.stats import DispatchStats
+from dispatch.wakeups import IDLE_CAP
 from monitor.config import Config
 from monitor.incidents.notices import NoticeRequest
 from monitor.incidents.tables import utcnow
@@ -86,6 +92,8 @@ class Dispatcher:
         self._sending = self.sender.tasks  # sends, and notifiers closing after a reload
         self._last_clock: datetime | None = None
         self._last_fall_through: datetime | None = None
+        self._incidents_open = False  # as the last signal() saw: clocks every 5 s while open
+        self.on_cycle: list[Callable[[], None]] = []  # told after every cycle (the follow-up)
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -174,6 +182,8 @@ class Dispatcher:
                 self.stats.errors += 1
                 log.exception("dispatch cycle failed; retrying")
                 snapshot = None
+            for listener in self.on_cycle:
+                listener()
             if self._draining and snapshot and not snapshot.due_now and not self._sending:
                 self._drained.set()
                 return
@@ -247,15 +257,36 @@ class Dispatcher:
         self.stats.coalesced += sum(r[1] for r in results)
 
     async def _sleep(self, snapshot: Snapshot | None) -> None:
-        timeout = self.config.daemon.dispatch.poll_interval.total_seconds()
-        if snapshot is not None and snapshot.next_due is not None:
-            until = (snapshot.next_due - self.clock()).total_seconds()
-            timeout = min(timeout, max(until, 0.01))
-        try:
-            async with asyncio.timeout(timeout):
-                await self._wake.wait()
-        except TimeoutError:
-            pass
+        """Until woken, the next due time, a cheap signal of work written by another
+        process (checked every poll_interval), or a full cycle's bound: CLOCK_EVERY while
+        deliveries are open or an incident's clocks run, else IDLE_CAP (dispatch.wakeups)."""
+        poll = self.config.daemon.dispatch.poll_interval.total_seconds()
+        if snapshot is None:  # the cycle failed: try again after poll_interval
+            await wakeups.wait(self._wake, poll)
+            return
+        busy = snapshot.queued > 0 or self._incidents_open or self._draining
+        deadline = self.clock() + (CLOCK_EVERY if busy else IDLE_CAP)
+        if snapshot.next_due is not None:
+            deadline = min(deadline, snapshot.next_due)
+        first = True
+        while True:
+            left = (deadline - self.clock()).total_seconds()
+            if left <= 0 and not first:
+                return
+            if await wakeups.wait(self._wake, max(min(poll, left), 0.01)):
+                return
+            first = False
+            if deadline <= self.clock():
+                return
+            try:
+                seen = await asyncio.to_thread(wakeups.signal, self.outbox.engine, self.clock())
+            except Exception:  # the full cycle reports database errors
+                return
+            if seen.work:
+                return
+            if seen.incidents_open and not self._incidents_open:
+                deadline = min(deadline, self.clock() + CLOCK_EVERY)
+            self._incidents_open = seen.incidents_open
 
     def _build_notifiers(self, config: Config) -> Notifiers:
         if self._injected is not None:

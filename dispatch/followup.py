@@ -4,7 +4,10 @@
     followup.start()                  # inside the running loop
     await followup.stop()
 
-Every `[dispatch] poll_interval` (in a worker thread, like the dispatcher):
+Woken by the dispatcher after each of its cycles (a notice routed, a delivery
+sent or failed), and by a timer to the first escalation's due time, the next
+RECHECK while notices are recent, or at most IDLE_CAP (`dispatch.wakeups`); each
+pass runs in a worker thread, like the dispatcher's:
 notices routed since the last look get their escalation rows and call tasks
 (`dispatch.escalation.start`, `dispatch.calls.create_for`); every
 RECHECK the recent ones are looked at again (a unit whose deliveries have all
@@ -22,8 +25,8 @@ from datetime import datetime, timedelta
 from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import Engine
 
-from dispatch import calls, escalation
-from dispatch.followup_reads import failing_contacts, open_calls, open_counts
+from dispatch import calls, escalation, wakeups
+from dispatch.followup_reads import failing_contacts, next_step_at, open_calls, open_counts
 from dispatch.models import aware
 from dispatch.render import Renderer
 from monitor.config import Config
@@ -59,6 +62,9 @@ class FollowUp:
         self._seen: set[int] = set()
         self._last_recheck: datetime | None = None
         self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake = asyncio.Event()
+        self._recent = False  # notices routed within RECHECK_WINDOW: look again every RECHECK
         self.steps = {"escalated": 0, "exhausted": 0}
         self.errors = 0
         self.figures = {"waiting": 0, "escalated": 0, "calls_open": 0, "calls_overdue": 0}
@@ -66,7 +72,14 @@ class FollowUp:
 
     def start(self) -> None:
         """Start the loop task; call from inside the running event loop."""
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="follow-up")
+        self._loop = asyncio.get_running_loop()
+        self._task = self._loop.create_task(self._run(), name="follow-up")
+
+    def wake(self) -> None:
+        """Look again now (the dispatcher finished a cycle); thread-safe."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._wake.set)
 
     def reconfigure(self, config: Config) -> None:
         """Adopt a reloaded config (chains, calls, templates, people)."""
@@ -84,15 +97,18 @@ class FollowUp:
 
     async def _run(self) -> None:
         while True:
+            self._wake.clear()
+            wait = self.config.daemon.dispatch.poll_interval.total_seconds()
             try:
-                await asyncio.to_thread(self.cycle, self.clock())
+                until = await asyncio.to_thread(self.cycle, self.clock())
+                wait = max((until - self.clock()).total_seconds(), 0.01)
             except Exception:
                 self.errors += 1
                 log.exception("follow-up cycle failed; retrying")
-            await asyncio.sleep(self.config.daemon.dispatch.poll_interval.total_seconds())
+            await wakeups.wait(self._wake, wait)
 
-    def cycle(self, now: datetime) -> None:
-        """One pass (synchronous; see the module docstring)."""
+    def cycle(self, now: datetime) -> datetime:
+        """One pass (synchronous; see the module docstring); returns when to look again."""
         recheck = self._last_recheck is None or now - self._last_recheck >= RECHECK
         if recheck:
             self._last_recheck = now
@@ -107,10 +123,16 @@ class FollowUp:
             self.nudge()
         if recheck:
             self._refresh(now)
+        until = now + wakeups.IDLE_CAP
+        if self._recent and self._last_recheck is not None:
+            until = min(until, self._last_recheck + RECHECK)
+        step_at = next_step_at(self.engine)
+        return until if step_at is None else min(until, step_at)
 
     def _begin(self, now: datetime, recheck: bool) -> None:
         with self.engine.connect() as connection:
             recent = escalation.routed_since(connection, now - WINDOW)
+        self._recent = any(aware(n.routed_at) >= now - RECHECK_WINDOW for n in recent)
         for notice in recent:
             again = recheck and aware(notice.routed_at) >= now - RECHECK_WINDOW
             if notice.id in self._seen and not again:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Row, select
+from sqlalchemy import Engine, Row, func, select
 
 from dispatch.followup_tables import call_tasks, contact_flags, escalations
 from dispatch.models import aware
@@ -123,3 +123,12 @@ def failing_contacts(engine: Engine, config: Config) -> list[FailingContact]:
         for r in rows
         if (r.channel, r.address) in listed
     ]
+
+
+def next_step_at(engine: Engine) -> datetime | None:
+    """When the first open escalation's time is up (None: no escalation is open)."""
+    with engine.connect() as connection:
+        due = connection.execute(
+            select(func.min(escalations.c.due_at)).where(escalations.c.ended_at.is_(None))
+        ).scalar()
+    return aware(due) if due is not None else None

@@ -5,14 +5,13 @@ module turns that HTML into PDF with WeasyPrint, whose text goes through
 Pango/HarfBuzz and fontconfig, so the system's CJK fonts (Debian
 `fonts-noto-cjk`: Noto Serif/Sans CJK SC, OpenType CFF, which reportlab cannot
 embed) are used and embedded as subsets. Rendering takes a few hundred
-milliseconds of CPU: callers run it in a worker thread.
+milliseconds of CPU: callers run it in a worker thread. WeasyPrint is imported at
+the first page (it costs ~25 MiB of RSS: a daemon that never prints never pays it).
 """
 
 from __future__ import annotations
 
 import asyncio
-
-import weasyprint
 
 
 class PdfError(Exception):
@@ -21,6 +20,8 @@ class PdfError(Exception):
 
 def html_to_pdf(html: str) -> bytes:
     """PDF bytes of an HTML page (no external resources are fetched)."""
+    import weasyprint  # lazy: see the module docstring
+
     try:
         document = weasyprint.HTML(string=html, url_fetcher=_no_fetch)
         pdf = document.write_pdf()

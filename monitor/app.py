@@ -86,6 +86,7 @@ class Daemon:
         self.plan = PlanRuntime(config, self.engine, self.dispatcher)
         self.guarantees = GuaranteeSync(self.engine)
         self.followup = FollowUp(config, self.engine, nudge=self.dispatcher.nudge)
+        self.dispatcher.on_cycle.append(self.followup.wake)  # routed, sent, failed: look again
         self.server: MetricsServer | None = None
         self.traps: TrapReceiver | None = None
         self.console: ConsoleServer | None = None

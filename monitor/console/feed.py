@@ -7,6 +7,9 @@ timelines, the deliveries — in one cheap pass (three aggregate queries,
 whatever the number of browsers). A different fingerprint bumps `version`; each open stream then
 sends `event: change`, and the page fetches its live part again. A state
 change therefore reaches the screen within period + one fetch (well under 2 s).
+The poller runs only while a stream is open: an idle console costs the daemon no
+queries. When the first stream opens again it compares with the last fingerprint
+it took, so a change made meanwhile still wakes the page (at worst once too often).
 """
 
 from __future__ import annotations
@@ -56,6 +59,8 @@ class Feed:
         self.closed = False
         self._last: Hashable = None
         self._changed = asyncio.Event()
+        self._watched = asyncio.Event()  # set while at least one stream is open
+        self.watchers = 0
         self._task: asyncio.Task[None] | None = None
 
     def fingerprint(self, stored: Hashable) -> Hashable:
@@ -91,9 +96,11 @@ class Feed:
         changed.set()
 
     async def _run(self) -> None:
+        await self.poll_once()  # the baseline, whether or not a page is open
         while not self.closed:
-            await self.poll_once()
             await asyncio.sleep(self.period)
+            await self._watched.wait()
+            await self.poll_once()
 
     def start(self) -> None:
         """Start polling in the running loop."""
@@ -102,6 +109,7 @@ class Feed:
     async def stop(self) -> None:
         """Stop polling and end every stream."""
         self.closed = True
+        self._watched.set()
         self.bump()
         if self._task is not None:
             self._task.cancel()
@@ -110,6 +118,17 @@ class Feed:
 
     async def stream(self) -> AsyncIterator[str]:
         """Server-sent events: the current version, then one event per change."""
+        self.watchers += 1
+        self._watched.set()
+        try:
+            async for event in self._events():
+                yield event
+        finally:
+            self.watchers -= 1
+            if self.watchers == 0 and not self.closed:
+                self._watched.clear()
+
+    async def _events(self) -> AsyncIterator[str]:
         seen = self.version
         yield f"retry: 1000\nevent: version\ndata: {seen}\n\n"
         while not self.closed:

@@ -43,7 +43,13 @@ class PasswordStore:
     def __init__(self, path: Path, hasher: PasswordHasher = HASHER) -> None:
         self.path = path
         self.hasher = hasher
-        self._dummy = hasher.hash("commwatch-no-such-person")  # equal work for unknown people
+        self._dummy: str | None = None  # hashed at the first sign-in, not at start (64 MiB)
+
+    def dummy(self) -> str:
+        """A hash to verify against for unknown people (equal work); made on first use."""
+        if self._dummy is None:
+            self._dummy = self.hasher.hash("commwatch-no-such-person")
+        return self._dummy
 
     def _read(self) -> dict[str, str]:
         try:
@@ -78,7 +84,7 @@ class PasswordStore:
         """True when the password matches the person's stored hash (constant work otherwise)."""
         stored = self._read().get(person)
         try:
-            return self.hasher.verify(stored or self._dummy, password) and stored is not None
+            return self.hasher.verify(stored or self.dummy(), password) and stored is not None
         except (VerificationError, InvalidHashError):
             return False
 

@@ -337,12 +337,15 @@ def test_a_whole_scenario3_event_in_the_browser(tmp_path: Path) -> None:
                     "收到 recorded",
                     lambda d: "已确认收到" in text(d, f'#deliveries tr[data-delivery="{mine}"]'),
                 )
-                call = _wait(
+                call = _wait(  # the id in one script: a live refresh may replace the form
                     driver,
                     "a call task",
-                    lambda d: d.find_elements(By.CSS_SELECTOR, "#calls form.action"),
+                    lambda d: d.execute_script(
+                        "const f = document.querySelector('#calls form.action');"
+                        "return f ? f.id : null;"
+                    ),
                     timeout=30,
-                )[0].get_attribute("id")
+                )
                 _act(driver, call, answered_by="移动公司值班员", outcome="已传达预警")
                 _wait(driver, "the call", lambda d: "已传达预警" in text(d, "#calls"))
                 driver.execute_script(

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 
 from monitor.console.feed import Feed, database_digest
 from monitor.console.passwords import PasswordError, PasswordStore, password_path
@@ -109,3 +110,53 @@ def test_user_passwd_password_stdin(tmp_path: Path, person: str, password: str, 
     else:
         assert not path.exists()
         assert "error:" in done.stderr
+
+
+async def test_the_feed_reads_the_database_only_while_a_page_watches(tmp_path: Path) -> None:
+    live = FakeLive({"cmcc-core-1": Status.UP})
+    engine = database(tmp_path)
+    reads: list[int] = []
+
+    def digest() -> object:
+        reads.append(1)
+        return database_digest(engine)
+
+    feed = Feed(live, digest, period=0.05)
+    feed.start()
+    try:
+        await asyncio.sleep(0.4)
+        assert len(reads) == 1  # the baseline only (before: one read per period)
+        live.node_statuses["cmcc-core-1"] = Status.DOWN  # changed while nobody watched
+        stream = feed.stream()
+        assert (await anext(stream)).startswith("retry:")
+        event = await asyncio.wait_for(anext(stream), 2.0)
+        assert event.startswith("event: change")  # the page still hears of it
+        assert len(reads) >= 2
+        await stream.aclose()
+        await asyncio.sleep(0.2)
+        idle = len(reads)
+        await asyncio.sleep(0.4)
+        assert len(reads) <= idle + 1  # polling stopped with the last stream
+    finally:
+        await feed.stop()
+
+
+class CountingHasher(PasswordHasher):
+    """argon2's hasher, counting hash() calls (each one costs its 64 MiB)."""
+
+    def __init__(self) -> None:
+        super().__init__(memory_cost=1024, time_cost=1)
+        self.hashed = 0
+
+    def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+        self.hashed += 1
+        return super().hash(password, salt=salt)
+
+
+def test_no_password_is_hashed_at_start(tmp_path: Path) -> None:
+    hasher = CountingHasher()
+    store = PasswordStore(password_path(tmp_path / "state"), hasher)
+    assert hasher.hashed == 0  # before: a dummy hash in the constructor (start-up peak)
+    assert not store.verify("nobody", "long enough 1")  # equal work for unknown people
+    assert not store.verify("nobody", "long enough 2")
+    assert hasher.hashed == 1  # the dummy, once, on the first sign-in
