@@ -88,7 +88,7 @@ class ConsoleConfig(Listener):
             except ValueError:
                 raise ValueError(
                     f"trusted_proxies: {entry!r} is not an IP address or network "
-                    '(e.g. "127.0.0.1" or "10.0.0.0/24")'
+                    '(e.g. "127.0.0.1" or "192.0.2.0/24")'
                 ) from None
         return value
 

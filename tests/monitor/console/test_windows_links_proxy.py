@@ -204,10 +204,10 @@ def test_login_limits_count_the_real_client_behind_a_trusted_proxy(tmp_path: Pat
     console = make_console(tmp_path, config=config)
     proxy = client(console, peer="127.0.0.1")
     for n in range(3):  # three people's wrong passwords from one client behind the proxy
-        assert _login(proxy, f"p{n}", "wrong-wrong", "198.51.100.7, 10.9.9.9").status_code == 401
-    # the proxy appends whom it saw (10.9.9.9); the left end is only the client's say
-    assert _login(proxy, "duty-officer", PASSWORD, "10.9.9.9").status_code == 429
-    assert _login(proxy, "duty-officer", PASSWORD, "10.9.9.8").status_code == 200
+        assert _login(proxy, f"p{n}", "wrong-wrong", "198.51.100.7, 203.0.113.9").status_code == 401
+    # the proxy appends whom it saw (203.0.113.9); the left end is only the client's say
+    assert _login(proxy, "duty-officer", PASSWORD, "203.0.113.9").status_code == 429
+    assert _login(proxy, "duty-officer", PASSWORD, "203.0.113.8").status_code == 200
 
     direct = client(console)  # "testclient": not a trusted proxy, its X-Forwarded-For is ignored
     for n in range(3):
