@@ -227,8 +227,8 @@ class Outbox:
                 "last_error": error[:500],
                 "permanent": permanent,
             }
-            if retry_at is not None and _reached_later(connection, row):
-                values.update(status=SKIPPED)  # a fall-through got there while this one was out
+            if retry_at is not None and _reached_otherwise(connection, row):
+                values.update(status=SKIPPED)  # another stage got there while this one was out
             elif retry_at is not None:
                 values.update(status=PENDING, next_attempt_at=retry_at)
             else:
@@ -308,9 +308,12 @@ class Outbox:
         return Snapshot(int(queued), max(age, 0.0), int(due), min(upcoming, default=None))
 
 
-def _reached_later(connection: Connection, row: Any) -> bool:
-    """True when a later stage (a fall-through) already reached this delivery's recipient."""
+def _reached_otherwise(connection: Connection, row: Any) -> bool:
+    """True when another stage already reached this delivery's recipient.
+
+    A later stage (a fall-through) or an earlier one that came back while this one was
+    out: `record_sent` skips only stages that are pending, not one being sent."""
     sent = same_recipient_select(row).where(
-        deliveries.c.status == SENT, deliveries.c.stage > row.stage
+        deliveries.c.status == SENT, deliveries.c.stage != row.stage
     )
     return connection.execute(sent).first() is not None

@@ -171,3 +171,28 @@ def test_at_most_one_a_minute_per_incident_even_with_a_short_window(tmp_path: Pa
     assert (first.status, second.status) == ("routed", "held")
     assert second.due_at.replace(tzinfo=None) == (T0 + AFTER + 60 * SEC).replace(tzinfo=None)
     engine.dispose()
+
+
+def test_a_fall_through_out_when_the_first_channel_comes_back_stops_retrying(
+    tmp_path: Path, db: Db
+) -> None:
+    """Email returns and is sent while the recipient's SMS fall-through is being sent and
+    fails: that SMS is skipped, not queued again (the recipient has the notice)."""
+    config, engine, outbox = _setup(tmp_path, db)
+    _warn(outbox, config, 1, T0)
+    opened, _told_count = outbox.fall_through(T0 + AFTER, AFTER, WINDOW)
+    assert opened > 0
+    at = T0 + AFTER + SEC
+    sms = outbox.claim(at, "sms", 500, 60 * SEC)  # the fall-through SMS, out and failing
+    mails = outbox.claim(at + 5 * SEC, "email", 500, 60 * SEC)  # the first channel is back
+    for item in mails:
+        outbox.record_sent(item.id, at, "mail", None, "250 ok")
+    for item in sms:
+        outbox.record_failure(item.id, at, "sms", "connection refused", False, at + SEC)
+    with engine.connect() as connection:
+        rows = list(connection.execute(select(deliveries).where(deliveries.c.notice_id == 1)))
+    reached = {r.recipient_key for r in rows if r.channel == "email" and r.status == "sent"}
+    states = {r.status for r in rows if r.channel == "sms" and r.recipient_key in reached}
+    assert reached
+    assert states == {"skipped"}, states
+    engine.dispose()
