@@ -211,8 +211,8 @@ def test_login_limits_count_the_real_client_behind_a_trusted_proxy(tmp_path: Pat
 
     direct = client(console)  # "testclient": not a trusted proxy, its X-Forwarded-For is ignored
     for n in range(3):
-        assert _login(direct, f"q{n}", "wrong-wrong", "10.1.1.1").status_code == 401
-    assert _login(direct, "duty-officer", PASSWORD, "10.1.1.2").status_code == 429
+        assert _login(direct, f"q{n}", "wrong-wrong", "203.0.113.11").status_code == 401
+    assert _login(direct, "duty-officer", PASSWORD, "203.0.113.12").status_code == 429
 
 
 def test_secure_cookie_when_a_trusted_proxy_says_https(tmp_path: Path) -> None:
@@ -229,7 +229,7 @@ def test_secure_cookie_when_a_trusted_proxy_says_https(tmp_path: Path) -> None:
     assert "secure" not in spoofed.headers["set-cookie"].lower()  # not from a trusted proxy
 
 
-@pytest.mark.parametrize("value", ['["localhost"]', '["10.0.0.0/33"]', '"127.0.0.1"'])
+@pytest.mark.parametrize("value", ['["localhost"]', '["192.0.2.0/33"]', '"127.0.0.1"'])
 def test_trusted_proxies_are_validated(tmp_path: Path, value: str) -> None:
     toml = base_toml(tmp_path / "cw.db") + f"\n[console]\ntrusted_proxies = {value}\n"
     with pytest.raises(ConfigError) as caught:
