@@ -168,7 +168,7 @@ def complete(
     incidents.follow_up(row.incident_id, "called", by, note, record)
     with incidents.engine.connect() as connection:
         return task_of(
-            connection.execute(select(call_tasks).where(call_tasks.c.id == call_id)).one()
+            connection.execute(select(call_tasks).where(call_tasks.c.id == call_id)).one()._mapping
         )
 
 

@@ -1,20 +1,25 @@
-"""What `commwatch status` says about follow-up: unacknowledged notices, calls, failing numbers."""
+"""What `commwatch status` says about follow-up: unacknowledged notices, calls, failing numbers.
+
+No SQLAlchemy here: `status` on SQLite reads through sqlite3 (`monitor.storage.reads`).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
-
-from dispatch.followup_reads import (
+from dispatch.followup_rows import (
     CallTask,
     FailingContact,
     failing_contacts,
     open_calls,
     open_counts,
 )
-from monitor.config import Config
+from monitor.storage.reads import Reader
+
+if TYPE_CHECKING:  # annotations only: `status` reads a cached config without pydantic
+    from monitor.config import Config
 
 
 @dataclass(frozen=True)
@@ -48,9 +53,9 @@ class FollowUpHealth:
         return out
 
 
-def follow_up_health(engine: Engine, config: Config) -> FollowUpHealth:
-    """Read the follow-up tables."""
-    counts = open_counts(engine)
+def follow_up_health(reader: Reader, config: Config) -> FollowUpHealth:
+    """Read the follow-up tables (SQL text: `dispatch.followup_rows`)."""
+    counts = open_counts(reader)
     return FollowUpHealth(
-        counts["waiting"], counts["escalated"], open_calls(engine), failing_contacts(engine, config)
+        counts["waiting"], counts["escalated"], open_calls(reader), failing_contacts(reader, config)
     )

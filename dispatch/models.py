@@ -21,8 +21,6 @@ Both are written before anything is sent. Times are aware UTC (`UtcDateTime`).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -36,19 +34,18 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from dispatch.delivery_states import FAILED as FAILED
+from dispatch.delivery_states import NOTICE_HELD as NOTICE_HELD
+from dispatch.delivery_states import NOTICE_ROUTED as NOTICE_ROUTED
+from dispatch.delivery_states import NOTICE_SUPERSEDED as NOTICE_SUPERSEDED
+from dispatch.delivery_states import OPEN_DELIVERY as OPEN_DELIVERY
+from dispatch.delivery_states import PENDING as PENDING
+from dispatch.delivery_states import SENDING as SENDING
+from dispatch.delivery_states import SENT as SENT
+from dispatch.delivery_states import SKIPPED as SKIPPED
+from dispatch.delivery_states import STANDBY as STANDBY
 from monitor.storage.engine import UtcDateTime, metadata
-
-NOTICE_HELD = "held"
-NOTICE_ROUTED = "routed"
-NOTICE_SUPERSEDED = "superseded"
-
-STANDBY = "standby"
-PENDING = "pending"
-SENDING = "sending"
-SENT = "sent"
-FAILED = "failed"
-SKIPPED = "skipped"
-OPEN_DELIVERY = (PENDING, SENDING)
+from monitor.storage.reads import aware as aware
 
 notices = Table(
     "dispatch_notices",
@@ -111,10 +108,3 @@ deliveries = Table(
 Index("ix_dispatch_deliveries_due", deliveries.c.status, deliveries.c.next_attempt_at)
 Index("ix_dispatch_deliveries_notice", deliveries.c.notice_id, deliveries.c.recipient_key)
 Index("ix_dispatch_deliveries_gateway", deliveries.c.gateway_id)
-
-
-def aware(value: datetime | str) -> datetime:
-    """Aggregates may come back naive (or as text on SQLite): read them as UTC."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, RowMapping, func, select
+from sqlalchemy import Engine, RowMapping, select
 
-from dispatch.models import FAILED, OPEN_DELIVERY, deliveries, notices
+from dispatch.models import deliveries, notices
 
 
 @dataclass(frozen=True)
@@ -98,25 +98,3 @@ def notices_for(engine: Engine, incident_id: int) -> list[NoticeStatus]:
         )
         for row in rows
     ]
-
-
-@dataclass(frozen=True)
-class OutboxHealth:
-    """The outbox backlog as `commwatch status` shows it."""
-
-    pending: int
-    oldest_pending_at: datetime | None
-    failed: int
-
-
-def outbox_health(engine: Engine) -> OutboxHealth:
-    """Deliveries not yet accepted, the oldest of them, and deliveries failed for good."""
-    waiting = deliveries.c.status.in_(OPEN_DELIVERY)
-    with engine.connect() as connection:
-        pending, oldest = connection.execute(
-            select(func.count(), func.min(deliveries.c.created_at)).where(waiting)
-        ).one()
-        failed = connection.execute(
-            select(func.count()).where(deliveries.c.status == FAILED)
-        ).scalar_one()
-    return OutboxHealth(int(pending), oldest, int(failed))

@@ -16,13 +16,14 @@ if TYPE_CHECKING:  # imported when a command runs, not when the parser is built
     from sqlalchemy import Engine
 
     from monitor.config import Config
+    from monitor.storage.reads import Reader
 
 
 def missing_message(config: Config) -> str:
     """One line: there is no database here yet, and how to make one."""
-    from monitor.storage.engine import describe_database
+    from monitor.storage.urls import described_url
 
-    url = describe_database(config.daemon.storage.url)
+    url = described_url(config.daemon.storage.url)
     where = config.directory
     return (
         f"no database at {url} (a new database; commands other than `run` and `db upgrade` "
@@ -51,3 +52,41 @@ def open_current(config: Config) -> Engine:
         cause = getattr(exc, "orig", None) or exc
         raise CommandError(f"database {redact_url(url)}: {cause}", EXIT_RUNTIME) from exc
     return engine
+
+
+def open_reader(config: Config) -> Reader:
+    """A reader of the configured database at the current schema, or CommandError (exit 1).
+
+    A plain SQLite file is read with the stdlib sqlite3, read-only, without
+    SQLAlchemy (`commwatch status` starts faster); any other database through
+    `open_current`. Both refuse what `open_current` refuses, in its words.
+    """
+    from monitor.storage.urls import sqlite_file
+
+    url = config.daemon.storage.url
+    database = sqlite_file(url)
+    if database is None:
+        from monitor.storage.engine_reads import EngineReader
+
+        return EngineReader(open_current(config), own_engine=True)
+    from pathlib import Path
+
+    from monitor.storage.revisions import behind_message
+    from monitor.storage.sqlite_reads import SqliteReader
+    from monitor.storage.urls import described_url, shown_url
+
+    if not Path(database).exists():
+        raise CommandError(missing_message(config), EXIT_RUNTIME)
+    reader: SqliteReader | None = None
+    try:
+        reader = SqliteReader(database, config.daemon.storage.busy_timeout.total_seconds())
+        state = reader.schema()
+    except SqliteReader.errors as exc:
+        if reader is not None:
+            reader.close()
+        raise CommandError(f"database {shown_url(url)}: {exc}", EXIT_RUNTIME) from exc
+    if not state.current:
+        reader.close()
+        message = behind_message(described_url(url), state, str(config.directory))
+        raise CommandError(message, EXIT_RUNTIME)
+    return reader

@@ -13,15 +13,15 @@ import sys
 import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, tzinfo
 from typing import TypeVar
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.commands.common import CommandError, load_or_report
 from monitor.commands.support import EXIT_OK, EXIT_RUNTIME, EXIT_USAGE
+from monitor.commands.times import plan_zone as plan_zone
+from monitor.commands.times import when as when
 from monitor.config import Config
 from monitor.incidents.authority import Actor, RefusedError, resolve_actor
 from monitor.incidents.engine import IncidentEngine, IncidentNotFoundError
@@ -154,16 +154,6 @@ def pad(text: str, width: int) -> str:
     """Left-justify for a terminal: CJK characters take two columns."""
     used = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
     return text + " " * max(width - used, 0)
-
-
-def plan_zone(config: Config) -> ZoneInfo:
-    """The zone notices and reports are written in (`[dispatch] timezone`); the CLI uses it too."""
-    return ZoneInfo(config.daemon.dispatch.timezone)
-
-
-def when(value: datetime | None, zone: tzinfo) -> str:
-    """A time as notices show it, in the plan's zone, labelled with its offset."""
-    return value.astimezone(zone).isoformat(sep=" ", timespec="seconds") if value else "-"
 
 
 def scenario_text(scenario: int | None) -> str:

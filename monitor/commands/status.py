@@ -18,6 +18,8 @@ if TYPE_CHECKING:  # imported when the command runs, not when the parser is buil
 
     from monitor.config import Config
     from monitor.incidents.clocks import Clock
+    from monitor.storage.node_table import NodeRow
+    from monitor.storage.reads import Reader
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -76,22 +78,22 @@ def run(args: argparse.Namespace) -> int:
     config = load_cached_or_report(args.config)
     if config is None:
         return 2
-    from monitor.commands.database import open_current
+    from monitor.commands.database import open_reader
 
     try:
-        engine = open_current(config)
+        reader = open_reader(config)
     except CommandError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.code
     try:
-        return render(config, engine, as_json=args.json, problems=args.problems)
+        return render(config, reader, as_json=args.json, problems=args.problems)
     finally:
-        engine.dispose()
+        reader.close()
 
 
 def render(
     config: Config,
-    engine: Engine,
+    reader: Reader,
     *,
     as_json: bool,
     problems: bool,
@@ -101,33 +103,33 @@ def render(
     """Write what `status` says to `out` and `err` (stdout, stderr); the exit code.
 
     The one renderer: the CLI's direct path and the daemon's control socket
-    (`monitor.runtime.control`) both call it, so they say the same bytes.
+    (`monitor.runtime.control`) both call it, so they say the same bytes. The
+    reader runs the same SQL through sqlite3 (SQLite, no daemon) or SQLAlchemy
+    (PostgreSQL, the daemon): `monitor.storage.reads`.
     """
     out = out or sys.stdout
     err = err or sys.stderr
     url = config.daemon.storage.url
-    from sqlalchemy.exc import SQLAlchemyError
-
     from dispatch.followup_status import FollowUpHealth, follow_up_health
-    from dispatch.status import outbox_health
-    from monitor.incidents.engine import IncidentEngine
-    from monitor.storage.engine import describe_database, redact_url
-    from monitor.storage.store import Store
+    from dispatch.outbox_health import outbox_health
+    from monitor.incidents.records import running_clocks
+    from monitor.storage.node_table import node_table
+    from monitor.storage.urls import described_url, shown_url
 
     try:
-        rows = Store(engine).node_table()
-        outbox = outbox_health(engine)
-        running = IncidentEngine(engine, config).clocks()
-        follow: FollowUpHealth = follow_up_health(engine, config)
-    except SQLAlchemyError as exc:
+        rows = node_table(reader)
+        outbox = outbox_health(reader)
+        running = running_clocks(reader, config.plan.report)
+        follow: FollowUpHealth = follow_up_health(reader, config)
+    except reader.errors as exc:
         cause = getattr(exc, "orig", None) or exc
-        print(f"error: cannot read {redact_url(url)}: {cause}", file=err)
+        print(f"error: cannot read {shown_url(url)}: {cause}", file=err)
         return 1
     names = {node.id: node.name for node in config.inventory.node}
     records = [_record(row) for row in rows if row.node_id in names]
     if not any(row.status for row in rows):
         print(
-            f"note: database {describe_database(url)} holds no node states yet: "
+            f"note: database {described_url(url)} holds no node states yet: "
             "`commwatch run` has not probed with it",
             file=err,
         )
@@ -170,15 +172,18 @@ def answer(config: Config, engine: Engine, request: dict[str, Any]) -> dict[str,
     as_json, problems = request.get("json"), request.get("problems")
     if not isinstance(as_json, bool) or not isinstance(problems, bool):
         return {"error": "bad request"}
+    from monitor.storage.engine_reads import EngineReader
+
     out, err = io.StringIO(), io.StringIO()
-    code = render(config, engine, as_json=as_json, problems=problems, out=out, err=err)
+    reader = EngineReader(engine)
+    code = render(config, reader, as_json=as_json, problems=problems, out=out, err=err)
     return {"code": code, "stdout": out.getvalue(), "stderr": err.getvalue()}
 
 
 def print_clocks(running: list[Clock], config: Config, out: TextIO | None = None) -> None:
     """The §4.1 clocks: what is due when, what is overdue (times in the plan's zone)."""
     out = out or sys.stdout
-    from monitor.commands.duty import plan_zone, when
+    from monitor.commands.times import plan_zone, when
     from monitor.plan.names import duration_name
 
     report = config.plan.report
@@ -207,7 +212,7 @@ def print_clocks(running: list[Clock], config: Config, out: TextIO | None = None
         )
 
 
-def _record(row: Any) -> dict[str, Any]:
+def _record(row: NodeRow) -> dict[str, Any]:
     return {
         "node": row.node_id,
         "system": row.system,

@@ -14,9 +14,10 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from monitor.incidents.authority import Actor, RefusedError, check_duty
-from monitor.incidents.clocks import OpenQuery
 from monitor.incidents.lifecycle import EventDraft, Incident, Step, require_open
 from monitor.incidents.notices import NoticeKind
+from monitor.incidents.records import QueryRecord as QueryRecord
+from monitor.incidents.records import query_record
 from monitor.incidents.tables import incident_queries, phone_reports
 
 CLAUSE = "§4.1 信息报告"
@@ -30,30 +31,6 @@ REPORT_FIELDS: dict[str, str] = {
     "capacity": "应急处置能力",
     "recovery": "恢复重建",
 }
-
-
-@dataclass(frozen=True)
-class QueryRecord:
-    """A query from a higher level (催报 or 要求核实) and its answer."""
-
-    id: int
-    incident_id: int
-    asked_at: datetime
-    asker: str
-    question: str
-    due_at: datetime
-    recorded_by: str | None
-    recorded_by_name: str | None
-    answered_at: datetime | None = None
-    answer: str | None = None
-    answered_by: str | None = None
-    answered_by_name: str | None = None
-
-    def as_open(self) -> OpenQuery:
-        """What the query clock needs."""
-        return OpenQuery(
-            self.id, self.incident_id, self.asked_at, self.asker, self.question, self.answered_at
-        )
 
 
 @dataclass(frozen=True)
@@ -183,7 +160,7 @@ def load_query(connection: Connection, query_id: int, lock: bool = False) -> Que
     """One query by id."""
     query = select(incident_queries).where(incident_queries.c.id == query_id)
     row = connection.execute(query.with_for_update() if lock else query).first()
-    return QueryRecord(**row._mapping) if row else None
+    return query_record(row._mapping) if row else None
 
 
 def queries(
@@ -195,7 +172,7 @@ def queries(
         query = query.where(incident_queries.c.incident_id == incident_id)
     if unanswered:
         query = query.where(incident_queries.c.answered_at.is_(None))
-    return [QueryRecord(**row._mapping) for row in connection.execute(query)]
+    return [query_record(row._mapping) for row in connection.execute(query)]
 
 
 def insert_phone_report(

@@ -20,6 +20,8 @@ from monitor.incidents.duty_log import PhoneReport, QueryRecord
 from monitor.incidents.guarantees import GuaranteeRecord
 from monitor.incidents.lifecycle import Incident, Step
 from monitor.incidents.notices import NoticeRequest, NoticeSink
+from monitor.incidents.records import running_clocks
+from monitor.storage.engine_reads import EngineReader
 
 
 class IncidentNotFoundError(LookupError):
@@ -188,9 +190,7 @@ class DutyRecords:
     def clocks(self) -> list[clocks.Clock]:
         """Every running §4.1 clock of the open incidents, by due time."""
         with self.engine.connect() as connection:
-            open_now = store.list_incidents(connection)
-            waiting = [q.as_open() for q in duty_log.queries(connection, unanswered=True)]
-        return clocks.clocks_of(open_now, waiting, self.config.plan.report)
+            return running_clocks(EngineReader(connection), self.config.plan.report)
 
     def _load(self, connection: Connection, incident_id: int) -> Incident:
         incident = store.load(connection, incident_id, lock=True)

@@ -9,13 +9,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import Connection, Engine, Row, insert, select, text, update
 
-from monitor.incidents import drills
+from monitor.incidents import drills, records
 from monitor.incidents.lifecycle import EventDraft, Incident, Step
 from monitor.incidents.notices import NoticeKind, NoticeRequest, NoticeSink
 from monitor.incidents.tables import (
@@ -30,7 +30,6 @@ from monitor.storage.engine import insert_new
 
 log = logging.getLogger(__name__)
 
-_INCIDENT_FIELDS = tuple(f.name for f in fields(Incident))
 WRITE_LOCK_KEY = "hashtext('commwatch incidents ' || current_schema())"
 
 
@@ -119,9 +118,8 @@ def lock_for_write(connection: Connection) -> None:
 
 
 def to_incident(row: Row[Any]) -> Incident:
-    """An Incident snapshot from an `incidents` row."""
-    mapping = row._mapping
-    return Incident(**{name: mapping[name] for name in _INCIDENT_FIELDS})
+    """An Incident snapshot from an `incidents` row (`monitor.incidents.records.to_incident`)."""
+    return records.to_incident(row._mapping)
 
 
 def load(connection: Connection, incident_id: int, lock: bool = False) -> Incident | None:

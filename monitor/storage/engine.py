@@ -28,6 +28,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 
+from monitor.storage.reads import utc
+from monitor.storage.urls import with_absolute
+
 if TYPE_CHECKING:
     from sqlalchemy.dialects.postgresql import Insert as PgInsert
     from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
@@ -60,11 +63,7 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        return utc(value)  # the one reading of stored times (SQL text reads use it too)
 
 
 def open_engine(url: str, busy_timeout_s: float = 5.0) -> Engine:
@@ -146,8 +145,7 @@ def describe_database(url: str) -> str:
     database = parsed.database
     if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
         return shown
-    path = Path(database)
-    return shown if path.is_absolute() else f"{shown} (= {path.resolve()})"
+    return with_absolute(shown, database)
 
 
 def dialect_insert(connection: Connection, table: Table) -> PgInsert | SqliteInsert:

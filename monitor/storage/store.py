@@ -18,10 +18,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, RowMapping, Table, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
 
 from monitor.nodes.state import NodeState, Status, Transition
 from monitor.storage.engine import redact_url
+from monitor.storage.engine_reads import EngineReader
+from monitor.storage.node_table import NodeRow as NodeRow
+from monitor.storage.node_table import node_table
 from monitor.storage.rows import (
     change_row,
     node_row,
@@ -40,27 +43,6 @@ log = logging.getLogger(__name__)
 
 ID_CHUNK = 500  # ids per IN (...) list: far below SQLite's and psycopg's parameter limits
 PRUNE_CHUNK = 5000  # samples deleted per transaction, so other writers are not held up
-
-
-@dataclass(frozen=True, slots=True)
-class NodeRow:
-    """One line of `commwatch status`: a configured node, its state, its latest sample."""
-
-    node_id: str
-    name: str
-    system: str
-    address: str
-    street: str | None
-    critical: bool
-    status: Status
-    since: datetime | None
-    reason: str
-    last_probe: str | None
-    last_at: datetime | None
-    last_ok: bool | None
-    last_rtt_ms: float | None
-    last_loss: float | None
-    last_error: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,40 +139,7 @@ class Store:
 
     def node_table(self) -> list[NodeRow]:
         """Configured nodes with their state and latest primary-probe sample."""
-        s = probe_samples
-        latest_id = (
-            select(s.c.id)
-            .where(s.c.node_id == nodes.c.id, s.c.probe == nodes.c.primary_probe)
-            .order_by(s.c.at.desc(), s.c.id.desc())
-            .limit(1)
-            .correlate(nodes)
-            .scalar_subquery()
-        )
-        inner = (
-            select(
-                nodes.c.id,
-                nodes.c.name,
-                nodes.c.system,
-                nodes.c.address,
-                nodes.c.street,
-                nodes.c.critical,
-                node_states.c.status,
-                node_states.c.since,
-                node_states.c.reason,
-                latest_id.label("sample_id"),
-            )
-            .select_from(nodes.outerjoin(node_states, node_states.c.node_id == nodes.c.id))
-            .where(nodes.c.removed_at.is_(None))
-            .subquery()
-        )
-        query = (
-            select(inner, s.c.probe, s.c.at, s.c.ok, s.c.rtt_ms, s.c.loss, s.c.error)
-            .select_from(inner.outerjoin(s, s.c.id == inner.c.sample_id))
-            .order_by(inner.c.system, inner.c.id)
-        )
-        with self.engine.connect() as conn:
-            rows = conn.execute(query).mappings().all()
-        return [_node_table_row(row) for row in rows]
+        return node_table(EngineReader(self.engine))
 
     def recent_changes(self, limit: int = 50, node_id: str | None = None) -> list[ChangeRow]:
         """The latest state changes, newest first; of one node when `node_id` is given."""
@@ -253,24 +202,3 @@ def _upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], key: str
 def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def _node_table_row(row: RowMapping) -> NodeRow:
-    has_state = row["status"] is not None
-    return NodeRow(
-        node_id=row["id"],
-        name=row["name"],
-        system=row["system"],
-        address=row["address"],
-        street=row["street"],
-        critical=bool(row["critical"]),
-        status=status_of(row["status"]) if has_state else Status.UNKNOWN,
-        since=row["since"],
-        reason=row["reason"] or "",
-        last_probe=row["probe"],
-        last_at=row["at"],
-        last_ok=row["ok"],
-        last_rtt_ms=row["rtt_ms"],
-        last_loss=row["loss"],
-        last_error=row["error"],
-    )

@@ -17,6 +17,7 @@ from dispatch.states import delivery_state, notice_lines
 from monitor.incidents.authority import actor_of
 from monitor.incidents.engine import IncidentEngine
 from monitor.incidents.notices import NoticeKind
+from monitor.storage.engine_reads import EngineReader
 from tests.conftest import Db
 from tests.dispatch.followup_support import open_incident, rows, send_notice, setup
 from tests.dispatch.support import ONE_OPERATOR
@@ -104,7 +105,7 @@ def test_a_failed_receipt_fails_the_delivery_and_flags_the_number(tmp_path: Path
     with engine.connect() as connection:
         flag = connection.execute(select(contact_flags)).one()
     assert (flag.address, flag.failures, flag.cleared_at) == ("13800000004", 2, None)
-    shown = follow_up_health(engine, config).lines()
+    shown = follow_up_health(EngineReader(engine), config).lines()
     assert any(line.startswith("failing contact: 指挥部办公室值班员") for line in shown), shown
     assert any("sms 13800000004 — DLR 16: NACK/0x0000000b (2x" in line for line in shown), shown
     fixed = dataclasses.replace(config, contacts=config.contacts.model_copy(update={"person": []}))

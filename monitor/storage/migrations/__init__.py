@@ -13,7 +13,8 @@
   compares both on SQLite and PostgreSQL.
 
 A new revision: copy the newest file in `versions/`, set `revision` and
-`down_revision`, write its DDL with `op`, bump `HEAD`.
+`down_revision`, write its DDL with `op`, bump `HEAD` and `REVISIONS`
+(in `monitor.storage.revisions`).
 """
 
 from __future__ import annotations
@@ -21,17 +22,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, inspect, text
 
+from monitor.storage import revisions
 from monitor.storage.engine import describe_database
+from monitor.storage.revisions import (  # the revisions are listed there (no SQLAlchemy)
+    HEAD as HEAD,
+)
+from monitor.storage.revisions import (
+    REVISION_SQL,
+    VERSION_TABLE,
+    schema_state,
+)
+from monitor.storage.revisions import REVISIONS as REVISIONS
+from monitor.storage.revisions import SchemaError as SchemaError
+from monitor.storage.revisions import SchemaState as SchemaState
 
-HEAD = "0004"
-REVISIONS = ("0001", "0002", "0003", "0004")  # oldest first
 SCRIPTS = Path(__file__).parent
-VERSION_TABLE = "alembic_version"
 TABLES_0_1_0 = frozenset(
     {
         *("nodes", "probe_samples", "state_changes", "node_states"),
@@ -43,29 +52,6 @@ LOCK_WAIT_S = 120  # how long a second process waits for another's migration
 DDL_LOCK_TIMEOUT_S = 10  # how long one DDL statement waits for a table lock
 
 
-class SchemaError(Exception):
-    """The database cannot be used as it is; the message says what to run."""
-
-
-@dataclass(frozen=True)
-class SchemaState:
-    """Where a database stands."""
-
-    revision: str | None  # None: no revision recorded
-    empty: bool  # no tables at all (a new database)
-
-    @property
-    def label(self) -> str:
-        """The revision as people read it."""
-        if self.revision is not None:
-            return self.revision
-        return "empty" if self.empty else "0.1.0 (no revision)"
-
-    @property
-    def current(self) -> bool:
-        return self.revision == HEAD
-
-
 def inspect_schema(engine: Engine) -> SchemaState:
     """The database's revision, read under a shared lock on PostgreSQL."""
     with engine.connect() as conn, _locked(conn, shared=True):
@@ -75,9 +61,8 @@ def inspect_schema(engine: Engine) -> SchemaState:
 def _state(conn: Connection) -> SchemaState:
     tables = set(inspect(conn).get_table_names())
     if VERSION_TABLE not in tables:
-        return SchemaState(None, empty=not tables)
-    revision = conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
-    return SchemaState(str(revision) if revision is not None else None, empty=False)
+        return schema_state(tables, None)
+    return schema_state(tables, list(conn.execute(text(REVISION_SQL)).scalars()))
 
 
 def require_current(engine: Engine, config_dir: str | None = None) -> SchemaState:
@@ -91,21 +76,7 @@ def require_current(engine: Engine, config_dir: str | None = None) -> SchemaStat
 def behind_message(engine: Engine, state: SchemaState, config_dir: str | None) -> str:
     """One line: which database, where it stands, the command to run."""
     url = describe_database(engine.url.render_as_string(hide_password=False))
-    option = f" -c {config_dir}" if config_dir else ""
-    if state.revision is not None and state.revision not in REVISIONS:
-        return (
-            f"database {url} is at schema revision {state.revision}, unknown to this commwatch "
-            f"(head {HEAD}): it was upgraded by a newer commwatch; install that version"
-        )
-    if state.empty:
-        return (
-            f"database {url} is empty (a new database): create its schema with "
-            f"`commwatch db upgrade{option}` or start `commwatch run{option}`"
-        )
-    return (
-        f"database {url} is at schema revision {state.label}, this commwatch needs {HEAD}: "
-        f"run `commwatch db upgrade{option}`"
-    )
+    return revisions.behind_message(url, state, config_dir)
 
 
 def prepare(engine: Engine, config_dir: str | None = None) -> SchemaState | None:
