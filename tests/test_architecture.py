@@ -3,17 +3,29 @@
 - The core (monitor/ except app.py, cli.py, commands/, console/) imports nothing from dispatch/.
 - No import cycle between modules, imports under TYPE_CHECKING and inside functions included.
 - At most 6 Python files stand directly in monitor/ (the rest live in rooms).
+- `commwatch status --offline` on SQLite (the shipped config) runs without SQLAlchemy,
+  pydantic or Alembic (checked in a fresh interpreter: `monitor.storage.reads`).
 """
 
 from __future__ import annotations
 
 import ast
+import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from tests.paths import ROOT
+from monitor.cli import main
+from monitor.config import load_config
+from monitor.nodes.state import NodeState, Status
+from monitor.storage.engine import open_engine
+from monitor.storage.store import Store
+from tests.paths import ROOT, SHIPPED_CONFIG
 
 PACKAGES = ("monitor", "probes", "dispatch")
 EDGE_OF_CORE = (
@@ -118,3 +130,42 @@ def test_every_folder_is_a_package(package: str) -> None:
         if d.is_dir() and any(d.glob("*.py")) and "__pycache__" not in d.parts
     ]
     assert [str(d) for d in folders if not (d / "__init__.py").exists()] == []
+
+
+STATUS_WITHOUT = ("sqlalchemy", "pydantic", "alembic", "asyncio")
+
+
+def test_status_offline_on_sqlite_imports_no_sqlalchemy_pydantic_or_alembic(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The shipped config, its SQLite database made by `db upgrade` (which caches the config)."""
+    state = tmp_path / "state"
+    state.mkdir()
+    monkeypatch.setenv("STATE_DIRECTORY", str(state))
+    config = tmp_path / "config"
+    shutil.copytree(SHIPPED_CONFIG, config)
+    assert main(["db", "upgrade", "-c", str(config)]) == 0
+    capsys.readouterr()
+    store = Store(open_engine(f"sqlite:///{state / 'commwatch.db'}"), own_engine=True)
+    nodes = load_config(config).inventory.node
+    store.sync_nodes(nodes)
+    store.write_batch([], [], {n.id: NodeState(Status.DOWN, datetime.now(UTC)) for n in nodes})
+    store.close()
+    probe = (
+        "import sys; from monitor.cli import main; "
+        "code = main(['status', '--offline', '-c', sys.argv[1]]); "
+        f"print(sorted(m for m in {STATUS_WITHOUT!r} if m in sys.modules), file=sys.stderr); "
+        "sys.exit(code)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(config)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "STATE_DIRECTORY": str(state)},
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "cmcc-core-1" in done.stdout
+    assert "全部业务中断：" in done.stdout
+    assert done.stderr.strip().splitlines()[-1] == "[]"

@@ -21,14 +21,35 @@ if TYPE_CHECKING:  # imported when a command runs, not when the parser is built
 
 def missing_message(config: Config) -> str:
     """One line: there is no database here yet, and how to make one."""
-    from monitor.storage.urls import described_url
-
     url = described_url(config.daemon.storage.url)
     where = config.directory
     return (
         f"no database at {url} (a new database; commands other than `run` and `db upgrade` "
         f"never create one): run `commwatch db upgrade -c {where}` or `commwatch run -c {where}`"
     )
+
+
+def shown_url(url: str) -> str:
+    """`redact_url(url)`: the URL with any password hidden."""
+    from monitor.storage.urls import sqlite_file
+
+    if sqlite_file(url) is not None:
+        return url
+    from monitor.storage.engine import redact_url
+
+    return redact_url(url)
+
+
+def described_url(url: str) -> str:
+    """`describe_database(url)`: password hidden, a relative SQLite path also shown absolute."""
+    from monitor.storage.urls import sqlite_file, with_absolute
+
+    database = sqlite_file(url)
+    if database is not None:
+        return with_absolute(url, database)
+    from monitor.storage.engine import describe_database
+
+    return describe_database(url)
 
 
 def open_current(config: Config) -> Engine:
@@ -73,7 +94,6 @@ def open_reader(config: Config) -> Reader:
 
     from monitor.storage.revisions import behind_message
     from monitor.storage.sqlite_reads import SqliteReader
-    from monitor.storage.urls import described_url, shown_url
 
     if not Path(database).exists():
         raise CommandError(missing_message(config), EXIT_RUNTIME)

@@ -112,9 +112,9 @@ def render(
     url = config.daemon.storage.url
     from dispatch.followup_status import FollowUpHealth, follow_up_health
     from dispatch.outbox_health import outbox_health
+    from monitor.commands.database import described_url, shown_url
     from monitor.incidents.records import running_clocks
     from monitor.storage.node_table import node_table
-    from monitor.storage.urls import described_url, shown_url
 
     try:
         rows = node_table(reader)

@@ -2,8 +2,8 @@
 
 A plain SQLite file URL (`sqlite:///path`, no query, no escapes) is shown as
 it is: `monitor.storage.engine.redact_url` renders it unchanged (it holds no
-password; tests/monitor/storage/test_urls.py checks). Any other URL is
-rendered by SQLAlchemy (imported then).
+password; tests/monitor/storage/test_urls.py checks), so
+`monitor.commands.database.shown_url` needs SQLAlchemy only for other URLs.
 """
 
 from __future__ import annotations
@@ -29,22 +29,3 @@ def with_absolute(shown: str, database: str) -> str:
     """A SQLite URL as shown, with its file's absolute path when it is relative."""
     path = Path(database)
     return shown if path.is_absolute() else f"{shown} (= {path.resolve()})"
-
-
-def shown_url(url: str) -> str:
-    """`redact_url(url)`: the URL with any password hidden."""
-    if sqlite_file(url) is not None:
-        return url
-    from monitor.storage.engine import redact_url
-
-    return redact_url(url)
-
-
-def described_url(url: str) -> str:
-    """`describe_database(url)`: password hidden, a relative SQLite path also shown absolute."""
-    database = sqlite_file(url)
-    if database is not None:
-        return with_absolute(url, database)
-    from monitor.storage.engine import describe_database
-
-    return describe_database(url)
