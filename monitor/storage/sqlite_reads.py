@@ -33,9 +33,9 @@ class SqliteReader:
         self.connection.row_factory = sqlite3.Row
 
     def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> Sequence[Row]:
-        """All rows of `sql`, as mappings."""
-        found = self.connection.execute(sql, dict(params or {})).fetchall()
-        return [dict(zip(row.keys(), row, strict=True)) for row in found]
+        """All rows of `sql` (`sqlite3.Row`: by column name)."""
+        rows: list[sqlite3.Row] = self.connection.execute(sql, dict(params or {})).fetchall()
+        return rows
 
     def schema(self) -> SchemaState:
         """Where the database stands (`monitor.storage.revisions`), as Alembic records it."""
