@@ -10,8 +10,9 @@
 # Runs in a fresh directory (not the checkout) with STATE_DIRECTORY there. `db upgrade`
 # validates the config and records it (monitor.config.cache), so `status` reads the
 # cached config; "status, config validated" removes the cache before each run (what
-# status costs right after an edit). Also times the floor of each: importing
-# sqlalchemy, and sqlalchemy with the config models. Bytecode is written as an
+# status costs right after an edit). Also times the floors of the path before it read
+# SQLite with the stdlib sqlite3 (status on a SQLite file imports no SQLAlchemy since):
+# importing sqlalchemy, and sqlalchemy with the config models. Bytecode is written as an
 # installed program has it (PYTHONDONTWRITEBYTECODE is unset).
 # With the daemon running: a copy of the shipped config in $work/daemon-config (state
 # directory $work/daemon, detect_gateway = false, free ports) is run with `commwatch run`
