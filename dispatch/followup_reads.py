@@ -1,8 +1,10 @@
 """Follow-up as read by people and metrics: open call tasks, escalation counts, failing numbers.
 
 Read-only queries over the follow-up tables, kept apart from the modules that
-act (calls, escalation, receipts) so that `commwatch status` and `call list`
-start without loading routing, rendering and the channels.
+act (calls, escalation, receipts) so that `call list` starts without loading
+routing, rendering and the channels. The SQL and the row converters are in
+`dispatch.followup_rows` (no SQLAlchemy: `commwatch status` reads them through
+sqlite3 too); these run them on an engine.
 """
 
 from __future__ import annotations

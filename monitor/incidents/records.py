@@ -61,6 +61,7 @@ class QueryRecord:
 
 
 QUERY_FIELDS = tuple(f.name for f in fields(QueryRecord))
+_QUERY_TIMES = frozenset({"asked_at", "due_at", "answered_at"})
 UNANSWERED_QUERIES_SQL = (
     f"SELECT {', '.join(QUERY_FIELDS)} FROM incident_queries WHERE answered_at IS NULL ORDER BY id"
 )
@@ -89,9 +90,6 @@ def query_record(row: Row) -> QueryRecord:
         due_at=utc_required(row["due_at"]),
         answered_at=utc(row["answered_at"]),
     )
-
-
-_QUERY_TIMES = frozenset({"asked_at", "due_at", "answered_at"})
 
 
 def open_incidents(reader: Reader) -> list[Incident]:

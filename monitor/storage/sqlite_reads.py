@@ -1,9 +1,13 @@
 """`Reader` over the stdlib sqlite3, read-only: `commwatch status` on SQLite without SQLAlchemy.
 
 The file is opened `mode=ro` (a URI): a missing file is an error, never
-created, and nothing is written — no journal, no schema, no pragma that
+created, and nothing is written to it — no journal, no schema, no pragma that
 changes the file. A database in WAL mode (as the daemon keeps it) is read
 while the daemon writes; the busy timeout covers the moments a reader must wait.
+When no other connection has a WAL database open, SQLite makes its `-wal`
+(empty) and `-shm` index files beside it for the read and, read-only, leaves
+them there; the next writer uses them (as root, SQLite gives them the database
+file's owner).
 """
 
 from __future__ import annotations

@@ -234,6 +234,8 @@ def test_status_never_changes_the_database_file(
         assert "cmcc-core-1" in out
     assert _fingerprint(path) == before
     assert not Path(f"{path}-journal").exists()
+    wal = Path(f"{path}-wal")  # WAL: SQLite's own (empty) log beside it, never a write
+    assert not wal.exists() if journal == "delete" else wal.stat().st_size == 0
     with sqlite3.connect(path) as connection:
         assert connection.execute("PRAGMA journal_mode").fetchone() == (journal,)
     connection.close()
