@@ -48,3 +48,7 @@ async def test_the_trimmer_trims_every_period_before_the_collector_settles(
         await asyncio.sleep(0.01)
     await trimmer.stop()
     assert len(calls) >= 4  # start-up, then each period: not only after settling
+
+
+def test_the_mmap_threshold_is_pinned_where_glibc_has_mallopt() -> None:
+    assert memory.pin_mmap_threshold() is (memory._MALLOPT is not None)
