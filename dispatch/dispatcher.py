@@ -28,8 +28,8 @@ import random
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-import httpx
 from prometheus_client.core import Metric
 from sqlalchemy import Engine
 
@@ -39,7 +39,7 @@ from dispatch.duty_clocks import duty_clock_requests
 from dispatch.events import EventSink
 from dispatch.outbox import Outbox, Snapshot
 from dispatch.planner import plan_notice
-from dispatch.registry import Notifiers
+from dispatch.registry import Notifiers, needs_http
 from dispatch.render import Renderer
 from dispatch.report_clock import clock_requests
 from dispatch.sending import CHANNELS, Sender
@@ -50,6 +50,9 @@ from dispatch.wakeups import IDLE_CAP
 from monitor.config import Config
 from monitor.incidents.notices import NoticeRequest
 from monitor.incidents.tables import utcnow
+
+if TYPE_CHECKING:  # httpx loads when a notifier that speaks HTTP is configured
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +103,6 @@ class Dispatcher:
     def start(self) -> None:
         """Start the loop task; call from inside the running event loop."""
         self._loop = asyncio.get_running_loop()
-        if self._client is None:
-            self._client = httpx.AsyncClient()
         self.notifiers = self.sender.notifiers = self._build_notifiers(self.config)
         self._task = self._loop.create_task(self._run(), name="dispatcher")
 
@@ -291,7 +292,10 @@ class Dispatcher:
     def _build_notifiers(self, config: Config) -> Notifiers:
         if self._injected is not None:
             return Notifiers(self._injected, config.daemon.notifier)
-        assert self._client is not None
+        if self._client is None and needs_http(config.daemon.notifier):
+            import httpx  # only for sms_http and the robots (their module docstrings)
+
+            self._client = httpx.AsyncClient()
         credentials = config.daemon.cloud.credential
         return Notifiers.build(
             config.daemon.notifier, self._client, credentials=credentials, on_event=self.on_event

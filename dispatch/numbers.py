@@ -3,7 +3,8 @@
 The annex's duty phones (应急值班电话) are landlines: SMS gateways accept them
 without complaint and nothing arrives, so commwatch decides on its side, with
 `phonenumbers` (offline metadata, region CN by default), and shows landlines in
-notices as call-back numbers only.
+notices as call-back numbers only. `phonenumbers` (~1 MiB with its metadata) is
+imported when the first number is classified, not with this module.
 """
 
 from __future__ import annotations
@@ -11,12 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
-
 REGION = "CN"
-_SMS_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
-_LANDLINE_TYPES = frozenset({PhoneNumberType.FIXED_LINE, PhoneNumberType.VOIP})
 
 
 class NumberKind(StrEnum):
@@ -45,6 +41,9 @@ class PhoneNumber:
 
 def classify(raw: str, region: str = REGION) -> PhoneNumber:
     """Parse and classify one number as written in contacts.toml."""
+    import phonenumbers
+    from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
+
     try:
         parsed = phonenumbers.parse(raw, region)
     except NumberParseException:
@@ -53,11 +52,11 @@ def classify(raw: str, region: str = REGION) -> PhoneNumber:
         return PhoneNumber(raw, NumberKind.INVALID)
     e164 = phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
     kind_of = phonenumbers.number_type(parsed)
-    if kind_of in _SMS_TYPES:
+    if kind_of in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE):
         national = phonenumbers.region_code_for_number(parsed) == region
         address = str(parsed.national_number) if national else e164
         return PhoneNumber(raw, NumberKind.MOBILE, e164, address)
-    if kind_of in _LANDLINE_TYPES:
+    if kind_of in (PhoneNumberType.FIXED_LINE, PhoneNumberType.VOIP):
         return PhoneNumber(raw, NumberKind.LANDLINE, e164)
     return PhoneNumber(raw, NumberKind.OTHER, e164)
 
@@ -79,6 +78,8 @@ def voice_address(raw: str, region: str = REGION) -> str | None:
         return number.sms_address
     if number.kind is not NumberKind.LANDLINE or number.e164 is None:
         return None
+    import phonenumbers
+
     parsed = phonenumbers.parse(number.e164)
     if phonenumbers.region_code_for_number(parsed) != region:
         return number.e164

@@ -27,16 +27,12 @@ import html
 import logging
 import socket
 from collections.abc import Iterator
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_to_bytes
 
-import uvicorn
 from prometheus_client.core import Metric
 from sqlalchemy import Engine
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
 
 from dispatch.ack_links import LinkError, consume, link_key
 from dispatch.acks import record_reply
@@ -46,6 +42,12 @@ from monitor.config import Config
 from monitor.incidents.engine import IncidentEngine
 from monitor.incidents.tables import utcnow
 from monitor.runtime.metrics import counter
+
+if TYPE_CHECKING:  # the web stack (starlette, uvicorn) loads only when the receiver is used
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from uvicorn import Server
 
 log = logging.getLogger(__name__)
 
@@ -68,12 +70,6 @@ def decode_mo(raw: bytes, coding: str) -> str:
         return raw.decode("latin-1")
 
 
-class _Server(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield  # the daemon owns SIGTERM/SIGHUP
-
-
 class Receiver:
     """The HTTP listener; `start()` binds (when enabled), `stop()` closes."""
 
@@ -81,9 +77,16 @@ class Receiver:
         self.config = config
         self.incidents = IncidentEngine(engine, config)
         self.counts: dict[tuple[str, str], int] = {}
-        self._server: _Server | None = None
+        self._server: Server | None = None
         self._task: asyncio.Task[None] | None = None
-        self.app = Starlette(
+
+    @cached_property
+    def app(self) -> Starlette:
+        """The Starlette app (built, and the web stack imported, on first use)."""
+        from starlette.applications import Starlette
+        from starlette.routing import Route
+
+        return Starlette(
             routes=[
                 Route("/kannel/dlr/{token}", self._kannel_dlr),
                 Route("/kannel/mo/{token}", self._kannel_mo),
@@ -113,6 +116,13 @@ class Receiver:
             raise OSError(f"receiver cannot listen on {settings.listen}: {exc.strerror}") from exc
         sock.listen(64)
         sock.setblocking(False)
+        import uvicorn
+
+        class _Server(uvicorn.Server):
+            @contextlib.contextmanager
+            def capture_signals(self) -> Iterator[None]:
+                yield  # the daemon owns SIGTERM/SIGHUP
+
         server_config = uvicorn.Config(
             self.app, lifespan="off", access_log=False, log_config=None, log_level="warning"
         )
@@ -162,7 +172,7 @@ class Receiver:
     async def _kannel_dlr(self, request: Request) -> Response:
         if not self._allowed(request):
             self._count("dlr", "forbidden")
-            return PlainTextResponse("not found", status_code=404)
+            return _text("not found", status_code=404)
         key = request.query_params.get("key", "")
         status = request.query_params.get("status", "")
         answer = request.query_params.get("answer", "")
@@ -170,12 +180,12 @@ class Receiver:
         reason = f"DLR {status}: {answer}".strip()
         found = await asyncio.to_thread(record_receipt, self.engine, key, state, reason)
         self._count("dlr", "matched" if found is not None else "unknown")
-        return PlainTextResponse("ok")
+        return _text("ok")
 
     async def _kannel_mo(self, request: Request) -> Response:
         if not self._allowed(request):
             self._count("mo", "forbidden")
-            return PlainTextResponse("not found", status_code=404)
+            return _text("not found", status_code=404)
         raw = _raw_query(request, "text")
         text = decode_mo(raw, request.query_params.get("coding", "0"))
         sender = request.query_params.get("from", "")
@@ -191,42 +201,42 @@ class Receiver:
                 "fields": {"outcome": outcome, "why": result.why, "delivery": _delivery(result)}
             },
         )
-        return PlainTextResponse("")
+        return _text("")
 
     async def _receipt(self, request: Request) -> Response:
         if not self._allowed(request):
             self._count("receipt", "forbidden")
-            return PlainTextResponse("not found", status_code=404)
+            return _text("not found", status_code=404)
         data = await _json(request)
         try:
             state = ReceiptState(str(data.get("state", "")))
         except ValueError:
             self._count("receipt", "bad")
-            return PlainTextResponse("state: delivered | failed | pending", status_code=400)
+            return _text("state: delivered | failed | pending", status_code=400)
         gateway_id, reason = str(data.get("gateway_id", "")), str(data.get("reason", ""))
         found = await asyncio.to_thread(record_receipt, self.engine, gateway_id, state, reason)
         self._count("receipt", "matched" if found is not None else "unknown")
-        return PlainTextResponse("ok")
+        return _text("ok")
 
     async def _tencent_voice(self, request: Request) -> Response:
         """Tencent Cloud's voice status callback: the call result as the delivery state."""
         if not self._allowed(request):
             self._count("tencent_voice", "forbidden")
-            return PlainTextResponse("not found", status_code=404)
+            return _text("not found", status_code=404)
         receipt = callback_receipt("tencent_voice", await _json(request))
         if receipt is None:
             self._count("tencent_voice", "bad")
-            return JSONResponse({"result": 1, "errmsg": "not a voiceprompt_callback"}, 400)
+            return _json_reply({"result": 1, "errmsg": "not a voiceprompt_callback"}, 400)
         found = await asyncio.to_thread(
             record_receipt, self.engine, receipt.gateway_id, receipt.state, receipt.detail
         )
         self._count("tencent_voice", "matched" if found is not None else "unknown")
-        return JSONResponse({"result": 0, "errmsg": "OK"})
+        return _json_reply({"result": 0, "errmsg": "OK"})
 
     async def _reply(self, request: Request) -> Response:
         if not self._allowed(request):
             self._count("reply", "forbidden")
-            return PlainTextResponse("not found", status_code=404)
+            return _text("not found", status_code=404)
         data = await _json(request)
         return await self._handle_reply(
             str(data.get("from", "")), str(data.get("text", "")), "reply"
@@ -235,19 +245,37 @@ class Receiver:
     async def _ack(self, request: Request) -> Response:
         token = self.config.daemon.receiver.token
         if token is None:
-            return PlainTextResponse("not found", status_code=404)
+            return _text("not found", status_code=404)
         link = str(request.path_params["link"])
         key = link_key(token.get_secret_value())
         if request.method == "GET":
-            return HTMLResponse(_page("确认收到通知", _button(link)))
+            return _html(_page("确认收到通知", _button(link)))
         try:
             result = await asyncio.to_thread(consume, self.incidents, key, link, utcnow())
         except LinkError as exc:
             self._count("ack", "refused")
-            return HTMLResponse(_page("无法确认", f"<p>{html.escape(str(exc))}</p>"), 410)
+            return _html(_page("无法确认", f"<p>{html.escape(str(exc))}</p>"), 410)
         self._count("ack", "acknowledged")
         text = f"已确认收到（{html.escape(result.recipient)}）。谢谢。"
-        return HTMLResponse(_page("已确认收到", f"<p>{text}</p>"))
+        return _html(_page("已确认收到", f"<p>{text}</p>"))
+
+
+def _text(body: str, status_code: int = 200) -> Response:
+    from starlette.responses import PlainTextResponse
+
+    return PlainTextResponse(body, status_code=status_code)
+
+
+def _json_reply(data: dict[str, Any], status_code: int = 200) -> Response:
+    from starlette.responses import JSONResponse
+
+    return JSONResponse(data, status_code=status_code)
+
+
+def _html(body: str, status_code: int = 200) -> Response:
+    from starlette.responses import HTMLResponse
+
+    return HTMLResponse(body, status_code=status_code)
 
 
 def _raw_query(request: Request, name: str) -> bytes:

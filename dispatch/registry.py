@@ -11,15 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-
-import httpx
+from typing import TYPE_CHECKING
 
 from dispatch.base import Notifier
-from dispatch.email import EmailNotifier
 from dispatch.events import EventSink
 from dispatch.file import FileNotifier
-from dispatch.robots import RobotNotifier
-from dispatch.sms_http import SmsHttpNotifier
 from dispatch.sms_smpp import SmppNotifier
 from monitor.config.notifiers import (
     AliyunSmsNotifierConfig,
@@ -38,13 +34,17 @@ from monitor.config.notifiers import (
     WecomNotifierConfig,
 )
 
+if TYPE_CHECKING:  # httpx (~6 MiB with httpcore) loads only when an HTTP notifier is built
+    import httpx
+
 
 @dataclass(frozen=True)
 class Seams:
-    """What notifiers are built with: the shared HTTP client, named cloud credentials, the
-    sink for receipts and replies (dispatch.events)."""
+    """What notifiers are built with: the shared HTTP client (None when no configured
+    notifier speaks HTTP), named cloud credentials, the sink for receipts and replies
+    (dispatch.events)."""
 
-    client: httpx.AsyncClient
+    client: httpx.AsyncClient | None
     credentials: Mapping[str, CloudCredentialConfig] = field(default_factory=dict)
     on_event: EventSink | None = None
 
@@ -52,13 +52,23 @@ class Seams:
 NotifierFactory = Callable[[NotifierConfig, Seams], Notifier]
 
 
+# Each channel's module (and its library: aiosmtplib, httpx, jinja2's sandbox) is
+# imported when a notifier of that type is built, so a daemon pays only for the
+# channels its config has.
+
+
 def _email(config: NotifierConfig, _seams: Seams) -> Notifier:
+    from dispatch.email import EmailNotifier
+
     assert isinstance(config, EmailNotifierConfig)
     return EmailNotifier(config)
 
 
 def _sms_http(config: NotifierConfig, seams: Seams) -> Notifier:
+    from dispatch.sms_http import SmsHttpNotifier
+
     assert isinstance(config, SmsHttpNotifierConfig)
+    assert seams.client is not None  # Plugin.http: the caller made one
     return SmsHttpNotifier(config, seams.client)
 
 
@@ -68,7 +78,10 @@ def _sms_smpp(config: NotifierConfig, seams: Seams) -> Notifier:
 
 
 def _robot(config: NotifierConfig, seams: Seams) -> Notifier:
+    from dispatch.robots import RobotNotifier
+
     assert isinstance(config, DingtalkNotifierConfig | WecomNotifierConfig | FeishuNotifierConfig)
+    assert seams.client is not None  # Plugin.http: the caller made one
     return RobotNotifier(config, seams.client)
 
 
@@ -102,19 +115,21 @@ def _file(config: NotifierConfig, _seams: Seams) -> Notifier:
 
 @dataclass(frozen=True)
 class Plugin:
-    """A notifier type: the channel its deliveries belong to, and how to build one."""
+    """A notifier type: the channel its deliveries belong to, how to build one, and
+    whether it needs the shared HTTP client."""
 
     channel: str
     build: NotifierFactory
+    http: bool = False
 
 
 NOTIFIERS: dict[str, Plugin] = {
     "email": Plugin("email", _email),
-    "sms_http": Plugin("sms", _sms_http),
+    "sms_http": Plugin("sms", _sms_http, http=True),
     "sms_smpp": Plugin("sms", _sms_smpp),
-    "dingtalk": Plugin("robot", _robot),
-    "wecom": Plugin("robot", _robot),
-    "feishu": Plugin("robot", _robot),
+    "dingtalk": Plugin("robot", _robot, http=True),
+    "wecom": Plugin("robot", _robot, http=True),
+    "feishu": Plugin("robot", _robot, http=True),
     "aliyun_sms": Plugin("sms", _cloud),
     "aliyun_voice": Plugin("voice", _cloud),
     "tencent_sms": Plugin("sms", _cloud),
@@ -134,9 +149,14 @@ def _stand_in(notifier: Notifier) -> NotifierConfig:
     return FileNotifierConfig(name=notifier.name, type="file")
 
 
+def needs_http(configs: Sequence[NotifierConfig]) -> bool:
+    """Whether any of these notifiers needs the shared HTTP client."""
+    return any(NOTIFIERS[c.type].http for c in configs)
+
+
 def build_notifier(
     config: NotifierConfig,
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient | None,
     *,
     credentials: Mapping[str, CloudCredentialConfig] | None = None,
     on_event: EventSink | None = None,
@@ -168,7 +188,7 @@ class Notifiers:
     def build(
         cls,
         configs: Sequence[NotifierConfig],
-        client: httpx.AsyncClient,
+        client: httpx.AsyncClient | None,
         *,
         credentials: Mapping[str, CloudCredentialConfig] | None = None,
         on_event: EventSink | None = None,

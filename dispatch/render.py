@@ -7,6 +7,9 @@ The environment is a `SandboxedEnvironment` with `StrictUndefined`: templates
 are operator-editable and must not reach Python internals; a broken override
 falls back to a plain built-in text rather than stopping the outbox.
 
+Jinja2 is imported, and the environment built, when the first text is rendered:
+a daemon that sends nothing keeps neither in memory.
+
 SMS texts are made to fit one UCS-2 segment (70 characters, a non-BMP
 character counting 2) where they can: lists are shortened ("A、B等3个") step by
 step; a text that still does not fit goes out in 67-character parts.
@@ -19,14 +22,15 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Any
-
-from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
+from typing import TYPE_CHECKING, Any
 
 from dispatch.brief import brief_sections
 from monitor.config import Config
+
+if TYPE_CHECKING:
+    from jinja2.sandbox import SandboxedEnvironment
 
 log = logging.getLogger(__name__)
 
@@ -83,16 +87,24 @@ class Renderer:
     """Renders notice views into messages and report views into documents."""
 
     def __init__(self, search_path: Sequence[Path] = (SHIPPED,)) -> None:
-        loaders = [FileSystemLoader(str(p)) for p in search_path]
-        self.env = SandboxedEnvironment(
-            loader=ChoiceLoader(loaders),
+        self.search_path = tuple(search_path)
+
+    @cached_property
+    def env(self) -> SandboxedEnvironment:
+        """The sandboxed Jinja2 environment (built on first use)."""
+        from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined
+        from jinja2.sandbox import SandboxedEnvironment
+
+        env = SandboxedEnvironment(
+            loader=ChoiceLoader([FileSystemLoader(str(p)) for p in self.search_path]),
             undefined=StrictUndefined,
             autoescape=lambda name: name is not None and name.endswith(".html.j2"),
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.filters["some"] = some
-        self.env.filters["cn_date"] = cn_date
+        env.filters["some"] = some
+        env.filters["cn_date"] = cn_date
+        return env
 
     @classmethod
     def for_config(cls, config: Config) -> Renderer:
@@ -152,6 +164,8 @@ class Renderer:
 
     def message(self, view: Mapping[str, Any], channel: str) -> Rendered:
         """The rendering for one channel; a broken template falls back to plain text."""
+        from jinja2 import TemplateError
+
         try:
             if channel in ("sms", "voice"):  # a voice notice reads the short text
                 return Rendered("", self.sms(view))

@@ -45,6 +45,7 @@ from monitor.runtime.restore import seed_spread
 from monitor.runtime.scheduler import ProbeScheduler
 from monitor.storage.engine import open_engine, redact_url
 from monitor.storage.migrations import prepare
+from monitor.storage.schema_child import upgrade_in_child
 from monitor.storage.store import Store
 from monitor.storage.writer import StoreWriter
 from probes.base import Probe, ProbeError, ProbeResult
@@ -104,7 +105,13 @@ class Daemon:
 
     async def run(self) -> int:
         """Start everything, wait for a stop signal, shut down cleanly."""
-        created = await asyncio.to_thread(prepare, self.engine, str(self.config.directory))
+        busy = self.config.daemon.storage.busy_timeout.total_seconds()
+        created = await asyncio.to_thread(
+            prepare,
+            self.engine,
+            str(self.config.directory),
+            lambda engine: upgrade_in_child(engine, busy),  # Alembic stays out of the daemon
+        )
         if created is not None:
             log.info(
                 "new database: schema created",

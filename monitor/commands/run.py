@@ -27,6 +27,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Validate the config (exit 2 on error), then run until SIGTERM/SIGINT (exit 0)."""
+    from monitor.runtime.memory import pin_mmap_threshold
+
+    pin_mmap_threshold()  # before the config's large blocks: freed ones go back at once
     config = load_or_report(args.config)
     if config is None:
         return 2

@@ -11,6 +11,8 @@ from pydantic import ValidationError
 from monitor.config.masking import REDACTED, looks_secret, mask_text
 
 _ABSENT = object()
+# an unknown key: in a model (extra="forbid") and in a dataclass (NodeConfig)
+_UNKNOWN_KEY = frozenset({"extra_forbidden", "unexpected_keyword_argument"})
 
 
 @dataclass(frozen=True)
@@ -74,13 +76,14 @@ def problems_from_validation(file: str, exc: ValidationError, data: Any) -> list
     for error in exc.errors(include_url=False):
         loc = [p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
         message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
+        unknown = error["type"] in _UNKNOWN_KEY
+        if unknown:
             message = "unknown key (a typo?)"
         if error["type"] == "missing":
             problems.append(ConfigProblem(file, key_path(loc, data), "required key is missing"))
             continue
         value = _secret_safe(loc, error.get("input", _ABSENT))
-        unknown_near_secrets = error["type"] == "extra_forbidden" and _bears_secrets(file, loc)
+        unknown_near_secrets = unknown and _bears_secrets(file, loc)
         if unknown_near_secrets or isinstance(value, dict):
             # an unknown key there may be a misspelt secret (`pasword = "…"`): never echo it
             value = _ABSENT  # a whole table: the path already says which

@@ -1,11 +1,22 @@
-"""Models of nodes.toml: the systems (operator networks, key systems) and their nodes."""
+"""Models of nodes.toml: the systems (operator networks, key systems) and their nodes.
+
+A node is a slotted pydantic dataclass, not a model: validated the same way,
+but ~0.2 KiB instead of ~1.3 KiB each (no per-instance `__dict__` nor
+fields-set; defaults shared, never copied; the system id and the probe list
+interned), which at 10,000 nodes is ~11 MiB of the daemon's RSS. Config values
+are never mutated, so sharing equal values is safe.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
-from typing import Literal, get_args
+import sys
+from collections.abc import Mapping
+from typing import Any, Literal, get_args
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic.dataclasses import dataclass
 
 from monitor.config.types import Duration, Identifier, StrictModel
 from monitor.config.windows import MaintenanceWindow
@@ -37,25 +48,36 @@ class CustomOid(StrictModel):
     scale: float = 1.0
 
 
-class NodeConfig(StrictModel):
+_SHARED: dict[tuple[str, ...], list[ProbeKind]] = {}  # equal probe lists: one list
+_NONE: list[Any] = []  # every node without interfaces / oids
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, config=ConfigDict(extra="forbid", strict=False))
+class NodeConfig:
     """[[node]]: one probed address."""
 
-    id: Identifier
+    # every field is a Field(): pydantic keeps the declared order only so (errors, schema)
+    id: Identifier = Field()
     name: str = Field(min_length=1)
-    system: str
-    address: str
-    probes: list[ProbeKind] = Field(default=["icmp"], min_length=1)
-    street: str | None = None
-    critical: bool = False
-    parent: str | list[str] | None = None
+    system: str = Field()
+    address: str = Field()
+    probes: list[ProbeKind] = Field(default=["icmp"], min_length=1, validate_default=True)
+    street: str | None = Field(default=None)
+    critical: bool = Field(default=False)
+    parent: str | list[str] | None = Field(default=None)
     fail_after: int | None = Field(default=None, ge=1, le=100)
     recover_after: int | None = Field(default=None, ge=1, le=100)
     degraded_loss: float | None = Field(default=None, gt=0.0, le=1.0)
-    degraded_rtt: Duration | None = None
-    snmp_auth: str | None = None
+    degraded_rtt: Duration | None = Field(default=None)
+    snmp_auth: str | None = Field(default=None)
     snmp_port: int = Field(default=161, ge=1, le=65535)
-    interfaces: list[str] = []
-    oids: list[CustomOid] = []
+    interfaces: list[str] = Field(default=[], validate_default=True)
+    oids: list[CustomOid] = Field(default=[], validate_default=True)
+
+    @field_validator("system")
+    @classmethod
+    def _system(cls, value: str) -> str:
+        return sys.intern(value)  # ~10 systems for 10,000 nodes: one string each
 
     @field_validator("address")
     @classmethod
@@ -70,13 +92,22 @@ class NodeConfig(StrictModel):
     def _unique_probes(cls, value: list[ProbeKind]) -> list[ProbeKind]:
         if len(set(value)) != len(value):
             raise ValueError("a probe is listed twice")
-        return value
+        return _SHARED.setdefault(tuple(value), value)
+
+    @field_validator("interfaces", "oids")
+    @classmethod
+    def _shared_empty(cls, value: list[Any]) -> list[Any]:
+        return value or _NONE  # pydantic copies a default list for every node: share one
 
     @model_validator(mode="after")
     def _snmp_needs_auth(self) -> NodeConfig:
         if "snmp" in self.probes and self.snmp_auth is None:
             raise ValueError('a node with "snmp" in probes needs snmp_auth')
         return self
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None) -> NodeConfig:
+        """A copy with some fields replaced (validated again), as on the config models."""
+        return dataclasses.replace(self, **(update or {}))
 
     @property
     def parents(self) -> tuple[str, ...]:

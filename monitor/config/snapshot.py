@@ -90,14 +90,14 @@ def load(data: Any, directory: Path) -> Config:
 
 
 def _encode(value: Any) -> Any:
-    from pydantic import BaseModel, SecretBytes, SecretStr  # loaded already: config validated
+    from pydantic import SecretBytes, SecretStr  # loaded already: config validated
 
     if isinstance(value, enum.Enum):
         return _encode_scalar(value)
     if value is None or isinstance(value, bool | int | float | str):
         return value
-    if isinstance(value, BaseModel):
-        fields = {name: _encode(getattr(value, name)) for name in type(value).model_fields}
+    if is_model(value):
+        fields = {name: _encode(getattr(value, name)) for name in type(value).__pydantic_fields__}
         props = {name: _encode(getattr(value, name)) for name in _properties(type(value))}
         return {"$": "model", "kind": type(value).__name__, "fields": fields, "props": props}
     if isinstance(value, SecretStr | SecretBytes):
@@ -110,6 +110,11 @@ def _encode(value: Any) -> Any:
     if isinstance(value, dict):
         return {"$": "dict", "v": [[_encode(k), _encode(v)] for k, v in value.items()]}
     return _encode_scalar(value)
+
+
+def is_model(value: Any) -> bool:
+    """A validated config object: a pydantic model or pydantic dataclass (NodeConfig)."""
+    return hasattr(type(value), "__pydantic_fields__") and not isinstance(value, type)
 
 
 def _encode_scalar(value: Any) -> Any:

@@ -63,8 +63,17 @@ class FlapState:
     share: float = 0.0
 
 
+FLAP_START = FlapState()  # every node's first flap state (frozen: one object for all)
+# Steady nodes' flap states are equal: shared, so 10,000 steady nodes hold a handful
+# of FlapState objects and tuples instead of 10,000 of each (~2 MiB).
+_QUIET: dict[int, tuple[bool, ...]] = {}  # length → (False,) * length
+_STEADY: dict[tuple[int, Outcome, Status], FlapState] = {}  # (rounds, outcome, status) → state
+
+
 def change_share(changes: tuple[bool, ...], window: int) -> float:
     """The weighted share of change over `window` slots; `changes` newest last."""
+    if not any(changes):
+        return 0.0
     if window < 2:
         return float(any(changes[-1:]))
     recent = changes[-window:]
@@ -95,6 +104,8 @@ def track(flap: FlapState, outcome: Outcome, status: Status, limits: FlapLimits)
     if flap.last_status is not None:
         changed = flap.last_status is not Status.UNKNOWN and status is not flap.last_status
         changes = (*changes, changed)[-limits.window :]
+        if not changed and not any(changes):
+            changes = _QUIET.setdefault(len(changes), changes)
     share = change_share(changes, limits.window)
     flapping, held = flap.flapping, flap.held
     if not flapping and share >= limits.high:
@@ -102,6 +113,10 @@ def track(flap: FlapState, outcome: Outcome, status: Status, limits: FlapLimits)
         held = flap.last_status if flap.last_status is not None else status
     elif flapping and share < limits.low:
         flapping = False
+    if not flapping and share == 0.0:
+        # no change in the window: equal to that of every other such node as old
+        key = (len(changes), outcome, status)
+        return _STEADY.setdefault(key, FlapState(changes, outcome, status, False, status))
     return FlapState(
         changes=changes,
         last_outcome=outcome,

@@ -20,7 +20,7 @@ from datetime import datetime
 
 from monitor.config import Config
 from monitor.config.inventory import NodeConfig
-from monitor.nodes.flapping import FlapLimits, FlapState, shown_status, track
+from monitor.nodes.flapping import FLAP_START, FlapLimits, FlapState, shown_status, track
 from monitor.nodes.state import (
     NodeState,
     Observation,
@@ -57,7 +57,7 @@ class NodeEntry:
     config: NodeConfig
     state: NodeState = field(default_factory=NodeState)
     latest: dict[str, ProbeResult] = field(default_factory=dict)
-    flap: FlapState = field(default_factory=FlapState)
+    flap: FlapState = FLAP_START  # frozen: shared until the node's first round
     primary: str = ""  # primary_probe(config), set by the table
     icmp_rtt_ms: float | None = None
     icmp_loss: float | None = None

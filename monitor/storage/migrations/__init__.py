@@ -20,7 +20,7 @@ A new revision: copy the newest file in `versions/`, set `revision` and
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -79,18 +79,23 @@ def behind_message(engine: Engine, state: SchemaState, config_dir: str | None) -
     return revisions.behind_message(url, state, config_dir)
 
 
-def prepare(engine: Engine, config_dir: str | None = None) -> SchemaState | None:
+def prepare(
+    engine: Engine,
+    config_dir: str | None = None,
+    create: Callable[[Engine], tuple[SchemaState, SchemaState]] | None = None,
+) -> SchemaState | None:
     """For `run`: create the schema of an empty database (its state then), None if current.
 
     A database that is behind or ahead is refused (SchemaError): only `db upgrade`
-    changes the schema of a database that holds data.
+    changes the schema of a database that holds data. `create` upgrades the
+    empty database (default `upgrade`; the daemon runs it in a child process).
     """
     state = inspect_schema(engine)
     if state.current:
         return None
     if not state.empty:
         raise SchemaError(behind_message(engine, state, config_dir))
-    return upgrade(engine)[1]
+    return (create or upgrade)(engine)[1]
 
 
 def upgrade(engine: Engine) -> tuple[SchemaState, SchemaState]:

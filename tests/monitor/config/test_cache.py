@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import BaseModel, SecretStr
+from pydantic import SecretStr
 
 from monitor.cli import main
 from monitor.config import Config, load_config
 from monitor.config.cache import CACHE_FILE, load_cached, record
 from monitor.config.masking import secret_values
-from monitor.config.snapshot import WITHHELD, Frozen
+from monitor.config.snapshot import WITHHELD, Frozen, is_model
 from tests.paths import ROOT, SHIPPED_CONFIG
 
 COMMUNITY = 'community = "public"       # REPLACE: or { env = "COMMWATCH_SNMP_COMMUNITY" }'
@@ -42,9 +42,9 @@ def config_dir(tmp_path: Path) -> Path:
 
 def same(validated: Any, cached: Any, where: str) -> None:
     """Every field (and every property the project defines) equal, of the same type."""
-    if isinstance(validated, BaseModel):
+    if is_model(validated):  # a model, or a pydantic dataclass (NodeConfig)
         assert isinstance(cached, Frozen), where
-        names = list(type(validated).model_fields)
+        names = list(type(validated).__pydantic_fields__)
         names += [
             name
             for klass in type(validated).__mro__

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import gc
 
+import pytest
+
 from monitor.runtime import memory
 
 
@@ -26,3 +28,27 @@ async def test_the_trimmer_settles_the_collector_once_then_stops_cleanly() -> No
     gc.unfreeze()
     assert frozen >= len(keep)  # the survivors left the collector's generations
     assert trimmer._task is None
+
+
+async def test_the_trimmer_trims_every_period_before_the_collector_settles(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[float] = []
+
+    def trim() -> bool:
+        calls.append(1.0)
+        return True
+
+    monkeypatch.setattr(memory, "release_freed_memory", trim)
+    trimmer = memory.MemoryTrimmer(first=3600, every=0.01)  # settles only in an hour
+    trimmer.start()
+    for _ in range(200):  # bounded: at most ~2 s
+        if len(calls) >= 4:
+            break
+        await asyncio.sleep(0.01)
+    await trimmer.stop()
+    assert len(calls) >= 4  # start-up, then each period: not only after settling
+
+
+def test_the_mmap_threshold_is_pinned_where_glibc_has_mallopt() -> None:
+    assert memory.pin_mmap_threshold() is (memory._MALLOPT is not None)
