@@ -5,10 +5,12 @@ Doing that in the daemon's own process would keep what Alembic and the
 revision scripts load — ~10 MiB of modules, Mako templates and reflected
 metadata — in its RSS for as long as it runs, though it never needs them
 again. `upgrade_in_child(engine, busy_timeout_s)` runs `migrations.upgrade`
-in `python -m monitor.storage.schema_child` instead (the URL, which may hold a
-password, goes through stdin, never argv) and returns the same (before, after)
-states; a failure there is a SchemaError with the child's one-line reason. A
-database only this process can see (SQLite in memory) is upgraded in process.
+in `python -P -m monitor.storage.schema_child` instead (the URL, which may hold a
+password, goes through stdin, never argv; `-P` keeps the daemon's working
+directory off the child's path, so a `monitor/` there cannot stand in for the
+installed one) and returns the same (before, after) states; a failure there is
+a SchemaError with the child's one-line reason. A database only this process
+can see (SQLite in memory) is upgraded in process.
 
 `commwatch db upgrade` is a short-lived command and upgrades in process.
 """
@@ -39,7 +41,7 @@ def upgrade_in_child(engine: Engine, busy_timeout_s: float) -> tuple[SchemaState
     request = {"url": engine.url.render_as_string(hide_password=False), "busy": busy_timeout_s}
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "monitor.storage.schema_child"],
+            [sys.executable, "-P", "-m", "monitor.storage.schema_child"],  # -P: not from the cwd
             input=json.dumps(request),
             capture_output=True,
             text=True,
