@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -132,3 +135,15 @@ def request(
     }
     merged: Mapping[str, Any] = {**base, **context}
     return NoticeRequest(kind, incident_id, key, assessment, dict(merged), at)
+
+
+def start_dispatcher(config_dir: Path) -> subprocess.Popen[bytes]:
+    """A dispatcher in its own process (`tests.dispatch.run_dispatcher`), once it says ready."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.dispatch.run_dispatcher", str(config_dir)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == b"ready"
+    return proc

@@ -123,11 +123,7 @@ def test_run_and_reload_record_the_config_status_reads(tmp_path: Path) -> None:
     """The validated-config cache (monitor.config.cache): written at start and on reload."""
     require_root()
     port = free_port()
-    state = tmp_path / "state"
-    state.mkdir()
-    console = f'enabled = false\nstate_dir = "{state}"'
-    toml = daemon_toml(f"sqlite:///{tmp_path}/cw.db", port, console=console)
-    config = make_config(tmp_path / "config", toml)
+    _, config = _config_with_state_dir(tmp_path, port)
     daemon = DaemonProcess(config, port, tmp_path / "daemon.log")
     try:
         daemon.wait_for("config recorded at start", lambda: load_cached(config) is not None)
@@ -142,6 +138,15 @@ def test_run_and_reload_record_the_config_status_reads(tmp_path: Path) -> None:
         daemon.stop()
 
 
+def _config_with_state_dir(tmp_path: Path, port: int) -> tuple[Path, Path]:
+    """(state_dir, config dir): a daemon config on SQLite, console off, its own state_dir."""
+    state = tmp_path / "state"
+    state.mkdir()
+    console = f'enabled = false\nstate_dir = "{state}"'
+    toml = daemon_toml(f"sqlite:///{tmp_path}/cw.db", port, console=console)
+    return state, make_config(tmp_path / "config", toml)
+
+
 def _cached_nodes(config_dir: Path) -> set[str]:
     cached = load_cached(config_dir)
     return set(cached.nodes) if cached is not None else set()
@@ -151,11 +156,7 @@ def test_status_is_answered_by_the_running_daemon_over_its_control_socket(tmp_pa
     """The installed `commwatch status`, from a neutral directory, asks the daemon (0600 socket)."""
     require_root()
     port = free_port()
-    state = tmp_path / "state"
-    state.mkdir()
-    console = f'enabled = false\nstate_dir = "{state}"'
-    toml = daemon_toml(f"sqlite:///{tmp_path}/cw.db", port, console=console)
-    config = make_config(tmp_path / "config", toml)
+    state, config = _config_with_state_dir(tmp_path, port)
     control = state / "control.sock"
     daemon = DaemonProcess(config, port, tmp_path / "daemon.log")
     try:

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -27,11 +25,11 @@ from dispatch.outbox import Outbox
 from monitor.incidents.notices import NoticeKind
 from tests.dispatch.support import (
     ONE_OPERATOR,
-    ROOT,
     base_toml,
     database,
     load,
     request,
+    start_dispatcher,
     write_config,
 )
 from tests.smtp_server import SmtpServer
@@ -39,17 +37,6 @@ from tests.smtp_server import SmtpServer
 pytestmark = pytest.mark.peer
 NOTICES = 12
 OFFICE = ("gxj@example.org", "director@example.org", "duty@example.org")
-
-
-def start(config_dir: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.dispatch.run_dispatcher", str(config_dir)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    assert proc.stdout is not None
-    assert proc.stdout.readline().strip() == b"ready"
-    return proc
 
 
 def wait(check: object, timeout: float = 15.0) -> None:
@@ -89,7 +76,7 @@ timeout = "30s"
             query = select(func.count()).where(deliveries.c.status == "sent")
             return int(connection.execute(query).scalar_one())
 
-    first = start(config_dir)
+    first = start_dispatcher(config_dir)
     try:
         wait(lambda: sent() == 10 and server.hold.is_set())
         time.sleep(0.3)  # more are now held in DATA at the server
@@ -101,7 +88,7 @@ timeout = "30s"
     server.hold_after = None
     server.start()
 
-    second = start(config_dir)
+    second = start_dispatcher(config_dir)
     try:
         received = server.wait_for(NOTICES * 3, timeout=20)
         wait(lambda: sent() == NOTICES * 3)

@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -34,7 +32,14 @@ from sqlalchemy import Engine, func, select
 from dispatch.models import deliveries, notices
 from dispatch.outbox import Outbox
 from monitor.incidents.notices import NoticeKind
-from tests.dispatch.support import ONE_OPERATOR, ROOT, database, load, request, write_config
+from tests.dispatch.support import (
+    ONE_OPERATOR,
+    database,
+    load,
+    request,
+    start_dispatcher,
+    write_config,
+)
 from tests.kannel import Kannel
 from tests.smtp_server import SmtpServer
 
@@ -100,17 +105,6 @@ def kannel(tmp_path: Path) -> Iterator[Kannel]:
         yield running
 
 
-def _start(config_dir: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.dispatch.run_dispatcher", str(config_dir)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    assert proc.stdout is not None
-    assert proc.stdout.readline().strip() == b"ready"
-    return proc
-
-
 def _wait(check: object, what: str, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while not (callable(check) and check()):
@@ -148,7 +142,7 @@ def test_fall_through_tells_the_duty_once_across_a_sigkill(tmp_path: Path, kanne
     ]
     Outbox(engine).accept(warnings, warnings[0].created_at, config.daemon.dispatch.coalesce_window)
 
-    first = _start(config_dir)
+    first = start_dispatcher(config_dir)
     try:
         _wait(lambda: _routed_fallthroughs(engine) > 0, "the fall-through", AFTER_S + 3 * PASS_S)
     finally:
@@ -159,7 +153,7 @@ def test_fall_through_tells_the_duty_once_across_a_sigkill(tmp_path: Path, kanne
     assert smtp.messages == []
 
     kannel.start_smsbox()
-    second = _start(config_dir)
+    second = start_dispatcher(config_dir)
     try:
         sms_expected = len(OPERATORS) * 2 + len(DUTY_MOBILES) * 2
         kannel.wait_received(sms_expected, timeout=20)
