@@ -23,9 +23,10 @@ from dispatch.dispatcher import Dispatcher
 from dispatch.event_records import record_events
 from dispatch.followup import FollowUp
 from dispatch.receiver import Receiver
-from monitor.config import Config, ConfigError, load_config
+from monitor.config import Config, ConfigError
 from monitor.config.cache import record as record_config
 from monitor.config.inventory import PROBE_KINDS, NodeConfig
+from monitor.config.load_child import load_in_child
 from monitor.config.masking import secret_values
 from monitor.config.sources import CONTROL_SOCKET
 from monitor.nodes.state import Transition
@@ -408,7 +409,7 @@ class Daemon:
         async with self._reloading:
             sdnotify.reloading()
             try:
-                config = await asyncio.to_thread(load_config, self.config.directory)
+                config = await asyncio.to_thread(load_in_child, self.config.directory)
             except ConfigError as exc:
                 for problem in exc.problems:
                     log.error("config reload rejected", extra={"fields": {"problem": str(problem)}})

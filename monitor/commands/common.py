@@ -17,16 +17,25 @@ class CommandError(Exception):
         self.code = code
 
 
-def load_or_report(directory: str, *, record: bool = False) -> Config | None:
+def load_or_report(
+    directory: str, *, record: bool = False, in_child: bool = False
+) -> Config | None:
     """Load the config, or print every problem to stderr and return None.
 
     With `record`, a config that passed is written to the validated-config
-    cache (`monitor.config.cache`) for `load_cached_or_report`.
+    cache (`monitor.config.cache`) for `load_cached_or_report`. With
+    `in_child`, it is parsed and validated in a child process (the daemon:
+    `monitor.config.load_child`); the same problems are printed.
     """
     from monitor.config import ConfigError, load_config
 
     try:
-        config = load_config(directory)
+        if in_child:
+            from monitor.config.load_child import load_in_child
+
+            config = load_in_child(directory)
+        else:
+            config = load_config(directory)
     except ConfigError as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
