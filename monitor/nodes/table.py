@@ -56,7 +56,7 @@ class NodeEntry:
 
     config: NodeConfig
     state: NodeState = field(default_factory=NodeState)
-    latest: dict[str, ProbeResult] = field(default_factory=dict)
+    latest: dict[str, ProbeResult] | None = None  # made at a non-ICMP result (≈ 64 B a node)
     flap: FlapState = FLAP_START  # frozen: shared until the node's first round
     primary: str = ""  # primary_probe(config), set by the table
     icmp_rtt_ms: float | None = None
@@ -196,6 +196,8 @@ class NodeTable:
         if result.probe == "icmp":
             entry.icmp_rtt_ms, entry.icmp_loss = result.rtt_ms, result.loss
         else:
+            if entry.latest is None:
+                entry.latest = {}
             entry.latest[result.probe] = result
         if result.error in CONFIG_ERRORS:
             return None
@@ -250,7 +252,7 @@ class NodeTable:
             return observation
         primary = entry.primary
         extra = []
-        for probe, result in entry.latest.items():
+        for probe, result in (entry.latest or {}).items():
             if probe == primary or result.error in CONFIG_ERRORS:
                 continue
             if not result.ok:
@@ -270,7 +272,7 @@ class NodeTable:
         """NodeViews for the metrics collector (called from the scrape thread)."""
         for entry in list(self._entries.values()):
             node = entry.config
-            latest = dict(entry.latest)
+            latest = dict(entry.latest or {})
             rtts = {p: r.rtt_ms / 1000 for p, r in latest.items() if r.rtt_ms is not None}
             if entry.icmp_rtt_ms is not None:
                 rtts["icmp"] = entry.icmp_rtt_ms / 1000
