@@ -78,17 +78,27 @@ class IcmpRound:
 
     def _result(self, index: int, node: NodeConfig) -> ProbeResult:
         pairs = self.rtts[index]
-        if len(pairs) > 1:
+        received = len(pairs)
+        if received == 1:  # count = 1, the usual case: one sample, no sorting or scans
+            rtt = pairs[0][1] / NS_PER_MS
+            samples = [rtt]
+            values: dict[str, float | int | None] = {
+                "rtt_min_ms": rtt,
+                "rtt_max_ms": rtt,
+                "jitter_ms": 0.0,
+                "sent": self.sent[index],
+                "received": 1,
+            }
+        else:
             pairs.sort()
-        samples = [rtt / NS_PER_MS for _, rtt in pairs]
-        received = len(samples)
-        values: dict[str, float | int | None] = {
-            "rtt_min_ms": min(samples) if samples else None,
-            "rtt_max_ms": max(samples) if samples else None,
-            "jitter_ms": jitter(samples) if samples else None,
-            "sent": self.sent[index],
-            "received": received,
-        }
+            samples = [rtt / NS_PER_MS for _, rtt in pairs]
+            values = {
+                "rtt_min_ms": min(samples) if samples else None,
+                "rtt_max_ms": max(samples) if samples else None,
+                "jitter_ms": jitter(samples) if samples else None,
+                "sent": self.sent[index],
+                "received": received,
+            }
         loss = 1.0 - received / self.count
         if received:
             rtt_ms = sum(samples) / received
