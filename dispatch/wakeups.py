@@ -18,7 +18,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, exists, select
+from sqlalchemy import Engine, bindparam, exists, select
 
 from dispatch.models import NOTICE_HELD, PENDING, deliveries, notices
 from monitor.incidents.tables import incidents, notice_requests
@@ -35,16 +35,20 @@ class Signal:
     incidents_open: bool
 
 
+_NOW = bindparam("now", type_=deliveries.c.next_attempt_at.type)
+# built once: the read runs every poll_interval for as long as the daemon runs
+SIGNAL_QUERY = select(
+    exists().where(notice_requests.c.taken_at.is_(None)),
+    exists().where(deliveries.c.status == PENDING, deliveries.c.next_attempt_at <= _NOW),
+    exists().where(notices.c.status == NOTICE_HELD, notices.c.due_at <= _NOW),
+    exists().where(incidents.c.status.in_(OPEN_STATUSES)),
+)
+
+
 def signal(engine: Engine, now: datetime) -> Signal:
     """One SELECT: untaken notice requests, due deliveries or held notices, open incidents."""
-    query = select(
-        exists().where(notice_requests.c.taken_at.is_(None)),
-        exists().where(deliveries.c.status == PENDING, deliveries.c.next_attempt_at <= now),
-        exists().where(notices.c.status == NOTICE_HELD, notices.c.due_at <= now),
-        exists().where(incidents.c.status.in_(OPEN_STATUSES)),
-    )
     with engine.connect() as connection:
-        requests, due, held, open_now = connection.execute(query).one()
+        requests, due, held, open_now = connection.execute(SIGNAL_QUERY, {"now": now}).one()
     return Signal(bool(requests or due or held), bool(open_now))
 
 
