@@ -44,22 +44,32 @@ def load_in_child(directory: str | Path) -> Config:
     try:
         done = subprocess.run(
             [sys.executable, "-P", "-m", "monitor.config.load_child", str(directory)],
+            stdin=subprocess.DEVNULL,
             capture_output=True,
             timeout=CHILD_TIMEOUT_S,
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return _in_process(directory, f"{type(exc).__name__}: {exc}")
+        return _in_process(directory, type(exc).__name__)
     if done.returncode != 0 or not done.stdout:
-        lines = done.stderr.decode(errors="replace").strip().splitlines()
-        return _in_process(directory, lines[-1] if lines else f"exit status {done.returncode}")
-    kind, payload = pickle.loads(done.stdout)
+        return _in_process(directory, _why(done))
+    try:
+        kind, payload = pickle.loads(done.stdout)
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, ImportError, AttributeError):
+        return _in_process(directory, "an answer that is not one")
     if kind == LOADED:
         assert isinstance(payload, Config)
         return payload
     if kind == REFUSED:
         raise ConfigError([ConfigProblem(*problem) for problem in payload])
     raise FAILURES.get(str(payload), ValueError)()  # what the caller reports as a bug, not a crash
+
+
+def _why(done: subprocess.CompletedProcess[bytes]) -> str:
+    """The exit status and what the child's last line names, never its message (secrets)."""
+    lines = done.stderr.decode(errors="replace").strip().splitlines()
+    named = lines[-1].split(":", 1)[0].strip()[:80] if lines else ""
+    return f"exit status {done.returncode}" + (f" ({named})" if named else "")
 
 
 def _in_process(directory: str | Path, why: str) -> Config:

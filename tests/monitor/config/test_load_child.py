@@ -76,12 +76,26 @@ def stand_in_child(tmp_path: Path, body: str) -> str:
 def test_a_child_that_dies_falls_back_to_loading_in_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    child = stand_in_child(tmp_path, "print('killed', file=sys.stderr); sys.exit(137)")
+    child = stand_in_child(
+        tmp_path, "print('KeyError: hunter2-secret', file=sys.stderr); sys.exit(137)"
+    )
     monkeypatch.setattr(sys, "executable", child)
     with caplog.at_level(logging.WARNING):
         assert load_in_child(SHIPPED) == load_config(SHIPPED)
     assert [r.fields for r in caplog.records if r.getMessage().startswith(NO_ANSWER)] == [
-        {"why": "killed"}
+        {"why": "exit status 137 (KeyError)"}  # what failed, never the message (a secret?)
+    ]
+
+
+def test_an_answer_that_is_not_a_pickle_falls_back_to_loading_in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    child = stand_in_child(tmp_path, "sys.stdout.write('a library printed this')")
+    monkeypatch.setattr(sys, "executable", child)
+    with caplog.at_level(logging.WARNING):
+        assert load_in_child(SHIPPED) == load_config(SHIPPED)
+    assert [r.fields for r in caplog.records if r.getMessage().startswith(NO_ANSWER)] == [
+        {"why": "an answer that is not one"}
     ]
 
 
