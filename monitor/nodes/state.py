@@ -172,10 +172,25 @@ def _recovered_reason(previous: Status, target: Status) -> str:
     return "首次探测正常" if previous is Status.UNKNOWN else "恢复正常"
 
 
+OK = Observation(Outcome.OK)
+
+
+def clean(result: ProbeResult, limits: Thresholds) -> bool:
+    """True when `observe` finds the result OK by every limit (NaN values are left to it)."""
+    return (
+        result.ok
+        and not result.degraded
+        and (result.loss is None or result.loss < limits.degraded_loss)
+        and (result.rtt_ms is None or result.rtt_ms <= limits.degraded_rtt.total_seconds() * 1000)
+    )
+
+
 def observe(result: ProbeResult, limits: Thresholds) -> Observation:
     """Judge one probe result against the node's limits."""
     if not result.ok:
         return Observation(Outcome.FAILED, _failure_reason(result))
+    if clean(result, limits):
+        return OK
     reasons = []
     if result.loss is not None and result.loss >= limits.degraded_loss:
         reasons.append(f"丢包率{result.loss:.0%}")

@@ -28,6 +28,7 @@ from monitor.nodes.state import (
     Status,
     Thresholds,
     Transition,
+    clean,
     observe,
     step,
     transition,
@@ -252,9 +253,7 @@ class NodeTable:
         """
         state, flap, cap = entry.state, entry.flap, self._cap
         return (
-            result.ok
-            and not result.degraded
-            and entry.latest is None
+            entry.latest is None
             and not entry.unseen
             and state.status is Status.UP
             and state.good_streak == cap
@@ -267,10 +266,7 @@ class NodeTable:
             and not flap.flapping
             and flap.share == 0.0
             and len(flap.changes) == self._flap_limits.window
-            and (result.loss is None or result.loss < limits.degraded_loss)
-            and (
-                result.rtt_ms is None or result.rtt_ms <= limits.degraded_rtt.total_seconds() * 1000
-            )
+            and clean(result, limits)
         )
 
     def _limits(self, entry: NodeEntry, now: datetime) -> Thresholds:
