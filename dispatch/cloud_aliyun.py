@@ -21,7 +21,7 @@ import contextlib
 import json
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from alibabacloud_dysmsapi20170525 import models as sms_models
 from alibabacloud_dysmsapi20170525.client import Client as SmsClient
@@ -32,11 +32,13 @@ from darabonba.runtime import RuntimeOptions
 
 from dispatch.base import Delivery, Message, NotifyError
 from dispatch.events import EventSink, Receipt, log_event
-from monitor.config.notifiers import (
-    AliyunSmsNotifierConfig,
-    AliyunVoiceNotifierConfig,
-    CloudCredentialConfig,
-)
+
+if TYPE_CHECKING:
+    from monitor.config.notifiers import (
+        AliyunSmsNotifierConfig,
+        AliyunVoiceNotifierConfig,
+        CloudCredentialConfig,
+    )
 
 SMS_ENDPOINT = "dysmsapi.aliyuncs.com"
 VMS_ENDPOINT = "dyvmsapi.aliyuncs.com"
@@ -48,7 +50,7 @@ FAILED_CALLS = frozenset(
 )
 _TRANSIENT = ("Throttling", "isv.BUSINESS_LIMIT_CONTROL", "ServiceUnavailable", "InternalError")
 
-AliyunConfig = AliyunSmsNotifierConfig | AliyunVoiceNotifierConfig
+AliyunConfig: TypeAlias = "AliyunSmsNotifierConfig | AliyunVoiceNotifierConfig"
 
 
 def openapi_config(

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeAlias, TypeVar
 
 from tencentcloud.common import credential as tc_credential
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import (
@@ -33,18 +33,20 @@ from tencentcloud.vms.v20200902.vms_client import VmsClient
 
 from dispatch.base import Delivery, Message, NotifyError
 from dispatch.numbers import NumberKind, classify
-from monitor.config.notifiers import (
-    CloudCredentialConfig,
-    TencentSmsNotifierConfig,
-    TencentVoiceNotifierConfig,
-)
+
+if TYPE_CHECKING:
+    from monitor.config.notifiers import (
+        CloudCredentialConfig,
+        TencentSmsNotifierConfig,
+        TencentVoiceNotifierConfig,
+    )
 
 SMS_ENDPOINT = "sms.tencentcloudapi.com"
 VMS_ENDPOINT = "vms.tencentcloudapi.com"
 _TRANSIENT = ("LimitExceeded", "RequestLimitExceeded", "InternalError", "FailedOperation.Timeout")
 T = TypeVar("T")
 
-TencentConfig = TencentSmsNotifierConfig | TencentVoiceNotifierConfig
+TencentConfig: TypeAlias = "TencentSmsNotifierConfig | TencentVoiceNotifierConfig"
 
 
 def profile(config: TencentConfig, default: str) -> ClientProfile:

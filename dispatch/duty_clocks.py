@@ -8,16 +8,19 @@ overdue escalation also to the HQ leaders (routes in commwatch.toml).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 
 from dispatch.report_clock import incident_context
-from monitor.config.plan import ReportConfig
 from monitor.incidents import duty_log
 from monitor.incidents import store as incident_store
 from monitor.incidents.clocks import BRIEF, clocks_of, due_notices
 from monitor.incidents.notices import NoticeRequest
 from monitor.incidents.tables import assessment_from_json
+
+if TYPE_CHECKING:
+    from monitor.config.plan import ReportConfig
 
 
 def duty_clock_requests(

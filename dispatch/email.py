@@ -17,12 +17,15 @@ import asyncio
 import ssl
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from typing import TYPE_CHECKING
 
 import aiosmtplib
 
 from dispatch.base import Delivery, Message, NotifyError
 from dispatch.mime import build_mime
-from monitor.config.notifiers import SmtpNotifierConfig
+
+if TYPE_CHECKING:
+    from monitor.config.notifiers import SmtpNotifierConfig
 
 
 def build_message(config: SmtpNotifierConfig, message: Message) -> EmailMessage:

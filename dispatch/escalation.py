@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, Row, func, select, update
 
@@ -48,11 +48,13 @@ from dispatch.outbox_rows import request_of
 from dispatch.render import Renderer
 from dispatch.router import person_recipient
 from monitor.config import Config
-from monitor.config.followup import ChainConfig
 from monitor.incidents.authority import SYSTEM
 from monitor.incidents.engine import IncidentEngine
 from monitor.plan.names import duration_name
 from monitor.storage.engine import insert_new
+
+if TYPE_CHECKING:
+    from monitor.config.followup import ChainConfig
 
 log = logging.getLogger(__name__)
 

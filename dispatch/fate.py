@@ -13,10 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from monitor.config import Config
-from monitor.config.notifiers import NotifierConfig
 from monitor.plan.assessment import Assessment
+
+if TYPE_CHECKING:
+    from monitor.config.notifiers import NotifierConfig
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,15 @@ back from the gateway by mail and is not read here.
 from __future__ import annotations
 
 from email.message import EmailMessage
+from typing import TYPE_CHECKING
 
 from dispatch.base import Delivery, Message, NotifyError
 from dispatch.email import EmailNotifier
 from dispatch.mime import build_mime
 from dispatch.official_pdf import PdfError, html_to_pdf_async
-from monitor.config.notifiers import FaxEmailNotifierConfig
+
+if TYPE_CHECKING:
+    from monitor.config.notifiers import FaxEmailNotifierConfig
 
 
 def fax_digits(address: str) -> str:

@@ -16,11 +16,14 @@ import re
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dispatch.base import Delivery, Message, NotifyError
 from dispatch.mime import build_mime
-from monitor.config.notifiers import FileNotifierConfig
 from monitor.config.sources import expand_env
+
+if TYPE_CHECKING:
+    from monitor.config.notifiers import FileNotifierConfig
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9@._+-]+")
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from dispatch import gongwen
 from dispatch.fallthrough_view import missed_view
 from monitor.config import Config
-from monitor.config.contacts import INCIDENT_SITE
+from monitor.config.names import INCIDENT_SITE
 from monitor.incidents.notices import NoticeKind, NoticeRequest
 from monitor.plan.assessment import Assessment
 from monitor.plan.names import (

@@ -11,31 +11,30 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from datetime import timedelta
+from typing import TYPE_CHECKING, cast
 
 from dispatch.base import Notifier
 from dispatch.events import EventSink
 from dispatch.file import FileNotifier
 from dispatch.sms_smpp import SmppNotifier
-from monitor.config.notifiers import (
-    AliyunSmsNotifierConfig,
-    AliyunVoiceNotifierConfig,
-    CloudCredentialConfig,
-    DingtalkNotifierConfig,
-    EmailNotifierConfig,
-    FaxEmailNotifierConfig,
-    FeishuNotifierConfig,
-    FileNotifierConfig,
-    NotifierConfig,
-    SmppNotifierConfig,
-    SmsHttpNotifierConfig,
-    TencentSmsNotifierConfig,
-    TencentVoiceNotifierConfig,
-    WecomNotifierConfig,
-)
+from monitor.config.plain import plain_model
 
 if TYPE_CHECKING:  # httpx (~6 MiB with httpcore) loads only when an HTTP notifier is built
     import httpx
+
+    from monitor.config.notifiers import (
+        CloudCredentialConfig,
+        DingtalkNotifierConfig,
+        EmailNotifierConfig,
+        FaxEmailNotifierConfig,
+        FeishuNotifierConfig,
+        FileNotifierConfig,
+        NotifierConfig,
+        SmppNotifierConfig,
+        SmsHttpNotifierConfig,
+        WecomNotifierConfig,
+    )
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,7 @@ class Seams:
     on_event: EventSink | None = None
 
 
-NotifierFactory = Callable[[NotifierConfig, Seams], Notifier]
+NotifierFactory = Callable[["NotifierConfig", Seams], Notifier]
 
 
 # Each channel's module (and its library: aiosmtplib, httpx, jinja2's sandbox) is
@@ -60,29 +59,26 @@ NotifierFactory = Callable[[NotifierConfig, Seams], Notifier]
 def _email(config: NotifierConfig, _seams: Seams) -> Notifier:
     from dispatch.email import EmailNotifier
 
-    assert isinstance(config, EmailNotifierConfig)
-    return EmailNotifier(config)
+    return EmailNotifier(cast("EmailNotifierConfig", config))
 
 
 def _sms_http(config: NotifierConfig, seams: Seams) -> Notifier:
     from dispatch.sms_http import SmsHttpNotifier
 
-    assert isinstance(config, SmsHttpNotifierConfig)
     assert seams.client is not None  # Plugin.http: the caller made one
-    return SmsHttpNotifier(config, seams.client)
+    return SmsHttpNotifier(cast("SmsHttpNotifierConfig", config), seams.client)
 
 
 def _sms_smpp(config: NotifierConfig, seams: Seams) -> Notifier:
-    assert isinstance(config, SmppNotifierConfig)
-    return SmppNotifier(config, seams.on_event)
+    return SmppNotifier(cast("SmppNotifierConfig", config), seams.on_event)
 
 
 def _robot(config: NotifierConfig, seams: Seams) -> Notifier:
     from dispatch.robots import RobotNotifier
 
-    assert isinstance(config, DingtalkNotifierConfig | WecomNotifierConfig | FeishuNotifierConfig)
+    robot = cast("DingtalkNotifierConfig | WecomNotifierConfig | FeishuNotifierConfig", config)
     assert seams.client is not None  # Plugin.http: the caller made one
-    return RobotNotifier(config, seams.client)
+    return RobotNotifier(robot, seams.client)
 
 
 def _cloud(config: NotifierConfig, seams: Seams) -> Notifier:
@@ -91,26 +87,24 @@ def _cloud(config: NotifierConfig, seams: Seams) -> Notifier:
     from dispatch.cloud_tencent import TencentSmsNotifier, TencentVoiceNotifier
 
     credential = seams.credentials[getattr(config, "credential", "")]  # checked at load
-    if isinstance(config, AliyunSmsNotifierConfig):
+    if config.type == "aliyun_sms":
         return AliyunSmsNotifier(config, credential)
-    if isinstance(config, AliyunVoiceNotifierConfig):
+    if config.type == "aliyun_voice":
         return AliyunVoiceNotifier(config, credential, seams.on_event)
-    if isinstance(config, TencentSmsNotifierConfig):
+    if config.type == "tencent_sms":
         return TencentSmsNotifier(config, credential)
-    assert isinstance(config, TencentVoiceNotifierConfig)
+    assert config.type == "tencent_voice", config.type
     return TencentVoiceNotifier(config, credential)
 
 
 def _fax_email(config: NotifierConfig, _seams: Seams) -> Notifier:
     from dispatch.fax import FaxEmailNotifier  # WeasyPrint (~0.7 s to import) only when used
 
-    assert isinstance(config, FaxEmailNotifierConfig)
-    return FaxEmailNotifier(config)
+    return FaxEmailNotifier(cast("FaxEmailNotifierConfig", config))
 
 
 def _file(config: NotifierConfig, _seams: Seams) -> Notifier:
-    assert isinstance(config, FileNotifierConfig)
-    return FileNotifier(config)
+    return FileNotifier(cast("FileNotifierConfig", config))
 
 
 @dataclass(frozen=True)
@@ -137,11 +131,32 @@ NOTIFIERS: dict[str, Plugin] = {
     "fax_email": Plugin("fax", _fax_email),
     "file": Plugin("file", _file),
 }
-DEFAULT_FILE = FileNotifierConfig(name="outbox", type="file")
+
+
+# The built-in file notifier: FileNotifierConfig(name="outbox", type="file") in the config's
+# plain form (the daemon never imports pydantic; a test checks it is the model's).
+DEFAULT_FILE = cast(
+    "FileNotifierConfig",
+    plain_model(
+        "FileNotifierConfig",
+        name="outbox",
+        timeout=timedelta(seconds=15),
+        max_attempts=8,
+        depends_on=[],
+        type="file",
+        directory="${STATE_DIRECTORY:-var}/outbox",
+    ),
+)
 
 
 def _stand_in(notifier: Notifier) -> NotifierConfig:
     """A config for an injected notifier: its channel decides the type; defaults otherwise."""
+    from monitor.config.notifiers import (
+        EmailNotifierConfig,
+        FileNotifierConfig,
+        SmsHttpNotifierConfig,
+    )
+
     if notifier.channel == "email":
         return EmailNotifierConfig(name=notifier.name, type="email", host="-", sender="-")
     if notifier.channel == "sms":

@@ -32,18 +32,20 @@ import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import httpx
 
 from dispatch.base import Delivery, Message, NotifyError
-from monitor.config.notifiers import (
-    DingtalkNotifierConfig,
-    FeishuNotifierConfig,
-    WecomNotifierConfig,
-)
 
-RobotConfig = DingtalkNotifierConfig | WecomNotifierConfig | FeishuNotifierConfig
+if TYPE_CHECKING:
+    from monitor.config.notifiers import (
+        DingtalkNotifierConfig,
+        FeishuNotifierConfig,
+        WecomNotifierConfig,
+    )
+
+RobotConfig: TypeAlias = "DingtalkNotifierConfig | WecomNotifierConfig | FeishuNotifierConfig"
 Clock = Callable[[], float]
 
 _TRANSIENT = {"dingtalk": {130101, 130102}, "wecom": {45009, -1}, "feishu": {11232, 9499}}

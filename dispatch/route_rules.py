@@ -6,19 +6,61 @@ tasks (`dispatch.calls`). Pure functions, no I/O.
 
 from __future__ import annotations
 
-from typing import get_args
+from typing import TYPE_CHECKING, Any, cast
 
 from dispatch.registry import channel_of
 from monitor.config import Config
-from monitor.config.notifiers import ChannelName, RouteConfig
+from monitor.config.names import CHANNEL_NAMES, ChannelName
+from monitor.config.plain import plain_class
 from monitor.incidents.authority import DUTY_OFFICER
 from monitor.incidents.notices import NoticeKind, NoticeRequest
+
+if TYPE_CHECKING:
+    from monitor.config.notifiers import RouteConfig
+
+# RouteConfig's fields and defaults, in its order: the built-in rules are made here in the
+# config's plain form (the daemon never imports pydantic). A test checks these are the model's.
+ROUTE_DEFAULTS: dict[str, Any] = {
+    "name": "",
+    "kinds": [],
+    "scenarios": [],
+    "levels": [],
+    "operators": [],
+    "streets": [],
+    "hq_office": False,
+    "units": [],
+    "roles": [],
+    "people": [],
+    "working_groups": [],
+    "concerned_operators": False,
+    "concerned_units": False,
+    "concerned_streets": False,
+    "member_units": False,
+    "issuer": False,
+    "starter": False,
+    "target_group": False,
+    "district_committee": False,
+    "district_government": False,
+    "channels": ["email", "sms"],
+    "fallback": False,
+}
+_PlainRoute = plain_class("RouteConfig", tuple(ROUTE_DEFAULTS))
+
+
+def built_in_route(**values: Any) -> RouteConfig:
+    """A rule with these values and RouteConfig's defaults (as validated: not checked again)."""
+    unknown = sorted(set(values) - set(ROUTE_DEFAULTS))
+    if unknown or not values.get("name"):
+        raise TypeError(f"a route rule needs a name and known fields (got {unknown or values})")
+    given = {k: list(d) if isinstance(d, list) else d for k, d in ROUTE_DEFAULTS.items()} | values
+    return cast("RouteConfig", _PlainRoute(*given.values()))
+
 
 # The monitor's own blindness goes to the HQ office duty only, on every channel at once
 # (whichever still works), whatever [[dispatch.route]] says.
 _OFFICE_DUTY_ONLY = (NoticeKind.MONITOR_BLIND, NoticeKind.MONITOR_SIGHTED)
-_OFFICE_DUTY = RouteConfig(
-    name="监测系统自身状态：指挥部办公室值班", hq_office=True, channels=list(get_args(ChannelName))
+_OFFICE_DUTY = built_in_route(
+    name="监测系统自身状态：指挥部办公室值班", hq_office=True, channels=list(CHANNEL_NAMES)
 )
 # A recipient not reached in time (通知改发, dispatch.fallthrough): the HQ office duty — the
 # office unit's duty mailbox and mobile and the 值班员 — on every configured channel of these at
@@ -44,7 +86,7 @@ def duty_rule(config: Config) -> RouteConfig:
     email, SMS and group robot at once (email and SMS when none is configured)."""
     configured = {channel_of(n) for n in config.daemon.notifier}
     channels = [c for c in _FALLTHROUGH_CHANNELS if c in configured] or ["email", "sms"]
-    return RouteConfig(
+    return built_in_route(
         name="通知改发：指挥部办公室值班",
         units=[config.contacts.hq.office_unit],
         roles=[DUTY_OFFICER],
@@ -57,5 +99,7 @@ def drill_rule(config: Config) -> RouteConfig:
     """The one rule of a drill: `[dispatch] drill_people`/`drill_units`, else the HQ office."""
     dispatch = config.daemon.dispatch
     if not (dispatch.drill_people or dispatch.drill_units):
-        return RouteConfig(name="演练：指挥部办公室", hq_office=True)
-    return RouteConfig(name="演练接收人", people=dispatch.drill_people, units=dispatch.drill_units)
+        return built_in_route(name="演练：指挥部办公室", hq_office=True)
+    return built_in_route(
+        name="演练接收人", people=list(dispatch.drill_people), units=list(dispatch.drill_units)
+    )

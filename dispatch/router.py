@@ -18,17 +18,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dispatch.fate import ChannelRoute, channel_routes, down_systems
 from dispatch.numbers import sms_addresses, voice_address
 from dispatch.registry import channel_of
 from dispatch.route_rules import rules_for
 from monitor.config import Config
-from monitor.config.contacts import INCIDENT_SITE, PersonConfig, UnitConfig
-from monitor.config.notifiers import RouteConfig
+from monitor.config.names import INCIDENT_SITE
 from monitor.incidents.authority import COMMANDER, DUTY_OFFICER, OFFICE_HEAD, SYSTEM_ID
 from monitor.incidents.notices import NoticeKind, NoticeRequest
+
+if TYPE_CHECKING:
+    from monitor.config.contacts import PersonConfig, UnitConfig
+    from monitor.config.notifiers import RouteConfig
 
 __all__ = ["NoticeFacts", "Recipient", "Target", "facts_of", "route", "rules_for"]
 

@@ -22,11 +22,14 @@ import logging
 import ssl
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from dispatch import smpp_pdu as pdus
 from dispatch.base import NotifyError
 from dispatch.smpp_status import RTHROTTLED, describe, is_permanent
-from monitor.config.notifiers import SmppNotifierConfig
+
+if TYPE_CHECKING:
+    from monitor.config.notifiers import SmppNotifierConfig
 
 log = logging.getLogger(__name__)
 

@@ -29,13 +29,16 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import httpx
 from jinja2 import StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
 from dispatch.base import Delivery, Message, NotifyError
-from monitor.config.notifiers import SmsHttpNotifierConfig
+
+if TYPE_CHECKING:
+    from monitor.config.notifiers import SmsHttpNotifierConfig
 
 _KANNEL_OK = re.compile(r"^[03]:")
 _ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)

@@ -19,13 +19,16 @@ import time
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from dispatch import smpp_pdu as pdus
 from dispatch.base import Delivery, Message, NotifyError
 from dispatch.events import EventSink, Inbound, Receipt, log_event
 from dispatch.smpp_session import SmppSession
 from dispatch.smpp_text import RECEIPT_BIT, UCS2, decode_segment, encode_parts, parse_receipt
-from monitor.config.notifiers import SmppNotifierConfig
+
+if TYPE_CHECKING:
+    from monitor.config.notifiers import SmppNotifierConfig
 
 log = logging.getLogger(__name__)
 

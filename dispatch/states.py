@@ -20,14 +20,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, RowMapping, select
 
 from dispatch.followup_tables import escalations
 from dispatch.models import FAILED, PENDING, SENDING, SENT, deliveries, notices
 from dispatch.registry import channel_of
-from monitor.config.notifiers import NotifierConfig
+
+if TYPE_CHECKING:
+    from monitor.config.notifiers import NotifierConfig
 
 QUEUED = "queued"
 DELIVERED = "delivered"

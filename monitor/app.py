@@ -25,9 +25,9 @@ from dispatch.followup import FollowUp
 from dispatch.receiver import Receiver
 from monitor.config import Config, ConfigError
 from monitor.config.cache import record as record_config
-from monitor.config.inventory import PROBE_KINDS, NodeConfig
 from monitor.config.load_child import load_in_child
 from monitor.config.masking import secret_values
+from monitor.config.names import PROBE_KINDS
 from monitor.config.sources import CONTROL_SOCKET
 from monitor.nodes.state import Transition
 from monitor.nodes.table import Applied, NodeTable, streak_cap
@@ -53,6 +53,7 @@ from probes.base import Probe, ProbeError, ProbeResult
 from probes.registry import PROBES, build_probes
 
 if TYPE_CHECKING:  # pysnmp (~30 MiB) and the web stack load only when traps / the console run
+    from monitor.config.inventory import NodeConfig
     from monitor.console.server import ConsoleServer
     from probes.traps import TrapReceiver
 

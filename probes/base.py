@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from prometheus_client.core import Metric
 
-from monitor.config.inventory import NodeConfig
+if TYPE_CHECKING:
+    from monitor.config.inventory import NodeConfig
 
 
 class ProbeError(Exception):

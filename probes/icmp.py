@@ -23,16 +23,19 @@ import socket
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from prometheus_client.core import Metric
 
-from monitor.config.daemon import IcmpProbeConfig
-from monitor.config.inventory import NodeConfig
 from monitor.runtime.metrics import counter
 from probes.base import ProbeResult
 from probes.icmp_packets import EchoBuilder, payload_bytes
 from probes.icmp_round import IcmpRound, deliver
 from probes.icmp_socket import IcmpSocket, open_icmp, receive
+
+if TYPE_CHECKING:
+    from monitor.config.daemon import IcmpProbeConfig
+    from monitor.config.inventory import NodeConfig
 
 log = logging.getLogger(__name__)
 

@@ -11,10 +11,13 @@ import asyncio
 import itertools
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from monitor.config.inventory import NodeConfig
 from probes.base import ProbeResult
 from probes.icmp_packets import ECHO_REPLY, KIND_ERRORS, Reply
+
+if TYPE_CHECKING:
+    from monitor.config.inventory import NodeConfig
 
 Key = tuple[str, int]
 NS_PER_MS = 1_000_000

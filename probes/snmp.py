@@ -57,12 +57,10 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client.core import Metric
 
-from monitor.config.daemon import SnmpAuthConfig, SnmpProbeConfig
-from monitor.config.inventory import NodeConfig
 from monitor.runtime.metrics import counter
 from probes.base import ProbeError, ProbeResult
 from probes.snmp_community import V1, V2C, CommunityClient, CommunitySession
@@ -71,6 +69,10 @@ from probes.snmp_poll import NodeMemory, poll_node
 from probes.snmp_session import Reply, Session, SnmpError
 from probes.snmp_udp import WireStats
 from probes.snmp_v3_client import V3Client, V3Session
+
+if TYPE_CHECKING:
+    from monitor.config.daemon import SnmpAuthConfig, SnmpProbeConfig
+    from monitor.config.inventory import NodeConfig
 
 KIND = "snmp"
 log = logging.getLogger(__name__)

@@ -10,10 +10,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from monitor.config.inventory import CustomOid, NodeConfig
 from probes.snmp_ber import Oid, Special, Value, format_oid
+
+if TYPE_CHECKING:
+    from monitor.config.inventory import CustomOid, NodeConfig
 
 SYS_UPTIME: Oid = (1, 3, 6, 1, 2, 1, 1, 3, 0)
 SYS_NAME: Oid = (1, 3, 6, 1, 2, 1, 1, 5, 0)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from monitor.config.inventory import NodeConfig
 from probes.snmp_ber import Oid, Special, Value, parse_oid
 from probes.snmp_judge import (
     IF_ADMIN,
@@ -22,6 +22,9 @@ from probes.snmp_judge import (
     text,
 )
 from probes.snmp_session import Session, get_values, walk
+
+if TYPE_CHECKING:
+    from monitor.config.inventory import NodeConfig
 
 
 @dataclass

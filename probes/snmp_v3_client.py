@@ -24,8 +24,8 @@ import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from monitor.config.daemon import SnmpAuthConfig
 from probes.snmp_ber import GET, GETBULK, REPORT, RESPONSE, Oid, format_oid, request_varbinds
 from probes.snmp_session import Reply, SnmpError
 from probes.snmp_udp import Address, UdpDemux, WireStats
@@ -44,6 +44,9 @@ from probes.snmp_v3_message import (
     sign_into,
     unsigned_data,
 )
+
+if TYPE_CHECKING:
+    from monitor.config.daemon import SnmpAuthConfig
 
 USM_STATS = (1, 3, 6, 1, 6, 3, 15, 1, 1)
 NOT_IN_TIME_WINDOW = (*USM_STATS, 2, 0)

@@ -28,7 +28,7 @@ import logging
 import socket
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client.core import Metric
 from pysnmp.carrier.asyncio.dgram import udp, udp6
@@ -37,12 +37,14 @@ from pysnmp.entity.engine import SnmpEngine
 from pysnmp.entity.rfc3413 import ntfrcv
 from pysnmp.proto.rfc1902 import OctetString
 
-from monitor.config.daemon import SnmpAuthConfig, TrapConfig
 from monitor.runtime.metrics import counter
 from probes.snmp_ber import format_oid
 from probes.snmp_community import set_receive_buffer
 from probes.snmp_usm import AUTH_PROTOCOLS, PRIV_PROTOCOLS, to_value
 from probes.trap_guard import RejectLog, ReprobeLimit, guarded, trap_label
+
+if TYPE_CHECKING:
+    from monitor.config.daemon import SnmpAuthConfig, TrapConfig
 
 log = logging.getLogger(__name__)
 

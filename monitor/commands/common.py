@@ -27,14 +27,16 @@ def load_or_report(
     `in_child`, it is parsed and validated in a child process (the daemon:
     `monitor.config.load_child`); the same problems are printed.
     """
-    from monitor.config import ConfigError, load_config
+    from monitor.config.errors import ConfigError
 
     try:
-        if in_child:
+        if in_child:  # in plain form: pydantic is never imported (the daemon)
             from monitor.config.load_child import load_in_child
 
             config = load_in_child(directory)
         else:
+            from monitor.config.loader import load_config
+
             config = load_config(directory)
     except ConfigError as exc:
         for problem in exc.problems:

@@ -6,10 +6,10 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from monitor.config.names import INCIDENT_SITE as INCIDENT_SITE  # re-exported
 from monitor.config.types import Identifier, StrictModel
 
 Role = Literal["总指挥", "副总指挥", "办公室主任", "值班员"]
-INCIDENT_SITE = "事发地镇政府（街道办事处）"
 
 
 class HqConfig(StrictModel):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from monitor.config.masking import REDACTED, looks_secret, mask_text
+
+if TYPE_CHECKING:  # the daemon reports a child's problems without pydantic
+    from pydantic import ValidationError
 
 _ABSENT = object()
 # an unknown key: in a model (extra="forbid") and in a dataclass (NodeConfig)

@@ -13,18 +13,15 @@ import dataclasses
 import ipaddress
 import sys
 from collections.abc import Mapping
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 from pydantic.dataclasses import dataclass
 
+from monitor.config.names import PROBE_KINDS as PROBE_KINDS  # re-exported
+from monitor.config.names import ProbeKind as ProbeKind
 from monitor.config.types import Duration, Identifier, StrictModel
 from monitor.config.windows import MaintenanceWindow
-
-ProbeKind = Literal["icmp", "snmp"]
-PROBE_KINDS: tuple[ProbeKind, ...] = get_args(
-    ProbeKind
-)  # the probe family's keys (probes.registry)
 
 
 class SystemConfig(StrictModel):

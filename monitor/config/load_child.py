@@ -8,12 +8,15 @@ runs, on top of the models themselves. `load_in_child(directory)` runs
 `load_config` in `python -P -m monitor.config.load_child` instead (`-P`: the
 daemon's working directory is not on the child's path) and takes the validated
 `Config` back as one pickle through a pipe: unpickling allocates only what
-stays, packed together. Errors are the same ConfigProblems `load_config`
-raises, as a ConfigError. The pickle comes from this same installed program,
+stays, packed together. The config comes as its plain form
+(`monitor.config.plain`, secrets kept): the daemon never imports pydantic or
+builds the models (≈ 12 MiB). Errors are the same ConfigProblems
+`load_config` raises, as a ConfigError. The pickle comes from this same installed program,
 run by this same user, through a pipe only the two processes hold.
 
 If the child cannot be started (no `sys.executable`), or ends without an
-answer (killed, out of memory), the config is loaded in process, as before.
+answer (killed, out of memory), the config is loaded in process (pydantic
+then stays loaded) and made plain the same way.
 """
 
 from __future__ import annotations
@@ -25,7 +28,6 @@ import sys
 from pathlib import Path
 
 from monitor.config.errors import ConfigError, ConfigProblem
-from monitor.config.loader import load_config
 from monitor.config.model import Config
 
 log = logging.getLogger(__name__)
@@ -38,9 +40,9 @@ FAILURES: dict[str, type[Exception]] = {
 
 
 def load_in_child(directory: str | Path) -> Config:
-    """`load_config(directory)`, run in a child process; ConfigError as in process."""
+    """`load_config(directory)` in plain form, run in a child process; ConfigError as in process."""
     if not sys.executable:
-        return load_config(directory)
+        return _in_process(directory, "no Python executable to run")
     try:
         done = subprocess.run(
             [sys.executable, "-P", "-m", "monitor.config.load_child", str(directory)],
@@ -73,16 +75,24 @@ def _why(done: subprocess.CompletedProcess[bytes]) -> str:
 
 
 def _in_process(directory: str | Path, why: str) -> Config:
+    from monitor.config.loader import load_config
+    from monitor.config.snapshot import to_plain
+
     log.warning("config child gave no answer; loading in process", extra={"fields": {"why": why}})
-    return load_config(directory)
+    return to_plain(load_config(directory))
 
 
 def answer(directory: str) -> tuple[str, object]:
-    """What the child sends back: the Config, the problems, or what went wrong."""
+    """What the child sends back: the plain Config, the problems, or what went wrong."""
+    from monitor.config.loader import load_config
+    from monitor.config.snapshot import SnapshotError, to_plain
+
     try:
-        return LOADED, load_config(directory)
+        return LOADED, to_plain(load_config(directory))
     except ConfigError as exc:
         return REFUSED, [rendered(problem) for problem in exc.problems]
+    except SnapshotError:  # a value only pydantic can unpickle: a bug, reported as one
+        return FAILED, ValueError.__name__
     except tuple(FAILURES.values()) as exc:
         return FAILED, type(exc).__name__
 

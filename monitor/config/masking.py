@@ -7,17 +7,19 @@
   the value of every secret-named query parameter (`?password=…`,
   `&access_token=…`) replaced by `<secret>`.
 - `secret_values(config)`: every secret the loaded config holds (SecretStr
-  values and URL passwords), for the log scrubber (`monitor.runtime.logs`).
+  values and URL passwords), for the log scrubber (`monitor.runtime.logs`),
+  in the validated models or their plain form (`monitor.config.plain`).
 """
 
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote
 
-from pydantic import BaseModel, SecretBytes, SecretStr
+from monitor.config.plain import Plain, Withheld, fields_of, is_secret
 
 REDACTED = "<secret>"
 MIN_SCRUBBED = 6  # shorter secrets are not scrubbed as text (they would mask ordinary words)
@@ -57,11 +59,15 @@ def printed_forms(secret: str) -> set[str]:
 
 
 def _walk(value: Any) -> Iterator[str]:
-    if isinstance(value, SecretStr):
-        yield value.get_secret_value()
-    elif isinstance(value, SecretBytes):
-        yield value.get_secret_value().decode("utf-8", "replace")
-    elif isinstance(value, BaseModel):
+    if isinstance(value, Withheld):
+        return  # not kept: no value to scrub
+    if is_secret(value):
+        secret = value.get_secret_value()
+        yield secret.decode("utf-8", "replace") if isinstance(secret, bytes) else secret
+    elif isinstance(value, Plain):
+        for name in fields_of(value):
+            yield from _walk(getattr(value, name))
+    elif _is_base_model(value):
         for name in type(value).model_fields:
             yield from _walk(getattr(value, name))
     elif isinstance(value, dict):
@@ -74,3 +80,9 @@ def _walk(value: Any) -> Iterator[str]:
         match = _URL_PASSWORD.search(value)
         if match is not None:
             yield match["pw"]
+
+
+def _is_base_model(value: Any) -> bool:
+    """A pydantic BaseModel (whose module is loaded when one exists)."""
+    pydantic = sys.modules.get("pydantic")
+    return pydantic is not None and isinstance(value, pydantic.BaseModel)

@@ -14,10 +14,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from monitor.config.contacts import Role
+from monitor.config.names import ChannelName as ChannelName  # re-exported
 from monitor.config.types import Duration, Identifier, Interval, Secret, StrictModel
 from monitor.incidents.notices import NoticeKind
-
-ChannelName = Literal["email", "sms", "robot", "voice", "fax"]
 
 
 class _NotifierBase(StrictModel):

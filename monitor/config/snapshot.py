@@ -4,9 +4,11 @@
 properties, such as `NodeConfig.parents`: properties of config models must be
 pure functions of their fields), keeping Python types by tags
 (tuple, dict, timedelta, date, time, datetime, Path, enum, zone). `load(data,
-directory)` gives back a `Config` whose parts are `Frozen` objects answering
-the same attributes with equal values, so code that reads a config (the plan's
-scorer, the clocks, `status`) gives the same answers on either.
+directory)` gives back a `Config` whose parts are `monitor.config.plain.Plain`
+objects answering the same attributes with equal values, so code that reads a
+config (the plan's scorer, the clocks, `status`) gives the same answers on
+either. `to_plain(config)` makes that form directly, secrets kept (as `Secret`):
+what the daemon runs on (`monitor.config.load_child`).
 
 Secrets are never written: a SecretStr becomes `WITHHELD`, which has no value.
 A value of a type not listed here makes `dump` raise SnapshotError (then no
@@ -23,6 +25,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from monitor.config.model import Config
+from monitor.config.plain import (
+    WITHHELD,
+    Plain,
+    Secret,
+    computed_of,
+    fields_of,
+    is_secret,
+    kind_of,
+    plain_class,
+)
 
 PARTS = ("daemon", "plan", "contacts", "inventory")
 _ENUM_HOMES = ("monitor.", "dispatch.", "probes.")  # enums are loaded only from these packages
@@ -30,49 +42,6 @@ _ENUM_HOMES = ("monitor.", "dispatch.", "probes.")  # enums are loaded only from
 
 class SnapshotError(Exception):
     """The config holds a value the snapshot cannot keep exactly (or the data is not one)."""
-
-
-class Withheld:
-    """A secret left out of the snapshot: commands that need its value validate the config."""
-
-    def get_secret_value(self) -> str:
-        raise SnapshotError("a secret is not kept in the config cache")
-
-    def __repr__(self) -> str:
-        return "SecretStr('**********')"
-
-
-WITHHELD = Withheld()
-
-
-class Frozen:
-    """A validated model as read back: its fields and properties, read-only."""
-
-    __slots__ = ("_kind", "_values")
-
-    def __init__(self, kind: str, values: dict[str, Any]) -> None:
-        object.__setattr__(self, "_kind", kind)
-        object.__setattr__(self, "_values", values)
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._values[name]
-        except KeyError:
-            raise AttributeError(f"{self._kind} has no attribute {name!r}") from None
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"{self._kind} is frozen")
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Frozen):
-            return NotImplemented
-        return (self._kind, self._values) == (other._kind, other._values)
-
-    def __hash__(self) -> int:
-        return hash((self._kind, tuple(self._values)))
-
-    def __repr__(self) -> str:
-        return f"{self._kind}({', '.join(f'{k}={v!r}' for k, v in self._values.items())})"
 
 
 def dump(config: Config) -> dict[str, Any]:
@@ -90,18 +59,20 @@ def load(data: Any, directory: Path) -> Config:
 
 
 def _encode(value: Any) -> Any:
-    from pydantic import SecretBytes, SecretStr  # loaded already: config validated
-
     if isinstance(value, enum.Enum):
         return _encode_scalar(value)
     if value is None or isinstance(value, bool | int | float | str):
         return value
+    if isinstance(value, Plain):  # the daemon's form (to_plain): the same data
+        fields = {name: _encode(getattr(value, name)) for name in fields_of(value)}
+        props = {name: _encode(getattr(value, name)) for name in computed_of(value)}
+        return {"$": "model", "kind": kind_of(value), "fields": fields, "props": props}
+    if is_secret(value):
+        return {"$": "secret"}
     if is_model(value):
         fields = {name: _encode(getattr(value, name)) for name in type(value).__pydantic_fields__}
         props = {name: _encode(getattr(value, name)) for name in _properties(type(value))}
         return {"$": "model", "kind": type(value).__name__, "fields": fields, "props": props}
-    if isinstance(value, SecretStr | SecretBytes):
-        return {"$": "secret"}
     if isinstance(value, list):
         return [_encode(item) for item in value]
     if isinstance(value, tuple | frozenset | set):
@@ -164,9 +135,9 @@ def _decode(value: Any) -> Any:
         return value
     tag = value["$"]
     if tag == "model":
-        values = {k: _decode(v) for k, v in value["fields"].items()}
-        values.update((k, _decode(v)) for k, v in value["props"].items())
-        return Frozen(str(value["kind"]), values)
+        fields, props = value["fields"], value["props"]
+        kind = plain_class(str(value["kind"]), tuple(fields), tuple(props))
+        return kind(*map(_decode, fields.values()), *map(_decode, props.values()))
     if tag == "secret":
         return WITHHELD
     if tag in ("tuple", "frozenset", "set"):
@@ -186,3 +157,51 @@ def _enum(where: str) -> type[enum.Enum]:
     if not (isinstance(found, type) and issubclass(found, enum.Enum)):
         raise ValueError(f"{where} is not an enum")
     return found
+
+
+def to_plain(config: Config) -> Config:
+    """The validated config as Plain objects, secrets kept: nothing in it needs pydantic.
+
+    Values shared between models (interned strings, the nodes' shared lists)
+    stay shared. SnapshotError for a value whose type pydantic defines.
+    """
+    memo: dict[int, tuple[Any, Any]] = {}  # id → (the value, kept alive so no id is reused; made)
+    parts = {part: _plain(getattr(config, part), memo) for part in PARTS}
+    return Config(directory=config.directory, **parts)
+
+
+_NAMES: dict[type, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+
+def _plain(value: Any, memo: dict[int, tuple[Any, Any]]) -> Any:
+    if value is None or isinstance(value, bool | int | float | str | bytes | enum.Enum):
+        return value
+    done = memo.get(id(value))
+    if done is not None:
+        return done[1]
+    made = _plain_new(value, memo)
+    memo[id(value)] = (value, made)
+    return made
+
+
+def _plain_new(value: Any, memo: dict[int, tuple[Any, Any]]) -> Any:
+    from pydantic import SecretBytes, SecretStr  # loaded already: config validated
+
+    if is_model(value):
+        kind = type(value)
+        if kind not in _NAMES:
+            _NAMES[kind] = (tuple(kind.__pydantic_fields__), tuple(_properties(kind)))
+        fields, props = _NAMES[kind]
+        made = plain_class(kind.__name__, fields, props)
+        return made(*(_plain(getattr(value, name), memo) for name in fields + props))
+    if isinstance(value, SecretStr | SecretBytes):
+        return Secret(value.get_secret_value())
+    if isinstance(value, list):
+        return [_plain(item, memo) for item in value]
+    if isinstance(value, tuple | frozenset | set):
+        return type(value)(_plain(item, memo) for item in value)
+    if isinstance(value, dict):
+        return {_plain(k, memo): _plain(v, memo) for k, v in value.items()}
+    if type(value).__module__.partition(".")[0] in ("pydantic", "pydantic_core"):
+        raise SnapshotError(f"cannot keep a {type(value).__module__}.{type(value).__qualname__}")
+    return value  # immutable values of the standard library: timedelta, ZoneInfo, Path, …

@@ -120,8 +120,6 @@ def records(connection: Connection) -> list[GuaranteeRecord]:
 
 def periods(config: Config, stored: Sequence[GuaranteeRecord]) -> list[GuaranteePeriod]:
     """plan.toml's periods and the stored ones not ended early, as GuaranteePeriods."""
-    from monitor.config.windows import GuaranteePeriod  # pydantic: `status` imports this module
-
     merged = list(config.plan.guarantee)
     every = list(config.systems)
     for record in stored:
@@ -131,6 +129,9 @@ def periods(config: Config, stored: Sequence[GuaranteeRecord]) -> list[Guarantee
         systems = list(record.systems) or every
         if not systems:
             continue
+        # pydantic loads only now: `status` and a daemon without periods entered never need it
+        from monitor.config.windows import GuaranteePeriod
+
         merged.append(
             GuaranteePeriod(
                 name=record.name,
@@ -145,6 +146,8 @@ def periods(config: Config, stored: Sequence[GuaranteeRecord]) -> list[Guarantee
 
 def with_periods(config: Config, stored: Sequence[GuaranteeRecord]) -> Config:
     """The config with the stored periods added to plan.guarantee (what the daemon runs on)."""
+    if not stored:
+        return config
     plan = config.plan.model_copy(update={"guarantee": periods(config, stored)})
     return dataclasses.replace(config, plan=plan)
 

@@ -18,14 +18,17 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, insert
 
 from monitor.config import Config
-from monitor.config.windows import MaintenanceWindow
 from monitor.incidents import duty_periods
 from monitor.incidents.authority import DUTY_CLAUSE, Actor, RefusedError, check_duty
 from monitor.incidents.tables import maintenance_windows
+
+if TYPE_CHECKING:
+    from monitor.config.windows import MaintenanceWindow
 
 CLAUSE = "§3.1.2 维护窗口内不立事件"
 
@@ -138,6 +141,9 @@ def windows(config: Config, stored: Sequence[MaintenanceRecord]) -> list[Mainten
     for r in stored:
         if r.ended_at is not None and r.ended_at <= r.start_at:
             continue
+        # pydantic loads only now: a daemon without windows entered on duty never needs it
+        from monitor.config.windows import MaintenanceWindow
+
         stop = min(r.end_at, r.ended_at) if r.ended_at else r.end_at
         merged.append(
             MaintenanceWindow(

@@ -32,9 +32,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from monitor.config.daemon import StateConfig
 from monitor.nodes.state import Outcome, Status
+
+if TYPE_CHECKING:
+    from monitor.config.daemon import StateConfig
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from monitor.config import Config
-from monitor.config.inventory import NodeConfig
 from monitor.nodes.flapping import FLAP_START, FlapLimits, FlapState, shown_status, track
 from monitor.nodes.state import (
     NodeState,
@@ -36,6 +36,9 @@ from monitor.nodes.state import (
 from monitor.nodes.windows import active_guarantees, base_thresholds, thresholds_for
 from monitor.runtime.metrics import NodeView
 from probes.base import ProbeResult
+
+if TYPE_CHECKING:
+    from monitor.config.inventory import NodeConfig
 
 CONFIG_ERRORS = frozenset({"auth"})
 BLIND_REASON = "监测系统自身上联中断，无法判断（非确认中断）"

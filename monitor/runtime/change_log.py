@@ -14,9 +14,12 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from monitor.config.inventory import NodeConfig
 from monitor.nodes.state import Status, Transition
+
+if TYPE_CHECKING:
+    from monitor.config.inventory import NodeConfig
 
 log = logging.getLogger("monitor.app")
 

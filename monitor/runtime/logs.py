@@ -26,8 +26,9 @@ escaped newlines), so an event is always exactly one journal entry.
 Secrets never reach the output: a field whose key looks like a secret
 (password, passwd, passphrase, community, auth_key, priv_key, secret, token,
 api_key) prints as `<secret>` whatever its value, and a pydantic
-SecretStr/SecretBytes prints as `<secret>` wherever it appears — in fields, nested in them, or as a
-%-argument of the message. Every line is also scrubbed as text, whoever logged
+SecretStr/SecretBytes (or the plain config's Secret) prints as `<secret>`
+wherever it appears — in fields, nested in them, or as a %-argument of the
+message. Every line is also scrubbed as text, whoever logged
 it (a library's message, a traceback): URL passwords and secret query values
 are masked (`monitor.config.masking.mask_text`), and so is every secret of the
 running config (`remember_secrets`, called by the daemon at start and reload),
@@ -55,9 +56,8 @@ from enum import Enum
 from pathlib import PurePath
 from typing import Any, Literal, TextIO
 
-from pydantic import SecretBytes, SecretStr
-
 from monitor.config.masking import MIN_SCRUBBED, mask_text, printed_forms
+from monitor.config.plain import is_secret
 
 __all__ = [
     "REDACTED",
@@ -124,7 +124,7 @@ def is_secret_key(key: str) -> bool:
 
 def redact(value: Any) -> Any:
     """Replace SecretStr/SecretBytes (also inside dicts, lists, tuples) and secret-named keys."""
-    if isinstance(value, SecretStr | SecretBytes):
+    if is_secret(value):
         return REDACTED
     if isinstance(value, Mapping):
         return {k: REDACTED if is_secret_key(str(k)) else redact(v) for k, v in value.items()}
@@ -183,7 +183,7 @@ class RedactingFilter(logging.Filter):
 
 def _plain(value: Any) -> Any:
     """A JSON-native version of a field value (secrets already redacted, but again here)."""
-    if isinstance(value, SecretStr | SecretBytes):
+    if is_secret(value):
         return REDACTED
     if value is None or isinstance(value, bool | int | str):
         return value

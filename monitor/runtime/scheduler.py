@@ -20,7 +20,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.events import (
     EVENT_JOB_MAX_INSTANCES,
@@ -31,12 +31,14 @@ from apscheduler.events import (
 )
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from monitor.config.inventory import NodeConfig
 from monitor.runtime.metrics import DaemonMetrics
+
+if TYPE_CHECKING:
+    from monitor.config.inventory import NodeConfig
 
 log = logging.getLogger(__name__)
 
-RoundRunner = Callable[[str, Sequence[NodeConfig]], Awaitable[None]]
+RoundRunner = Callable[[str, Sequence["NodeConfig"]], Awaitable[None]]
 JOB_PREFIX = "probe:"
 LATE_SECONDS = 1.0  # a round starting later than this is counted as late
 

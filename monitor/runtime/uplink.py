@@ -15,15 +15,17 @@ its routes, and exactly then the gateway must still be checked.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import time
 from collections.abc import Iterator
 from datetime import datetime
+from typing import TYPE_CHECKING, cast
 
 from prometheus_client.core import Metric
 
 from monitor.config import Config
-from monitor.config.inventory import NodeConfig
+from monitor.config.plain import plain_class
 from monitor.incidents.notices import NoticeKind, NoticeRequest, NoticeSink
 from monitor.nodes.table import NodeTable
 from monitor.plan.blindness import (
@@ -37,6 +39,12 @@ from monitor.runtime.metrics import gauge
 from monitor.runtime.routes import detect_gateways
 from probes.base import ProbeError
 from probes.icmp import IcmpProbe
+
+if TYPE_CHECKING:
+    from monitor.config.inventory import NodeConfig
+
+# What the ICMP probe reads of a node (its id and address), without the node model.
+UplinkTarget = plain_class("UplinkTarget", ("id", "name", "system", "address"))
 
 log = logging.getLogger(__name__)
 
@@ -121,11 +129,11 @@ class SelfMonitor:
             return {}
         nodes = self.config.nodes
         targets = [
-            NodeConfig(
-                id=f"uplink-{index}",
-                name=target,
-                system="",
-                address=nodes[target].address if target in nodes else target,
+            UplinkTarget(
+                f"uplink-{index}",
+                target,
+                "",
+                nodes[target].address if target in nodes else str(ipaddress.ip_address(target)),
             )
             for index, target in enumerate(uplink.targets)
         ]
@@ -135,7 +143,7 @@ class SelfMonitor:
         if self._probe is None:
             self._probe = IcmpProbe(self.config.daemon.probes.icmp)
         try:
-            results = await self._probe.probe_round(targets)
+            results = await self._probe.probe_round(cast("list[NodeConfig]", targets))
         except (ProbeError, OSError, ValueError) as exc:
             log.error("uplink check cannot run", extra={"fields": {"error": str(exc)}})
             return {}

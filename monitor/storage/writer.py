@@ -22,16 +22,18 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client.core import Metric
 
-from monitor.config.daemon import StorageConfig
 from monitor.nodes.state import NodeState, Transition
 from monitor.runtime.metrics import counter, gauge
 from monitor.storage.buffer import Batch, PendingRows, describe_error, write_bisecting
 from monitor.storage.store import PRUNE_CHUNK, Store
 from probes.base import ProbeResult
+
+if TYPE_CHECKING:
+    from monitor.config.daemon import StorageConfig
 
 log = logging.getLogger(__name__)
 

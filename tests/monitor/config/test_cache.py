@@ -9,16 +9,14 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
-from pydantic import SecretStr
 
 from monitor.cli import main
 from monitor.config import Config, load_config
 from monitor.config.cache import CACHE_FILE, load_cached, record
 from monitor.config.masking import secret_values
-from monitor.config.snapshot import WITHHELD, Frozen, is_model
+from tests.monitor.config.same_config import assert_same_config
 from tests.paths import ROOT, SHIPPED_CONFIG
 
 COMMUNITY = 'community = "public"       # REPLACE: or { env = "COMMWATCH_SNMP_COMMUNITY" }'
@@ -40,36 +38,6 @@ def config_dir(tmp_path: Path) -> Path:
     return target
 
 
-def same(validated: Any, cached: Any, where: str) -> None:
-    """Every field (and every property the project defines) equal, of the same type."""
-    if is_model(validated):  # a model, or a pydantic dataclass (NodeConfig)
-        assert isinstance(cached, Frozen), where
-        names = list(type(validated).__pydantic_fields__)
-        names += [
-            name
-            for klass in type(validated).__mro__
-            if klass.__module__.startswith("monitor.")
-            for name, value in vars(klass).items()
-            if isinstance(value, property)
-        ]
-        for name in names:
-            same(getattr(validated, name), getattr(cached, name), f"{where}.{name}")
-    elif isinstance(validated, SecretStr):
-        assert cached is WITHHELD, where
-    else:
-        assert type(cached) is type(validated), where
-        if isinstance(validated, list | tuple):
-            assert len(cached) == len(validated), where
-            for index, (a, b) in enumerate(zip(validated, cached, strict=True)):
-                same(a, b, f"{where}[{index}]")
-        elif isinstance(validated, dict):
-            assert list(cached) == list(validated), where
-            for key in validated:
-                same(validated[key], cached[key], f"{where}[{key!r}]")
-        else:
-            assert cached == validated, where
-
-
 def test_cached_config_equals_the_validated_one_and_holds_no_secret(
     state: Path, config_dir: Path
 ) -> None:
@@ -83,9 +51,7 @@ def test_cached_config_equals_the_validated_one_and_holds_no_secret(
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     cached = load_cached(config_dir)
     assert isinstance(cached, Config)
-    assert cached.directory == config.directory
-    for part in ("daemon", "plan", "contacts", "inventory"):
-        same(getattr(config, part), getattr(cached, part), part)
+    assert_same_config(config, cached, secrets=False)
     assert cached.nodes.keys() == config.nodes.keys()
     text = path.read_text(encoding="utf-8")
     secrets = secret_values(config.daemon)
