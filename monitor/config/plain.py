@@ -71,7 +71,10 @@ class Plain:
         )
 
     def __hash__(self) -> int:
-        return hash((self._kind, self._fields))
+        try:
+            return hash((self._kind, self._values()))
+        except TypeError:  # a list among the values: equal objects still hash equal
+            return hash((self._kind, self._fields))
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)

@@ -12,13 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
 from monitor.config import Config
-from monitor.config.windows import WindowSchedule
 from monitor.console.actions import BadRequestError
 from monitor.incidents import maintenance
 from monitor.incidents.authority import Actor
@@ -26,6 +25,9 @@ from monitor.incidents.engine import IncidentEngine
 from monitor.incidents.guarantees import GuaranteeRecord
 from monitor.incidents.maintenance import MaintenanceRecord
 from monitor.nodes.windows import window_active
+
+if TYPE_CHECKING:
+    from monitor.config.windows import WindowSchedule
 
 FIELDS = ("name", "start", "end", "systems", "fail_after")
 WINDOW_FIELDS = ("name", "start", "end", "nodes", "systems", "streets")
