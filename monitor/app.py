@@ -24,7 +24,6 @@ from dispatch.event_records import record_events
 from dispatch.followup import FollowUp
 from dispatch.receiver import Receiver
 from monitor.config import Config, ConfigError
-from monitor.config.cache import record as record_config
 from monitor.config.load_child import load_in_child
 from monitor.config.masking import secret_values
 from monitor.config.names import PROBE_KINDS
@@ -134,7 +133,6 @@ class Daemon:
         await self._restore_spread()
         await self.plan.start(self.table.statuses())
         await self._start_console()
-        await asyncio.to_thread(record_config, self.config)  # for a fast `commwatch status`
         await self._start_control()
         self.followup.start()
         await self.receiver.start()
@@ -410,7 +408,8 @@ class Daemon:
         async with self._reloading:
             sdnotify.reloading()
             try:
-                config = await asyncio.to_thread(load_in_child, self.config.directory)
+                directory = self.config.directory  # recorded there for `status` when valid
+                config = await asyncio.to_thread(load_in_child, directory, record=True)
             except ConfigError as exc:
                 for problem in exc.problems:
                     log.error("config reload rejected", extra={"fields": {"problem": str(problem)}})
@@ -427,7 +426,6 @@ class Daemon:
                 log.exception("config reload failed while applying it", extra={"fields": fields})
                 return self._reload_failed()
             self.metrics.config_loaded(True)
-            await asyncio.to_thread(record_config, config)
             sdnotify.ready(f"probing {len(config.nodes)} nodes")
             log.info("config reloaded", extra={"fields": {"nodes": len(config.nodes)}})
             return True

@@ -24,8 +24,8 @@ def load_or_report(
 
     With `record`, a config that passed is written to the validated-config
     cache (`monitor.config.cache`) for `load_cached_or_report`. With
-    `in_child`, it is parsed and validated in a child process (the daemon:
-    `monitor.config.load_child`); the same problems are printed.
+    `in_child`, it is parsed, validated (and recorded) in a child process (the
+    daemon: `monitor.config.load_child`); the same problems are printed.
     """
     from monitor.config.errors import ConfigError
 
@@ -33,7 +33,8 @@ def load_or_report(
         if in_child:  # in plain form: pydantic is never imported (the daemon)
             from monitor.config.load_child import load_in_child
 
-            config = load_in_child(directory)
+            config = load_in_child(directory, record=record)
+            record = False  # done there
         else:
             from monitor.config.loader import load_config
 

@@ -30,7 +30,8 @@ def run(args: argparse.Namespace) -> int:
     from monitor.runtime.memory import pin_mmap_threshold
 
     pin_mmap_threshold()  # before the config's large blocks: freed ones go back at once
-    config = load_or_report(args.config, in_child=True)  # its parse's garbage stays there
+    # parsed, validated and recorded for `status` in a child: the garbage stays there
+    config = load_or_report(args.config, record=True, in_child=True)
     if config is None:
         return 2
     from monitor.config.masking import secret_values

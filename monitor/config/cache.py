@@ -1,7 +1,8 @@
 """The validated-config cache: a config that passed validation, read back without pydantic.
 
-Commands that validate the whole config (`check-config`, `run` and its reload,
-`db upgrade`) call `record(config)`: it writes `<[console] state_dir>/config-cache.json`
+Commands that validate the whole config (`check-config`, `db upgrade`, and
+`run` and its reload, in their config child: `monitor.config.load_child`) call
+`record(config)`: it writes `<[console] state_dir>/config-cache.json`
 (mode 0600, atomic replace; only when that directory exists) holding a
 fingerprint and the validated config (`monitor.config.snapshot`, secrets
 withheld). `load_cached(directory)` — used by `status`, which must start fast —

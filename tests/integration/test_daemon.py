@@ -127,6 +127,8 @@ def test_run_and_reload_record_the_config_status_reads(tmp_path: Path) -> None:
     daemon = DaemonProcess(config, port, tmp_path / "daemon.log")
     try:
         daemon.wait_for("config recorded at start", lambda: load_cached(config) is not None)
+        # recorded by the config child, before the daemon starts: SIGHUP once it runs
+        daemon.wait_for("started", lambda: "commwatch started" in daemon.log())
         nodes = config / "nodes.toml"
         extra = '\n[[node]]\nid = "extra-1"\nname = "新增节点"\nsystem = "cmcc"\naddress = "127.0.1.99"\n'
         nodes.write_text(nodes.read_text(encoding="utf-8") + extra, encoding="utf-8")

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from monitor.config import ConfigError, load_config
+from monitor.config.cache import CACHE_FILE, load_cached
 from monitor.config.load_child import FAILED, load_in_child
+from monitor.config.snapshot import dump
 from tests.daemon_harness import daemon_toml, loopback_nodes_toml, make_config
 from tests.monitor.config.same_config import assert_same_config
 from tests.monitor.config.test_config import CASES, SHIPPED, _make_case
@@ -108,3 +110,37 @@ def test_a_failure_while_loading_is_raised_as_its_kind(
     monkeypatch.setattr(sys, "executable", child)
     with pytest.raises(RecursionError):
         load_in_child(SHIPPED)
+
+
+def test_the_child_records_the_cache_when_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    monkeypatch.setenv("STATE_DIRECTORY", str(state))
+    directory = make_config(
+        tmp_path / "config", daemon_toml("sqlite:///cw.db", 9100), loopback_nodes_toml(20)
+    )
+    load_in_child(directory)
+    assert not (state / CACHE_FILE).exists()  # not asked: not written
+    config = load_in_child(directory, record=True)
+    assert (state / CACHE_FILE).exists()
+    cached = load_cached(directory)
+    assert cached is not None
+    assert dump(cached) == dump(config)  # the config the daemon runs on, secrets withheld
+
+
+def test_a_fallback_in_process_records_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    monkeypatch.setenv("STATE_DIRECTORY", str(state))
+    directory = make_config(tmp_path / "config", daemon_toml("sqlite:///cw.db", 9100))
+    monkeypatch.setattr(sys, "executable", stand_in_child(tmp_path, "sys.exit(9)"))
+    with caplog.at_level(logging.WARNING):
+        config = load_in_child(directory, record=True)
+    assert NO_ANSWER in caplog.text
+    cached = load_cached(directory)
+    assert cached is not None
+    assert dump(cached) == dump(config)
