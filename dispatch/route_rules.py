@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 from dispatch.registry import channel_of
 from monitor.config import Config
 from monitor.config.names import CHANNEL_NAMES, ChannelName
-from monitor.config.plain import plain_class
+from monitor.config.plain import plain_model
 from monitor.incidents.authority import DUTY_OFFICER
 from monitor.incidents.notices import NoticeKind, NoticeRequest
 
@@ -44,7 +44,6 @@ ROUTE_DEFAULTS: dict[str, Any] = {
     "channels": ["email", "sms"],
     "fallback": False,
 }
-_PlainRoute = plain_class("RouteConfig", tuple(ROUTE_DEFAULTS))
 
 
 def built_in_route(**values: Any) -> RouteConfig:
@@ -53,7 +52,7 @@ def built_in_route(**values: Any) -> RouteConfig:
     if unknown or not values.get("name"):
         raise TypeError(f"a route rule needs a name and known fields (got {unknown or values})")
     given = {k: list(d) if isinstance(d, list) else d for k, d in ROUTE_DEFAULTS.items()} | values
-    return cast("RouteConfig", _PlainRoute(*given.values()))
+    return cast("RouteConfig", plain_model("RouteConfig", **given))
 
 
 # The monitor's own blindness goes to the HQ office duty only, on every channel at once

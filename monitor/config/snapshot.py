@@ -185,8 +185,6 @@ def _plain(value: Any, memo: dict[int, tuple[Any, Any]]) -> Any:
 
 
 def _plain_new(value: Any, memo: dict[int, tuple[Any, Any]]) -> Any:
-    from pydantic import SecretBytes, SecretStr  # loaded already: config validated
-
     if is_model(value):
         kind = type(value)
         if kind not in _NAMES:
@@ -194,7 +192,7 @@ def _plain_new(value: Any, memo: dict[int, tuple[Any, Any]]) -> Any:
         fields, props = _NAMES[kind]
         made = plain_class(kind.__name__, fields, props)
         return made(*(_plain(getattr(value, name), memo) for name in fields + props))
-    if isinstance(value, SecretStr | SecretBytes):
+    if is_secret(value):  # SecretStr, SecretBytes
         return Secret(value.get_secret_value())
     if isinstance(value, list):
         return [_plain(item, memo) for item in value]
