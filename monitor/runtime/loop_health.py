@@ -53,6 +53,16 @@ class LoopLag:
         self._sum = 0.0
         self._task: asyncio.Task[None] | None = None
 
+    @property
+    def window(self) -> int:
+        """How many recent samples the quantiles are taken over."""
+        return self._recent.maxlen or 0
+
+    @property
+    def count(self) -> int:
+        """Samples taken so far (one per wake-up of the sampler)."""
+        return self._count
+
     def start(self) -> None:
         """Start the sampler task on the running loop."""
         self._task = asyncio.get_running_loop().create_task(self._sample())
@@ -90,12 +100,12 @@ class LoopLag:
         family = Metric(
             "commwatch_event_loop_lag_seconds",
             f"Event-loop lag: how late a {self.period:g}s timer fires (quantiles over the "
-            f"last {self._recent.maxlen} samples)",
+            f"last {self.window} samples)",
             "summary",
         )
         for q, value in self.summary().items():
             family.add_sample("commwatch_event_loop_lag_seconds", {"quantile": f"{q:g}"}, value)
-        family.add_sample("commwatch_event_loop_lag_seconds_count", {}, float(self._count))
+        family.add_sample("commwatch_event_loop_lag_seconds_count", {}, float(self.count))
         family.add_sample("commwatch_event_loop_lag_seconds_sum", {}, self._sum)
         yield family
 

@@ -50,6 +50,27 @@ def test_the_sampler_sees_a_blocked_loop() -> None:
     assert lag.summary()[0.5] < 0.1
 
 
+def test_the_default_sampler_wakes_twice_a_second_over_the_last_minute() -> None:
+    """Each sample is a wake-up of the loop: the default takes 2 a second, not 10."""
+    lag = LoopLag()
+    assert lag.period * lag.window == 60.0
+
+    async def main() -> None:
+        lag.start()
+        await asyncio.sleep(1.2)
+        await lag.stop()
+
+    asyncio.run(main())
+    assert 2 <= lag.count <= 3  # samples at 0.5 s and 1.0 s (one more on a late stop)
+
+
+def test_the_help_text_names_the_period_and_window() -> None:
+    registry = CollectorRegistry()
+    registry.register(Families(LoopLag()))
+    text = generate_latest(registry).decode()
+    assert "how late a 0.5s timer fires (quantiles over the last 120 samples)" in text
+
+
 def test_families_render_as_prometheus_text() -> None:
     lag, phases = LoopLag(), RoundPhases()
     lag.record(0.002)
