@@ -299,13 +299,22 @@ class Daemon:
         changed = False
         changes: list[Transition] = []
         state_s = store_s = 0.0
-        for start in range(0, len(results), YIELD_EVERY):
-            if start:
-                await asyncio.sleep(0)  # short loop steps; a round cut here stops here
-                watch.lap()
-            applied = [self._apply(kind, r, now) for r in results[start : start + YIELD_EVERY]]
-            state_s += watch.lap()
-            changed = self._store_round(kind, applied, changes) or changed
+        applied_up_to = 0
+        try:
+            for start in range(0, len(results), YIELD_EVERY):
+                if start:
+                    await asyncio.sleep(0)  # short loop steps; a round cut here stops here
+                    watch.lap()
+                chunk = results[start : start + YIELD_EVERY]
+                applied = [self._apply(kind, r, now) for r in chunk]
+                applied_up_to = start + len(chunk)
+                state_s += watch.lap()
+                changed = self._store_round(kind, applied, changes) or changed
+                store_s += watch.lap()
+        finally:
+            # the round's samples in one hand-off (one wake-up of the writer thread, not
+            # one per loop step); a cut round still hands over what it applied
+            self.writer.submit_samples(results[:applied_up_to])
             store_s += watch.lap()
         self.phases.add(kind, "state", state_s)
         self.phases.add(kind, "store", store_s)
@@ -371,13 +380,13 @@ class Daemon:
         applied: Sequence[tuple[ProbeResult, Applied | None]],
         changes: list[Transition],
     ) -> bool:
-        """Samples, states and changes (appended to `changes`) to the writer; counters.
+        """States and changes (appended to `changes`) to the writer; counters.
 
-        True when a change matters to the scorer.
+        The samples go to the writer once per round (`_run_round`). True when a
+        change matters to the scorer.
         """
         outcomes: Counter[str] = Counter()
         scored_changed = False
-        self.writer.submit_samples([result for result, _ in applied])
         for result, step in applied:
             outcomes["ok" if result.ok else result.error or "failed"] += 1
             if step is None:
