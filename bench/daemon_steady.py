@@ -16,9 +16,16 @@ addresses of this machine's loopback and of the lab are probed:
    lab; `commwatch run` starts in the lab's monitor namespace;
 2. start-up ends when the database holds all N+1 nodes UP (node_states, read
    every 3 s with sqlite3 from this process: polling /metrics would cost the
-   daemon a 100k-node scrape each time); then `--warmup` intervals (default 3)
-   are not measured: a node's streaks grow for fail_after + 1 rounds and its
-   state row is rewritten until then;
+   daemon a 100k-node scrape each time); then `--warmup` intervals are not
+   measured but their CPU is read too (`warmup_cpu_s_per_interval`). The
+   default waits until every node is steady: its streaks stop growing after
+   fail_after + 1 rounds (until then its state row is rewritten), and its flap
+   window (`[state] flap_window`, 20 rounds by default) fills after as many
+   rounds; until then each round steps the node's state machine and flap
+   tracker and allocates new state for it, afterwards a clean result leaves a
+   steady node as it is (NodeTable's steady path). So at 30 s the measured
+   intervals start ≈ 11 minutes after start-up (before session 7 the bench
+   waited 3 intervals and measured that transient: ≈ 1.5× the CPU);
 3. for `--intervals` intervals the daemon's CPU (utime+stime from
    /proc/PID/stat, the whole process: loop, writer thread, metrics thread) is
    read at each interval boundary; at each interval's start `fping -C1 -q -i 0
@@ -59,6 +66,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.steady_snmp import AUTH, SnmpLab
 from bench.steady_snmp import cpu_seconds as _cpu
 from bench.steady_snmp import nodes_toml as snmp_nodes_toml
+from monitor.config.daemon import StateConfig
 from tests.daemon_harness import (
     DaemonProcess,
     daemon_toml,
@@ -71,6 +79,8 @@ from tests.netns import NetnsLab
 from tests.smtp_server import SmtpServer
 
 FAIL_AFTER, TIMEOUT_S = 2, 0.3
+FLAP_WINDOW = int(StateConfig.model_fields["flap_window"].default)  # the bench's config keeps it
+STEADY_AFTER_ROUNDS = max(FLAP_WINDOW, FAIL_AFTER + 1) + 1  # warm-up intervals by default
 FPING = ("fping", "-C1", "-q", "-i", "0", "-r", "0", "-t", "500")
 FPING_CHUNK = 10_000
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -213,11 +223,12 @@ def phases(body: str, probe: str = "icmp") -> dict[str, float]:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     n, interval, k = args.nodes, args.interval, args.snmp_nodes
+    warmup = STEADY_AFTER_ROUNDS if args.warmup is None else args.warmup
     report: dict[str, Any] = {
         "nodes": n,
         "snmp_nodes": k,
         "interval_s": interval,
-        "warmup_intervals": args.warmup,
+        "warmup_intervals": warmup,
         "loadavg_start": os.getloadavg(),
     }
     with NetnsLab(hosts=1) as lab, tempfile.TemporaryDirectory() as tmp:
@@ -257,10 +268,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             )
             report["startup_s"] = round(time.monotonic() - started, 1)
             report["startup_cpu_s"] = round(cpu_seconds(pid), 2)
-            # the last first-round rows settle; then --warmup intervals, not measured, in
-            # which the nodes' streaks reach the cap (fail_after + 1 rounds) and their
-            # state rows stop being rewritten: what follows is the steady state
-            time.sleep(min(5.0, interval / 4) + args.warmup * interval)
+            # the last first-round rows settle; then the warm-up intervals, not measured
+            # beside fping but their CPU read, in which every node's streaks reach the cap
+            # and its flap window fills: what follows is the steady state
+            time.sleep(min(5.0, interval / 4))
+            warmup_cpu = []
+            before = cpu_seconds(pid)
+            for _ in range(warmup):
+                time.sleep(interval)
+                after = cpu_seconds(pid)
+                warmup_cpu.append(round(after - before, 3))
+                before = after
+            report["warmup_cpu_s_per_interval"] = warmup_cpu
             first = scrape()
             daemon_cpu, fping_cpu, fping_wall, alive = [], [], [], []
             exporter_cpu, exporter_ok = [], []
@@ -386,8 +405,9 @@ def main() -> int:
     parser.add_argument(
         "--warmup",
         type=int,
-        default=3,
-        help="intervals after start-up that are not measured (streaks reach their cap)",
+        default=None,
+        help="intervals after start-up that are not measured (default "
+        f"{STEADY_AFTER_ROUNDS}: every node's streaks at their cap and its flap window full)",
     )
     parser.add_argument("--no-outage", dest="outage", action="store_false")
     parser.add_argument(
