@@ -1,0 +1,105 @@
+"""What one bucket's sample rows cost SQLite as `probe_samples` grows (a benchmark, not a test).
+
+    .venv/bin/python bench/sample_growth.py --nodes 10000 --interval 30
+
+The daemon's writer commits one bucket of probe samples at a time (10,000
+nodes every 30 s: 30 buckets of 333 rows). This writes such buckets into a
+fresh database made by the real migrations, with the daemon's pragmas (WAL,
+synchronous=NORMAL), the daemon's row tuples (`sample_tuples`) and its INSERT,
+round after round, and reports the CPU per bucket (this process's rusage over
+`--sample` buckets) after 5, 20, 60, 200 and 600 rounds of history. Every
+round adds one row per node to each node's run in `ix_probe_samples_node_at`;
+once those runs outgrow SQLite's page cache (2 MiB per connection by
+default) each row touches a leaf page that must be read back and rewritten.
+The daemon's steady-state benchmark (bench/daemon_steady.py) runs on a young
+table; this shows what the same writes cost on an old one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sqlite3
+import sys
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from monitor.storage.engine import open_engine
+from monitor.storage.migrations import upgrade
+from monitor.storage.sqlite_samples import INSERT_SAMPLES, sample_tuples
+from probes.base import ProbeResult
+
+CHECKPOINTS = (5, 20, 60, 200, 600)  # rounds of history at which a bucket is timed
+
+
+def cpu_seconds() -> float:
+    """This process's user + system CPU."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nodes", type=int, default=10_000)
+    parser.add_argument("--interval", type=int, default=30, help="seconds: buckets per round")
+    parser.add_argument("--sample", type=int, default=300, help="buckets timed at each point")
+    parser.add_argument("--rounds", type=int, nargs="*", default=list(CHECKPOINTS))
+    args = parser.parse_args()
+    buckets = max(1, min(args.nodes, args.interval))
+    size = -(-args.nodes // buckets)
+    nodes = [f"node-{i:06d}" for i in range(args.nodes)]
+    start = datetime(2026, 12, 1, tzinfo=UTC)
+    values = {"rtt_min_ms": 0.05, "rtt_max_ms": 0.05, "jitter_ms": 0.0, "sent": 1, "received": 1}
+    with tempfile.TemporaryDirectory(prefix="sample-growth-") as tmp:
+        path = Path(tmp) / "cw.db"
+        engine = open_engine(f"sqlite:///{path}")
+        upgrade(engine)
+        engine.dispose()
+        db = sqlite3.connect(path, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        written = 0
+
+        def bucket(index: int) -> None:
+            at = start + timedelta(seconds=index * args.interval / buckets)
+            first = (index % buckets) * size
+            results = [
+                ProbeResult(node, "icmp", True, at, 0.05, 0.0, values=values)
+                for node in nodes[first : first + size]
+            ]
+            db.execute("BEGIN")
+            db.executemany(INSERT_SAMPLES, sample_tuples(results))
+            db.execute("COMMIT")
+
+        for rounds in sorted(args.rounds):
+            while written < rounds * buckets:
+                bucket(written)
+                written += 1
+            used = cpu_seconds()
+            for _ in range(args.sample):
+                bucket(written)
+                written += 1
+            per_bucket = (cpu_seconds() - used) / args.sample
+            print(
+                json.dumps(
+                    {
+                        "rounds_of_history": rounds,
+                        "rows": db.execute("SELECT count(*) FROM probe_samples").fetchone()[0],
+                        "db_mib": round(path.stat().st_size / 2**20),
+                        "rows_per_bucket": size,
+                        "cpu_ms_per_bucket": round(per_bucket * 1000, 2),
+                        "cpu_s_per_interval": round(per_bucket * buckets, 3),
+                    }
+                ),
+                flush=True,
+            )
+        db.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
