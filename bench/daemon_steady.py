@@ -25,7 +25,9 @@ addresses of this machine's loopback and of the lab are probed:
    tracker and allocates new state for it, afterwards a clean result leaves a
    steady node as it is (NodeTable's steady path). So at 30 s the measured
    intervals start ≈ 11 minutes after start-up (before session 7 the bench
-   waited 3 intervals and measured that transient: ≈ 1.5× the CPU);
+   waited 3 intervals and measured that transient; meanwhile the samples table
+   grows and each row costs SQLite more, bench/sample_growth.py — the two
+   roughly cancel over these minutes, docs/benchmarks.md "Fewer wake-ups");
 3. for `--intervals` intervals the daemon's CPU (utime+stime from
    /proc/PID/stat, the whole process: loop, writer thread, metrics thread) is
    read at each interval boundary; at each interval's start `fping -C1 -q -i 0
