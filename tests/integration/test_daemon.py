@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -62,6 +63,36 @@ def _all_up_in_db(config_dir: Path) -> bool:
     result = _cli("status", "-c", str(config_dir), "--json")
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     return len(rows) == 18 and all(row["status"] == "UP" for row in rows)
+
+
+def _samples_per_node(database: Path) -> dict[str, list[int]]:
+    """node → [samples, distinct (probe, at)] as committed in the daemon's SQLite file."""
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+        rows = db.execute(
+            "SELECT node_id, count(*), count(DISTINCT probe || at) FROM probe_samples"
+            " GROUP BY node_id"
+        ).fetchall()
+    return {node: [count, distinct] for node, count, distinct in rows}
+
+
+def test_every_round_stores_one_sample_per_node_and_probe(
+    daemon: DaemonProcess, tmp_path: Path
+) -> None:
+    """The round hands its samples to the writer once: each lands in the database, once."""
+    daemon.wait_for("all 18 shipped nodes UP", lambda: _all_up_in_db(daemon.config_dir))
+    database = tmp_path / "cw.db"
+    daemon.wait_for(
+        "three rounds of samples for every node",
+        lambda: (
+            len(seen := _samples_per_node(database)) == 18
+            and min(count for count, _ in seen.values()) >= 3
+        ),
+    )
+    assert all(count == distinct for count, distinct in _samples_per_node(database).values())
+    result = _cli("status", "-c", str(daemon.config_dir), "--json")
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == 18
+    assert all(row["last_probe_at"] and row["rtt_ms"] is not None for row in rows)
 
 
 def test_sighup_with_a_broken_config_keeps_the_old_one(daemon: DaemonProcess) -> None:
