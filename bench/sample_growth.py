@@ -4,9 +4,9 @@
 
 The daemon's writer commits one bucket of probe samples at a time (10,000
 nodes every 30 s: 30 buckets of 333 rows). This writes such buckets into a
-fresh database made by the real migrations, with the daemon's pragmas (WAL,
-synchronous=NORMAL), the daemon's row tuples (`sample_tuples`) and its INSERT,
-round after round, and reports the CPU per bucket (this process's rusage over
+fresh database made by the real migrations, through the daemon's engine (its
+pragmas: WAL, synchronous=NORMAL) and the writer's own `insert_samples`, one
+transaction per bucket, round after round, and reports the CPU per bucket (this process's rusage over
 `--sample` buckets) after 5, 20, 60, 200 and 600 rounds of history. Every
 round adds one row per node to each node's run in `ix_probe_samples_node_at`;
 once those runs outgrow SQLite's page cache (2 MiB per connection by
@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import sqlite3
 import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
@@ -30,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from monitor.storage.engine import open_engine
 from monitor.storage.migrations import upgrade
-from monitor.storage.sqlite_samples import INSERT_SAMPLES, sample_tuples
+from monitor.storage.sqlite_samples import insert_samples
 from probes.base import ProbeResult
 
 CHECKPOINTS = (5, 20, 60, 200, 600)  # rounds of history at which a bucket is timed
@@ -58,37 +57,33 @@ def main() -> int:
         path = Path(tmp) / "cw.db"
         engine = open_engine(f"sqlite:///{path}")
         upgrade(engine)
-        engine.dispose()
-        db = sqlite3.connect(path, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        written = 0
+        written = rows = 0
 
-        def bucket(index: int) -> None:
+        def bucket(index: int) -> int:
             at = start + timedelta(seconds=index * args.interval / buckets)
             first = (index % buckets) * size
             results = [
                 ProbeResult(node, "icmp", True, at, 0.05, 0.0, values=values)
                 for node in nodes[first : first + size]
             ]
-            db.execute("BEGIN")
-            db.executemany(INSERT_SAMPLES, sample_tuples(results))
-            db.execute("COMMIT")
+            with engine.begin() as connection:
+                insert_samples(connection, results)
+            return len(results)
 
         for rounds in sorted(args.rounds):
             while written < rounds * buckets:
-                bucket(written)
+                rows += bucket(written)
                 written += 1
             used = cpu_seconds()
             for _ in range(args.sample):
-                bucket(written)
+                rows += bucket(written)
                 written += 1
             per_bucket = (cpu_seconds() - used) / args.sample
             print(
                 json.dumps(
                     {
                         "rounds_of_history": rounds,
-                        "rows": db.execute("SELECT count(*) FROM probe_samples").fetchone()[0],
+                        "rows": rows,
                         "db_mib": round(path.stat().st_size / 2**20),
                         "rows_per_bucket": size,
                         "cpu_ms_per_bucket": round(per_bucket * 1000, 2),
@@ -97,7 +92,7 @@ def main() -> int:
                 ),
                 flush=True,
             )
-        db.close()
+        engine.dispose()
     return 0
 
 
