@@ -14,20 +14,14 @@ from monitor.storage.reads import Reader, Row, flag, utc
 from monitor.storage.rows import status_of
 
 NODE_TABLE_SQL = """
-SELECT t.id, t.name, t.system, t.address, t.street, t.critical,
-       t.status, t.since, t.reason,
+SELECT n.id, n.name, n.system, n.address, n.street, n.critical,
+       st.status, st.since, st.reason,
        s.probe, s.at, s.ok, s.rtt_ms, s.loss, s.error
-FROM (
-    SELECT n.id, n.name, n.system, n.address, n.street, n.critical,
-           st.status, st.since, st.reason,
-           (SELECT p.id FROM probe_samples AS p
-            WHERE p.node_id = n.id AND p.probe = n.primary_probe
-            ORDER BY p.at DESC, p.id DESC
-            LIMIT 1) AS sample_id
-    FROM nodes AS n LEFT OUTER JOIN node_states AS st ON st.node_id = n.id
-    WHERE n.removed_at IS NULL
-) AS t LEFT OUTER JOIN probe_samples AS s ON s.id = t.sample_id
-ORDER BY t.system, t.id
+FROM nodes AS n
+LEFT OUTER JOIN node_states AS st ON st.node_id = n.id
+LEFT OUTER JOIN latest_samples AS s ON s.node_id = n.id AND s.probe = n.primary_probe
+WHERE n.removed_at IS NULL
+ORDER BY n.system, n.id
 """
 
 

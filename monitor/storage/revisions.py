@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-HEAD = "0004"
-REVISIONS = ("0001", "0002", "0003", "0004")  # oldest first
+HEAD = "0005"
+REVISIONS = ("0001", "0002", "0003", "0004", "0005")  # oldest first
 VERSION_TABLE = "alembic_version"
 REVISION_SQL = f"SELECT version_num FROM {VERSION_TABLE}"
 

@@ -1,12 +1,15 @@
 """Probe samples into SQLite as the tuples sqlite3 binds: one executemany, no per-row SQLAlchemy.
 
 In steady state the writer's work is one `probe_samples` row per probe result
-(10,000 per 30 s at 10k nodes). Through SQLAlchemy's executemany each row is a
-dict that the compiled statement walks column by column, calling the bind
-processors of `UtcDateTime`, `Boolean` and `JSON`: about a third of a steady
-daemon's CPU. On SQLite the row is made here once, as a tuple in exactly the
-form SQLAlchemy stores (tests/monitor/storage/test_sqlite_samples.py writes
-the same results both ways and compares the stored bytes):
+(10,000 per 30 s at 10k nodes), appended in time order, and the same result as
+its node's row of `latest_samples` (the first seven values of the sample's
+tuple, updated in place; `monitor.storage.latest` says why). Through
+SQLAlchemy's executemany each row is a dict that the compiled statement walks
+column by column, calling the bind processors of `UtcDateTime`, `Boolean` and
+`JSON`: about a third of a steady daemon's CPU. On SQLite the row is made
+here once, as a tuple in exactly the form SQLAlchemy stores
+(tests/monitor/storage/test_sqlite_samples.py writes the same results both
+ways and compares the stored bytes):
 
 - `at`: an aware UTC time as SQLite's DATETIME text, `YYYY-MM-DD HH:MM:SS.ffffff`
   (converted once per distinct time: a round's results share its start);
@@ -38,6 +41,14 @@ INSERT_SAMPLES = (
     ' (node_id, probe, at, ok, rtt_ms, loss, error, degraded, detail, "values")'
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+UPSERT_LATEST = (
+    "INSERT INTO latest_samples (node_id, probe, at, ok, rtt_ms, loss, error)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (node_id, probe) DO UPDATE SET at = excluded.at, ok = excluded.ok,"
+    " rtt_ms = excluded.rtt_ms, loss = excluded.loss, error = excluded.error"
+    " WHERE excluded.at >= latest_samples.at"
+)
+LATEST_WIDTH = 7  # a sample tuple starts with latest_samples' columns, in UPSERT_LATEST's order
 
 
 KEY_CACHE_LIMIT = 1024  # JSON keys kept encoded: the probes' value names, a few dozen
@@ -114,6 +125,19 @@ def _key(key: str) -> str:
     return encoded
 
 
+def latest_tuples(samples: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """UPSERT_LATEST's values: the newest sample tuple per (node, probe); the later on a tie."""
+    kept: dict[tuple[Any, Any], tuple[Any, ...]] = {}
+    for row in samples:
+        key = (row[0], row[1])
+        held = kept.get(key)
+        if held is None or row[2] >= held[2]:  # SQLite time text sorts as the time
+            kept[key] = row
+    return [row[:LATEST_WIDTH] for row in kept.values()]
+
+
 def insert_samples(conn: Connection, results: Sequence[ProbeResult]) -> None:
-    """INSERT one row per result on a SQLite connection, in the caller's transaction."""
-    conn.exec_driver_sql(INSERT_SAMPLES, sample_tuples(results))
+    """INSERT one row per result and update each node's latest, in the caller's transaction."""
+    rows = sample_tuples(results)
+    conn.exec_driver_sql(INSERT_SAMPLES, rows)
+    conn.exec_driver_sql(UPSERT_LATEST, latest_tuples(rows))

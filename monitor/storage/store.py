@@ -7,8 +7,8 @@ probe samples on SQLite go as plain tuples (`monitor.storage.sqlite_samples`).
 
 Inventory sync: a node that left the config keeps its `nodes` row with
 `removed_at` set (its samples and state changes stay meaningful until pruned);
-its `node_states` row is deleted, so a node re-added later starts UNKNOWN
-instead of resuming a stale state. `node_table()` lists configured nodes only.
+its `node_states` and `latest_samples` rows are deleted, so a node re-added
+later starts UNKNOWN instead of resuming a stale state. `node_table()` lists configured nodes only.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
 from monitor.nodes.state import NodeState, Status, Transition
 from monitor.storage.engine import redact_url
 from monitor.storage.engine_reads import EngineReader
+from monitor.storage.latest import upsert_latest
 from monitor.storage.node_table import NodeRow as NodeRow
 from monitor.storage.node_table import node_table
 from monitor.storage.rows import (
@@ -35,7 +36,13 @@ from monitor.storage.rows import (
     status_of,
 )
 from monitor.storage.sqlite_samples import insert_samples
-from monitor.storage.tables import node_states, nodes, probe_samples, state_changes
+from monitor.storage.tables import (
+    latest_samples,
+    node_states,
+    nodes,
+    probe_samples,
+    state_changes,
+)
 
 if TYPE_CHECKING:  # annotations only: `status` reads a cached config without pydantic
     from monitor.config.inventory import NodeConfig
@@ -82,6 +89,7 @@ class Store:
             for chunk in _chunks(gone, ID_CHUNK):
                 conn.execute(update(nodes).where(nodes.c.id.in_(chunk)).values(removed_at=now))
                 conn.execute(delete(node_states).where(node_states.c.node_id.in_(chunk)))
+                conn.execute(delete(latest_samples).where(latest_samples.c.node_id.in_(chunk)))
         if gone:
             log.info("nodes removed from the inventory", extra={"fields": {"nodes": len(gone)}})
 
@@ -112,6 +120,7 @@ class Store:
                 insert_samples(conn, samples)  # plain tuples: a third of steady CPU saved
             elif samples:
                 conn.execute(insert(probe_samples), [sample_row(r) for r in samples])
+                upsert_latest(conn, samples)
             if change_rows:
                 conn.execute(insert(state_changes), change_rows)
             _upsert(conn, node_states, state_rows, "node_id")

@@ -3,7 +3,13 @@
 - `nodes`: the inventory as last synced from nodes.toml. A node removed from
   the config keeps its row with `removed_at` set, so its samples and state
   changes still name something; it comes back (removed_at NULL) if re-added.
-- `probe_samples`: one row per probe result; the only table `prune` trims.
+- `probe_samples`: one row per probe result, appended in time order and
+  indexed by time only; the only table `prune` trims.
+- `latest_samples`: the latest probe result of every node and probe kind (one
+  row each, updated in place), what `commwatch status` shows. Kept apart so
+  that `probe_samples` needs no per-node index: a row landing in each node's
+  run of such an index costs a page of its own once the table outgrows
+  SQLite's page cache (docs/scaling.md).
 - `state_changes`: every status change of a node, kept for reports.
 - `node_states`: the latest `NodeState` of every configured node, so a
   restart resumes the state machines where they stood.
@@ -68,8 +74,19 @@ probe_samples = Table(
     Column("detail", Text),
     Column("values", JSON(none_as_null=True)),  # probe-specific values; NULL when none
 )
-Index("ix_probe_samples_node_at", probe_samples.c.node_id, probe_samples.c.at)
 Index("ix_probe_samples_at", probe_samples.c.at)
+
+latest_samples = Table(
+    "latest_samples",
+    metadata,
+    Column("node_id", String(ID_LENGTH), primary_key=True),
+    Column("probe", String(PROBE_LENGTH), primary_key=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("rtt_ms", Float),
+    Column("loss", Float),
+    Column("error", Text),
+)
 
 state_changes = Table(
     "state_changes",

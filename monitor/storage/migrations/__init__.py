@@ -98,8 +98,8 @@ def prepare(
     return (create or upgrade)(engine)[1]
 
 
-def upgrade(engine: Engine) -> tuple[SchemaState, SchemaState]:
-    """Bring the database to HEAD under the migration lock; (before, after)."""
+def upgrade(engine: Engine, to: str = HEAD) -> tuple[SchemaState, SchemaState]:
+    """Bring the database to HEAD (or to `to`) under the migration lock; (before, after)."""
     logging.getLogger("alembic").setLevel(logging.WARNING)  # we say what changed, once
     from alembic import command
     from alembic.config import Config as AlembicConfig
@@ -114,7 +114,7 @@ def upgrade(engine: Engine) -> tuple[SchemaState, SchemaState]:
             conn.execute(text(f"SET lock_timeout = '{DDL_LOCK_TIMEOUT_S}s'"))
         conn.commit()
         settings.attributes["connection"] = conn
-        command.upgrade(settings, HEAD)  # env.py runs the revisions on this connection
+        command.upgrade(settings, to)  # env.py runs the revisions on this connection
         conn.commit()
         return before, _state(conn)
 

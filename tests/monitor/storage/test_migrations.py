@@ -370,3 +370,47 @@ def test_a_newer_revision_is_refused_and_not_touched(engine: Engine) -> None:
         with pytest.raises(SchemaError, match="9999, unknown to this commwatch"):
             action()
     assert inspect_schema(engine).revision == "9999"
+
+
+def test_0005_fills_the_latest_sample_of_every_node_and_probe(engine: Engine) -> None:
+    upgrade(engine, to="0004")
+    samples = core_tables.probe_samples
+    written = [  # (node, probe, minute, rtt): inserted out of time order, a tie at minute 5
+        ("a", "icmp", 5, 1.0),
+        ("a", "icmp", 9, 2.0),
+        ("a", "icmp", 3, 3.0),
+        ("a", "snmp", 4, 4.0),
+        ("b", "icmp", 5, 5.0),
+        ("b", "icmp", 5, 6.0),  # same time: the later row is the latest
+    ]
+    with engine.begin() as connection:
+        connection.execute(
+            insert(samples),
+            [
+                {
+                    "node_id": n,
+                    "probe": p,
+                    "at": at(m),
+                    "ok": True,
+                    "rtt_ms": rtt,
+                    "degraded": False,
+                }
+                for n, p, m, rtt in written
+            ],
+        )
+
+    before, after = upgrade(engine)
+
+    assert (before.revision, after.revision) == ("0004", HEAD)
+    latest = [
+        (row["node_id"], row["probe"], row["at"], row["rtt_ms"])
+        for row in read_rows(engine, core_tables.latest_samples)
+    ]
+    assert latest == [
+        ("a", "icmp", at(9), 2.0),
+        ("a", "snmp", at(4), 4.0),
+        ("b", "icmp", at(5), 6.0),
+    ]
+    indexes = {index["name"] for index in inspect(engine).get_indexes("probe_samples")}
+    assert indexes == {"ix_probe_samples_at"}
+    assert len(read_rows(engine, samples)) == len(written)  # every sample kept

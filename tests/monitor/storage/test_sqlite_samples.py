@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from sqlalchemy import insert
 
 from monitor.storage.engine import open_engine
+from monitor.storage.latest import upsert_latest
 from monitor.storage.migrations import upgrade
 from monitor.storage.rows import jsonable, sample_row
 from monitor.storage.sqlite_samples import flat_json, insert_samples, sqlite_time, values_json
@@ -82,6 +84,37 @@ def test_tuples_store_the_bytes_sqlalchemy_stores(tmp_path: Path) -> None:
     assert len(reference) == len(RESULTS)
     assert stored(paths["tuples"]) == reference
     assert reference[0][4:6] == ("2026-12-01 20:41:56.066000", "text")
+    assert reference[2][4] == "2026-12-01 20:00:00.000000"  # 04:00 in UTC+8
+
+
+def stored_latest(path: Path) -> list[tuple[Any, ...]]:
+    """Every latest_samples row as SQLite holds it: each value with its storage class."""
+    columns = ("node_id", "probe", "at", "ok", "rtt_ms", "loss", "error")
+    selected = ", ".join(f"{c}, typeof({c})" for c in columns)
+    with sqlite3.connect(path) as db:
+        return db.execute(
+            f"SELECT {selected} FROM latest_samples ORDER BY node_id, probe"
+        ).fetchall()
+
+
+def test_latest_tuples_store_the_bytes_sqlalchemy_stores(tmp_path: Path) -> None:
+    older = [replace(r, at=r.at - timedelta(seconds=30), rtt_ms=99.0) for r in RESULTS[:2]]
+    batches = [RESULTS[:3] + older, older, RESULTS[3:]]  # a stale round inside and after a batch
+    paths = {way: tmp_path / f"{way}.db" for way in ("sqlalchemy", "tuples")}
+    for way, path in paths.items():
+        engine = open_engine(f"sqlite:///{path}")
+        upgrade(engine)
+        for batch in batches:
+            with engine.begin() as conn:
+                if way == "sqlalchemy":
+                    upsert_latest(conn, batch)
+                else:
+                    insert_samples(conn, batch)
+        engine.dispose()
+    reference = stored_latest(paths["sqlalchemy"])
+    assert [row[0] for row in reference] == ["n1", "n2", "n3", "n4", "n5"]
+    assert stored_latest(paths["tuples"]) == reference
+    assert reference[0][4:9] == ("2026-12-01 20:41:56.066000", "text", 1, "integer", 0.052)
     assert reference[2][4] == "2026-12-01 20:00:00.000000"  # 04:00 in UTC+8
 
 

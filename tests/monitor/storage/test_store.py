@@ -16,7 +16,13 @@ from monitor.nodes.state import NodeState, Status, Transition
 from monitor.storage.buffer import is_content_error
 from monitor.storage.migrations import upgrade as create_schema
 from monitor.storage.store import Store
-from monitor.storage.tables import node_states, nodes, probe_samples, state_changes
+from monitor.storage.tables import (
+    latest_samples,
+    node_states,
+    nodes,
+    probe_samples,
+    state_changes,
+)
 from probes.base import ProbeResult
 from tests.conftest import Db
 
@@ -53,8 +59,8 @@ def test_create_schema_is_idempotent(db: Db) -> None:
         indexes = {ix["name"] for ix in inspector.get_indexes("probe_samples")}
     finally:
         engine.dispose()
-    assert {"nodes", "probe_samples", "state_changes", "node_states"} <= tables
-    assert {"ix_probe_samples_node_at", "ix_probe_samples_at"} <= indexes
+    assert {"nodes", "probe_samples", "state_changes", "node_states", "latest_samples"} <= tables
+    assert indexes == {"ix_probe_samples_at"}  # appended in time order: no per-node index
 
 
 def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
@@ -189,6 +195,34 @@ def test_node_table_shows_state_and_latest_primary_sample(store: Store) -> None:
         False,
         1.0,
     )
+
+
+def test_the_latest_sample_never_steps_back_and_outlives_pruning(store: Store) -> None:
+    store.sync_nodes([node("a"), node("b")])
+    store.write_batch([sample("a", NOW, rtt_ms=2.0), sample("b", NOW, ok=False)], [], {})
+    store.write_batch(
+        [sample("a", NOW - timedelta(seconds=30), rtt_ms=7.0)], [], {}
+    )  # a late retry
+    table = {row.node_id: row for row in store.node_table()}
+    assert (table["a"].last_at, table["a"].last_rtt_ms) == (NOW, 2.0)
+
+    store.write_batch([sample("b", NOW + timedelta(seconds=30), rtt_ms=4.0)], [], {})
+    assert store.prune(NOW + timedelta(days=1)) == 4  # every sample older than retention goes
+    table = {row.node_id: row for row in store.node_table()}
+    assert (table["a"].last_at, table["a"].last_ok, table["a"].last_rtt_ms) == (NOW, True, 2.0)
+    assert (table["b"].last_at, table["b"].last_ok) == (NOW + timedelta(seconds=30), True)
+    assert count(store, latest_samples) == 2
+
+
+def test_a_removed_node_forgets_its_latest_sample(store: Store) -> None:
+    store.sync_nodes([node("a"), node("b")])
+    store.write_batch([sample("a", NOW), sample("b", NOW), sample("b", NOW, probe="snmp")], [], {})
+    store.sync_nodes([node("a")])
+    assert count(store, latest_samples) == 1
+    store.sync_nodes([node("a"), node("b")])  # re-added: no stale latest result
+    table = {row.node_id: row for row in store.node_table()}
+    assert (table["b"].last_at, table["b"].last_probe) == (None, None)
+    assert table["a"].last_at == NOW
 
 
 def test_recent_changes_newest_first(store: Store) -> None:
