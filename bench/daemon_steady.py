@@ -4,6 +4,8 @@ Run as root from the repository root (a benchmark, not a test):
 
     sudo .venv/bin/python bench/daemon_steady.py --nodes 10000 --interval 30 --intervals 4
     sudo .venv/bin/python bench/daemon_steady.py --nodes 100000 --interval 60 --intervals 3 --no-outage
+    sudo .venv/bin/python bench/daemon_steady.py --nodes 10000 --interval 30 --intervals 3 \
+        --aged-rounds 200 --no-outage     # on a samples table with 200 rounds of history
     sudo .venv/bin/python bench/daemon_steady.py --nodes 0 --snmp-nodes 10000 --interval 30 \
         --intervals 3 --no-outage         # SNMP v2c nodes, snmp_exporter beside (bench/steady_snmp.py)
 
@@ -40,7 +42,13 @@ addresses of this machine's loopback and of the lab are probed:
 4. then one scrape (timeout 120 s): loop lag p50/p99/max (commwatch_event_loop_lag_seconds),
    the time per round phase, late and skipped rounds; RSS now and peak
    (VmRSS, VmHWM);
-5. unless --no-outage: the lab host's link goes down while the N others run,
+5. with `--aged-rounds R`, before the daemon starts, its database gets R rounds
+   of history for every loopback node (one sample per node and round, timed
+   back from now, written through the daemon's own `Store.write_batch`), so the
+   measured intervals show a daemon whose samples table has aged for R rounds
+   (200 at 30 s: 100 minutes, 2 M rows) instead of a young one
+   (bench/sample_growth.py shows why that matters);
+6. unless --no-outage: the lab host's link goes down while the N others run,
    and the time until the SMTP server accepts the first notice is measured
    against the bound fail_after × interval + timeout + 1 s.
 
@@ -60,6 +68,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +78,10 @@ from bench.steady_snmp import AUTH, SnmpLab
 from bench.steady_snmp import cpu_seconds as _cpu
 from bench.steady_snmp import nodes_toml as snmp_nodes_toml
 from monitor.config.daemon import StateConfig
+from monitor.storage.engine import open_engine
+from monitor.storage.migrations import upgrade
+from monitor.storage.store import Store
+from probes.base import ProbeResult
 from tests.daemon_harness import (
     DaemonProcess,
     daemon_toml,
@@ -85,6 +98,7 @@ FLAP_WINDOW = int(StateConfig.model_fields["flap_window"].default)  # the bench'
 STEADY_AFTER_ROUNDS = max(FLAP_WINDOW, FAIL_AFTER + 1) + 1  # warm-up intervals by default
 FPING = ("fping", "-C1", "-q", "-i", "0", "-r", "0", "-t", "500")
 FPING_CHUNK = 10_000
+AGE_BATCH = 5_000  # history rows per transaction when ageing the samples table
 TICKS = os.sysconf("SC_CLK_TCK")
 LAB_NODE = """
 [[system]]
@@ -110,6 +124,28 @@ security = "none"
 sender = "commwatch@example.org"
 timeout = "5s"
 """
+
+
+def age_samples(url: str, nodes: int, rounds: int, interval: float) -> dict[str, float]:
+    """Write `rounds` rounds of ICMP history for nodes n0 … into a new database at `url`."""
+    started = time.monotonic()
+    engine = open_engine(url)
+    upgrade(engine)
+    store = Store(engine)
+    now = datetime.now(UTC)
+    ids = [f"n{i}" for i in range(nodes)]  # loopback_nodes_toml's ids
+    values = {"rtt_min_ms": 0.05, "rtt_max_ms": 0.05, "jitter_ms": 0.0, "sent": 1, "received": 1}
+    try:
+        for back in range(rounds, 0, -1):
+            at = now - timedelta(seconds=back * interval)
+            results = [
+                ProbeResult(node, "icmp", True, at, 0.05, 0.0, values=values) for node in ids
+            ]
+            for first in range(0, nodes, AGE_BATCH):
+                store.write_batch(results[first : first + AGE_BATCH], [], {})
+    finally:
+        engine.dispose()
+    return {"aged_rows": rounds * nodes, "aging_s": round(time.monotonic() - started, 1)}
 
 
 def cpu_seconds(pid: int) -> float:
@@ -254,6 +290,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if snmp is not None:
             nodes += snmp_nodes_toml(k, snmp.ports)
         config = make_config(work / "config", toml, nodes)
+        if args.aged_rounds:
+            report |= age_samples(f"sqlite:///{work}/cw.db", n, args.aged_rounds, interval)
         n += k  # every node counts for start-up
         started = time.monotonic()
         daemon = DaemonProcess(config, port, work / "daemon.log", netns=lab.monitor_ns)
@@ -412,6 +450,12 @@ def main() -> int:
         f"{STEADY_AFTER_ROUNDS}: every node's streaks at their cap and its flap window full)",
     )
     parser.add_argument("--no-outage", dest="outage", action="store_false")
+    parser.add_argument(
+        "--aged-rounds",
+        type=int,
+        default=0,
+        help="rounds of sample history written into the database before the daemon starts",
+    )
     parser.add_argument(
         "--snmp-nodes",
         type=int,

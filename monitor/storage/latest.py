@@ -7,67 +7,46 @@ may hold several rounds of one node (after a database outage): only the
 newest of each node and probe is written, and never over a newer one already
 stored (a retried batch must not step a node back).
 
-This is the SQLAlchemy path (PostgreSQL, and the dialect tests); the daemon's
-SQLite writes go as plain tuples (`monitor.storage.sqlite_samples`).
+The writers bind plain tuples whose first LATEST_WIDTH values are a
+`latest_samples` row: SQLite runs UPSERT_LATEST as an executemany
+(`monitor.storage.sqlite_samples`), PostgreSQL UPSERT_LATEST_UNNEST once over
+one array per column (`monitor.storage.postgresql_samples`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from monitor.storage.rows import finite, text
-from monitor.storage.tables import latest_samples
+UPSERT_LATEST = (  # SQLite: qmark placeholders, one row per execution
+    "INSERT INTO latest_samples (node_id, probe, at, ok, rtt_ms, loss, error)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (node_id, probe) DO UPDATE SET at = excluded.at, ok = excluded.ok,"
+    " rtt_ms = excluded.rtt_ms, loss = excluded.loss, error = excluded.error"
+    " WHERE excluded.at >= latest_samples.at"
+)
+UPSERT_LATEST_UNNEST = UPSERT_LATEST.replace(  # PostgreSQL: a row per element of 7 arrays
+    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+    " SELECT * FROM unnest(%s::varchar[], %s::varchar[], %s::timestamptz[], %s::boolean[],"
+    " %s::float8[], %s::float8[], %s::text[])",
+)
+LATEST_WIDTH = 7  # a sample tuple starts with these columns, in UPSERT_LATEST's order
 
-if TYPE_CHECKING:
-    from sqlalchemy import Connection
 
-    from probes.base import ProbeResult
+def newest_rows(samples: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The newest sample tuple per (node, probe), cut to LATEST_WIDTH; the later on a tie.
 
-UPDATED = ("at", "ok", "rtt_ms", "loss", "error")  # what a newer result replaces
-
-
-def newest(results: Sequence[ProbeResult]) -> list[ProbeResult]:
-    """The newest result of each (node, probe), in first-seen order; a later one wins a tie."""
-    kept: dict[tuple[str, str], ProbeResult] = {}
-    for result in results:
-        key = (result.node, result.probe)
+    Times compare as stored: aware datetimes, or SQLite's time text (which sorts as the time).
+    """
+    kept: dict[tuple[Any, Any], tuple[Any, ...]] = {}
+    for row in samples:
+        key = (row[0], row[1])
         held = kept.get(key)
-        if held is None or result.at >= held.at:
-            kept[key] = result
-    return list(kept.values())
+        if held is None or row[2] >= held[2]:
+            kept[key] = row
+    return [row[:LATEST_WIDTH] for row in kept.values()]
 
 
-def latest_row(result: ProbeResult) -> dict[str, Any]:
-    """A `latest_samples` row."""
-    return {
-        "node_id": result.node,
-        "probe": result.probe,
-        "at": result.at,
-        "ok": result.ok,
-        "rtt_ms": finite(result.rtt_ms),
-        "loss": finite(result.loss),
-        "error": text(result.error),
-    }
-
-
-def upsert_latest(conn: Connection, results: Sequence[ProbeResult]) -> None:
-    """Store each node's newest result of `results` unless a newer one is stored already."""
-    rows = [latest_row(result) for result in newest(results)]
-    if not rows:
-        return
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif conn.dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    else:
-        raise NotImplementedError(f"latest samples on {conn.dialect.name}: PostgreSQL or SQLite")
-    statement = insert(latest_samples)
-    conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=["node_id", "probe"],
-            set_={name: statement.excluded[name] for name in UPDATED},
-            where=statement.excluded.at >= latest_samples.c.at,
-        ),
-        rows,
-    )
+def columns(rows: Sequence[tuple[Any, ...]]) -> tuple[list[Any], ...]:
+    """Rows of equal width as one list per column (the arrays an `unnest` insert binds)."""
+    return tuple(map(list, zip(*rows, strict=True)))

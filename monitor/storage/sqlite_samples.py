@@ -18,7 +18,7 @@ ways and compares the stored bytes):
   there are none; a flat mapping of numbers (every ICMP result's) is written by
   `flat_json` without the generic walk (a third of the cost per row).
 
-PostgreSQL keeps SQLAlchemy's path (psycopg batches an executemany itself).
+PostgreSQL's rows go as arrays (`monitor.storage.postgresql_samples`).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from monitor.storage.latest import UPSERT_LATEST, newest_rows
 from monitor.storage.rows import finite, jsonable, text
 
 if TYPE_CHECKING:
@@ -41,14 +42,6 @@ INSERT_SAMPLES = (
     ' (node_id, probe, at, ok, rtt_ms, loss, error, degraded, detail, "values")'
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-UPSERT_LATEST = (
-    "INSERT INTO latest_samples (node_id, probe, at, ok, rtt_ms, loss, error)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (node_id, probe) DO UPDATE SET at = excluded.at, ok = excluded.ok,"
-    " rtt_ms = excluded.rtt_ms, loss = excluded.loss, error = excluded.error"
-    " WHERE excluded.at >= latest_samples.at"
-)
-LATEST_WIDTH = 7  # a sample tuple starts with latest_samples' columns, in UPSERT_LATEST's order
 
 
 KEY_CACHE_LIMIT = 1024  # JSON keys kept encoded: the probes' value names, a few dozen
@@ -125,19 +118,8 @@ def _key(key: str) -> str:
     return encoded
 
 
-def latest_tuples(samples: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """UPSERT_LATEST's values: the newest sample tuple per (node, probe); the later on a tie."""
-    kept: dict[tuple[Any, Any], tuple[Any, ...]] = {}
-    for row in samples:
-        key = (row[0], row[1])
-        held = kept.get(key)
-        if held is None or row[2] >= held[2]:  # SQLite time text sorts as the time
-            kept[key] = row
-    return [row[:LATEST_WIDTH] for row in kept.values()]
-
-
 def insert_samples(conn: Connection, results: Sequence[ProbeResult]) -> None:
     """INSERT one row per result and update each node's latest, in the caller's transaction."""
     rows = sample_tuples(results)
     conn.exec_driver_sql(INSERT_SAMPLES, rows)
-    conn.exec_driver_sql(UPSERT_LATEST, latest_tuples(rows))
+    conn.exec_driver_sql(UPSERT_LATEST, newest_rows(rows))

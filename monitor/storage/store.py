@@ -3,7 +3,8 @@
 Every method is synchronous and runs in a worker thread (the daemon calls them
 through `asyncio.to_thread` or `monitor.storage.writer.StoreWriter`), never on
 the event loop. Writes are SQLAlchemy Core executemany, one transaction each;
-probe samples on SQLite go as plain tuples (`monitor.storage.sqlite_samples`).
+probe samples go as plain tuples (`monitor.storage.sqlite_samples`) or arrays
+(`monitor.storage.postgresql_samples`).
 
 Inventory sync: a node that left the config keeps its `nodes` row with
 `removed_at` set (its samples and state changes stay meaningful until pruned);
@@ -24,14 +25,13 @@ from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
 from monitor.nodes.state import NodeState, Status, Transition
 from monitor.storage.engine import redact_url
 from monitor.storage.engine_reads import EngineReader
-from monitor.storage.latest import upsert_latest
 from monitor.storage.node_table import NodeRow as NodeRow
 from monitor.storage.node_table import node_table
+from monitor.storage.postgresql_samples import insert_samples_postgresql
 from monitor.storage.rows import (
     change_row,
     node_row,
     node_state,
-    sample_row,
     state_row,
     status_of,
 )
@@ -119,8 +119,7 @@ class Store:
             if samples and conn.dialect.name == "sqlite":
                 insert_samples(conn, samples)  # plain tuples: a third of steady CPU saved
             elif samples:
-                conn.execute(insert(probe_samples), [sample_row(r) for r in samples])
-                upsert_latest(conn, samples)
+                insert_samples_postgresql(conn, samples)  # one statement over arrays
             if change_rows:
                 conn.execute(insert(state_changes), change_rows)
             _upsert(conn, node_states, state_rows, "node_id")

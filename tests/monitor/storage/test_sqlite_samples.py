@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 from sqlalchemy import insert
 
 from monitor.storage.engine import open_engine
-from monitor.storage.latest import upsert_latest
 from monitor.storage.migrations import upgrade
 from monitor.storage.rows import jsonable, sample_row
 from monitor.storage.sqlite_samples import flat_json, insert_samples, sqlite_time, values_json
@@ -87,35 +86,37 @@ def test_tuples_store_the_bytes_sqlalchemy_stores(tmp_path: Path) -> None:
     assert reference[2][4] == "2026-12-01 20:00:00.000000"  # 04:00 in UTC+8
 
 
-def stored_latest(path: Path) -> list[tuple[Any, ...]]:
-    """Every latest_samples row as SQLite holds it: each value with its storage class."""
-    columns = ("node_id", "probe", "at", "ok", "rtt_ms", "loss", "error")
-    selected = ", ".join(f"{c}, typeof({c})" for c in columns)
+LATEST_COLUMNS = ("node_id", "probe", "at", "ok", "rtt_ms", "loss", "error")
+
+
+def stored_columns(path: Path, table: str, where: str = "") -> list[tuple[Any, ...]]:
+    """latest_samples' columns of `table`'s rows as SQLite holds them: each value, its class."""
+    selected = ", ".join(f"{c}, typeof({c})" for c in LATEST_COLUMNS)
     with sqlite3.connect(path) as db:
-        return db.execute(
-            f"SELECT {selected} FROM latest_samples ORDER BY node_id, probe"
-        ).fetchall()
+        query = f"SELECT {selected} FROM {table} {where} ORDER BY node_id, probe"
+        return db.execute(query).fetchall()
 
 
-def test_latest_tuples_store_the_bytes_sqlalchemy_stores(tmp_path: Path) -> None:
+def test_latest_rows_store_the_bytes_of_the_newest_sample(tmp_path: Path) -> None:
     older = [replace(r, at=r.at - timedelta(seconds=30), rtt_ms=99.0) for r in RESULTS[:2]]
     batches = [RESULTS[:3] + older, older, RESULTS[3:]]  # a stale round inside and after a batch
-    paths = {way: tmp_path / f"{way}.db" for way in ("sqlalchemy", "tuples")}
-    for way, path in paths.items():
-        engine = open_engine(f"sqlite:///{path}")
-        upgrade(engine)
-        for batch in batches:
-            with engine.begin() as conn:
-                if way == "sqlalchemy":
-                    upsert_latest(conn, batch)
-                else:
-                    insert_samples(conn, batch)
-        engine.dispose()
-    reference = stored_latest(paths["sqlalchemy"])
-    assert [row[0] for row in reference] == ["n1", "n2", "n3", "n4", "n5"]
-    assert stored_latest(paths["tuples"]) == reference
-    assert reference[0][4:9] == ("2026-12-01 20:41:56.066000", "text", 1, "integer", 0.052)
-    assert reference[2][4] == "2026-12-01 20:00:00.000000"  # 04:00 in UTC+8
+    path = tmp_path / "cw.db"
+    engine = open_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    for batch in batches:
+        with engine.begin() as conn:
+            insert_samples(conn, batch)
+    engine.dispose()
+    latest = stored_columns(path, "latest_samples")
+    newest_samples = stored_columns(  # the samples' bytes are SQLAlchemy's (test above)
+        path,
+        "probe_samples AS s",
+        "WHERE s.at = (SELECT max(at) FROM probe_samples AS o"
+        " WHERE o.node_id = s.node_id AND o.probe = s.probe)",
+    )
+    assert [row[0] for row in latest] == ["n1", "n2", "n3", "n4", "n5"]
+    assert latest == newest_samples
+    assert latest[0][4:10] == ("2026-12-01 20:41:56.066000", "text", 1, "integer", 0.052, "real")
 
 
 def test_the_store_writes_samples_that_read_back(tmp_path: Path) -> None:
