@@ -7,12 +7,16 @@ nodes every 30 s: 30 buckets of 333 rows). This writes such buckets into a
 fresh database made by the real migrations, through the daemon's engine (its
 pragmas: WAL, synchronous=NORMAL) and the writer's own `insert_samples`, one
 transaction per bucket, round after round, and reports the CPU per bucket (this process's rusage over
-`--sample` buckets) after 5, 20, 60, 200 and 600 rounds of history. Every
-round adds one row per node to each node's run in `ix_probe_samples_node_at`;
-once those runs outgrow SQLite's page cache (2 MiB per connection by
-default) each row touches a leaf page that must be read back and rewritten.
-The daemon's steady-state benchmark (bench/daemon_steady.py) runs on a young
-table; this shows what the same writes cost on an old one.
+`--sample` buckets) after 5, 20, 60, 200 and 600 rounds of history. Until
+schema revision 0005 every round also added one row to each node's run in
+`ix_probe_samples_node_at`; once those runs outgrew SQLite's page cache (2 MiB
+per connection by default) each row touched a leaf page that had to be read
+back and rewritten, and the cost per bucket doubled over 100 minutes. Now the
+rows are appended and each node's latest is updated in `latest_samples` (a
+table small enough to stay cached), so the cost should not grow with the
+table's age; run this beside an older checkout to see both.
+The daemon's steady-state benchmark measures the same on a running daemon with
+`--aged-rounds` (bench/daemon_steady.py).
 """
 
 from __future__ import annotations

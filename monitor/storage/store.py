@@ -9,7 +9,8 @@ probe samples go as plain tuples (`monitor.storage.sqlite_samples`) or arrays
 Inventory sync: a node that left the config keeps its `nodes` row with
 `removed_at` set (its samples and state changes stay meaningful until pruned);
 its `node_states` and `latest_samples` rows are deleted, so a node re-added
-later starts UNKNOWN instead of resuming a stale state. `node_table()` lists configured nodes only.
+later starts UNKNOWN instead of resuming a stale state. `node_table()` lists
+configured nodes only.
 """
 
 from __future__ import annotations
