@@ -45,8 +45,3 @@ def newest_rows(samples: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         if held is None or row[2] >= held[2]:
             kept[key] = row
     return [row[:LATEST_WIDTH] for row in kept.values()]
-
-
-def columns(rows: Sequence[tuple[Any, ...]]) -> tuple[list[Any], ...]:
-    """Rows of equal width as one list per column (the arrays an `unnest` insert binds)."""
-    return tuple(map(list, zip(*rows, strict=True)))

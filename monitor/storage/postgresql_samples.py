@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from monitor.storage.latest import UPSERT_LATEST_UNNEST, columns, newest_rows
+from monitor.storage.json_values import values_json
+from monitor.storage.latest import UPSERT_LATEST_UNNEST, newest_rows
 from monitor.storage.rows import finite, text
-from monitor.storage.sqlite_samples import values_json
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -52,6 +52,11 @@ def sample_values(results: Sequence[ProbeResult]) -> list[tuple[Any, ...]]:
             )
         )
     return rows
+
+
+def columns(rows: Sequence[tuple[Any, ...]]) -> tuple[list[Any], ...]:
+    """Rows of equal width as one list per column: the arrays an `unnest` insert binds."""
+    return tuple(map(list, zip(*rows, strict=True)))
 
 
 def insert_samples_postgresql(conn: Connection, results: Sequence[ProbeResult]) -> None:

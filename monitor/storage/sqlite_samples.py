@@ -15,22 +15,21 @@ ways and compares the stored bytes):
   (converted once per distinct time: a round's results share its start);
 - booleans as 0/1, floats cleaned as `rows.finite`, texts as `rows.text`;
 - `values`: the text `json.dumps(rows.jsonable(values))` gives, NULL when
-  there are none; a flat mapping of numbers (every ICMP result's) is written by
-  `flat_json` without the generic walk (a third of the cost per row).
+  there are none (`monitor.storage.json_values`: a flat mapping of numbers,
+  every ICMP result's, without the generic walk, a third of the cost per row).
 
 PostgreSQL's rows go as arrays (`monitor.storage.postgresql_samples`).
 """
 
 from __future__ import annotations
 
-import json
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from monitor.storage.json_values import values_json
 from monitor.storage.latest import UPSERT_LATEST, newest_rows
-from monitor.storage.rows import finite, jsonable, text
+from monitor.storage.rows import finite, text
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -42,10 +41,6 @@ INSERT_SAMPLES = (
     ' (node_id, probe, at, ok, rtt_ms, loss, error, degraded, detail, "values")'
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-
-
-KEY_CACHE_LIMIT = 1024  # JSON keys kept encoded: the probes' value names, a few dozen
-_keys: dict[str, str] = {}
 
 
 def sqlite_time(at: datetime) -> str:
@@ -81,41 +76,6 @@ def sample_tuples(results: Sequence[ProbeResult]) -> list[tuple[Any, ...]]:
             )
         )
     return rows
-
-
-def values_json(values: Mapping[str, Any]) -> str:
-    """`json.dumps(jsonable(values))`, faster for a flat mapping of numbers."""
-    return flat_json(values) or json.dumps(jsonable(values))
-
-
-def flat_json(values: Mapping[str, Any]) -> str | None:
-    """json.dumps' text for str keys → int, float, bool or None (non-finite → null); else None."""
-    parts = []
-    for key, item in values.items():
-        if type(key) is not str:
-            return None
-        kind = type(item)
-        if kind is float:
-            value = float.__repr__(item) if math.isfinite(item) else "null"
-        elif kind is int:
-            value = int.__repr__(item)
-        elif item is None:
-            value = "null"
-        elif kind is bool:
-            value = "true" if item else "false"
-        else:
-            return None
-        parts.append(f"{_key(key)}: {value}")
-    return "{" + ", ".join(parts) + "}"
-
-
-def _key(key: str) -> str:
-    encoded = _keys.get(key)
-    if encoded is None:
-        encoded = json.dumps(key)
-        if len(_keys) < KEY_CACHE_LIMIT:
-            _keys[key] = encoded
-    return encoded
 
 
 def insert_samples(conn: Connection, results: Sequence[ProbeResult]) -> None:

@@ -16,9 +16,10 @@ from hypothesis import strategies as st
 from sqlalchemy import insert
 
 from monitor.storage.engine import open_engine
+from monitor.storage.json_values import flat_json, values_json
 from monitor.storage.migrations import upgrade
 from monitor.storage.rows import jsonable, sample_row
-from monitor.storage.sqlite_samples import flat_json, insert_samples, sqlite_time, values_json
+from monitor.storage.sqlite_samples import insert_samples, sqlite_time
 from monitor.storage.store import Store
 from monitor.storage.tables import probe_samples
 from probes.base import ProbeResult
