@@ -27,9 +27,9 @@ addresses of this machine's loopback and of the lab are probed:
    tracker and allocates new state for it, afterwards a clean result leaves a
    steady node as it is (NodeTable's steady path). So at 30 s the measured
    intervals start ≈ 11 minutes after start-up (before session 7 the bench
-   waited 3 intervals and measured that transient; meanwhile the samples table
-   grows and each row costs SQLite more, bench/sample_growth.py — the two
-   roughly cancel over these minutes, docs/benchmarks.md "Fewer wake-ups");
+   waited 3 intervals and measured that transient; until schema revision 0005
+   the samples table also grew dearer per row over these minutes,
+   bench/sample_growth.py, docs/benchmarks.md "Fewer wake-ups");
 3. for `--intervals` intervals the daemon's CPU (utime+stime from
    /proc/PID/stat, the whole process: loop, writer thread, metrics thread) is
    read at each interval boundary; at each interval's start `fping -C1 -q -i 0
@@ -74,6 +74,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.sample_growth import icmp_sample
 from bench.steady_snmp import AUTH, SnmpLab
 from bench.steady_snmp import cpu_seconds as _cpu
 from bench.steady_snmp import nodes_toml as snmp_nodes_toml
@@ -81,7 +82,6 @@ from monitor.config.daemon import StateConfig
 from monitor.storage.engine import open_engine
 from monitor.storage.migrations import upgrade
 from monitor.storage.store import Store
-from probes.base import ProbeResult
 from tests.daemon_harness import (
     DaemonProcess,
     daemon_toml,
@@ -134,13 +134,10 @@ def age_samples(url: str, nodes: int, rounds: int, interval: float) -> dict[str,
     store = Store(engine)
     now = datetime.now(UTC)
     ids = [f"n{i}" for i in range(nodes)]  # loopback_nodes_toml's ids
-    values = {"rtt_min_ms": 0.05, "rtt_max_ms": 0.05, "jitter_ms": 0.0, "sent": 1, "received": 1}
     try:
         for back in range(rounds, 0, -1):
             at = now - timedelta(seconds=back * interval)
-            results = [
-                ProbeResult(node, "icmp", True, at, 0.05, 0.0, values=values) for node in ids
-            ]
+            results = [icmp_sample(node, at) for node in ids]
             for first in range(0, nodes, AGE_BATCH):
                 store.write_batch(results[first : first + AGE_BATCH], [], {})
     finally:

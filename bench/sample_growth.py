@@ -6,8 +6,9 @@ The daemon's writer commits one bucket of probe samples at a time (10,000
 nodes every 30 s: 30 buckets of 333 rows). This writes such buckets into a
 fresh database made by the real migrations, through the daemon's engine (its
 pragmas: WAL, synchronous=NORMAL) and the writer's own `insert_samples`, one
-transaction per bucket, round after round, and reports the CPU per bucket (this process's rusage over
-`--sample` buckets) after 5, 20, 60, 200 and 600 rounds of history. Until
+transaction per bucket, round after round, and reports the CPU per bucket
+(this process's rusage over `--sample` buckets) after 5, 20, 60, 200 and 600
+rounds of history. Until
 schema revision 0005 every round also added one row to each node's run in
 `ix_probe_samples_node_at`; once those runs outgrew SQLite's page cache (2 MiB
 per connection by default) each row touched a leaf page that had to be read
@@ -37,6 +38,12 @@ from monitor.storage.sqlite_samples import insert_samples
 from probes.base import ProbeResult
 
 CHECKPOINTS = (5, 20, 60, 200, 600)  # rounds of history at which a bucket is timed
+ICMP_VALUES = {"rtt_min_ms": 0.05, "rtt_max_ms": 0.05, "jitter_ms": 0.0, "sent": 1, "received": 1}
+
+
+def icmp_sample(node: str, at: datetime) -> ProbeResult:
+    """A clean one-echo ICMP result, as a loopback node's round gives it."""
+    return ProbeResult(node, "icmp", True, at, 0.05, 0.0, values=ICMP_VALUES)
 
 
 def cpu_seconds() -> float:
@@ -56,7 +63,6 @@ def main() -> int:
     size = -(-args.nodes // buckets)
     nodes = [f"node-{i:06d}" for i in range(args.nodes)]
     start = datetime(2026, 12, 1, tzinfo=UTC)
-    values = {"rtt_min_ms": 0.05, "rtt_max_ms": 0.05, "jitter_ms": 0.0, "sent": 1, "received": 1}
     with tempfile.TemporaryDirectory(prefix="sample-growth-") as tmp:
         path = Path(tmp) / "cw.db"
         engine = open_engine(f"sqlite:///{path}")
@@ -66,10 +72,7 @@ def main() -> int:
         def bucket(index: int) -> int:
             at = start + timedelta(seconds=index * args.interval / buckets)
             first = (index % buckets) * size
-            results = [
-                ProbeResult(node, "icmp", True, at, 0.05, 0.0, values=values)
-                for node in nodes[first : first + size]
-            ]
+            results = [icmp_sample(node, at) for node in nodes[first : first + size]]
             with engine.begin() as connection:
                 insert_samples(connection, results)
             return len(results)
